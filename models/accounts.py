@@ -1,0 +1,63 @@
+"""People: accounts, their bearer tokens, and their memberships of territories."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    CITIZEN = "CITIZEN"
+    OFFICIAL = "OFFICIAL"
+    MODERATOR = "MODERATOR"
+    ADMIN = "ADMIN"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    # Null once the person exercised their right to erasure.
+    email = fields.CharField(max_length=254, unique=True, null=True)
+    display_name = fields.CharField(max_length=100)
+    password_hash = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account"
+
+
+class AccessToken(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="tokens", on_delete=fields.CASCADE
+    )
+    # sha256 of the bearer token: a leaked table gives no usable token.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "access_token"
+
+
+class Member(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="memberships", on_delete=fields.CASCADE
+    )
+    territory = fields.ForeignKeyField(
+        "models.Territory", related_name="members", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, default=Role.CITIZEN, max_length=16)
+    verified = fields.BooleanField(default=False)
+    # The mandate of an official ("Vice-president for mobility"); kept if the role changes.
+    title = fields.CharField(max_length=200, null=True)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    account_id: int
+    territory_id: int
+
+    class Meta:
+        table = "member"
+        unique_together = (("account", "territory"),)

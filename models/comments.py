@@ -1,0 +1,23 @@
+"""Comments on questions, ideas, projects and news posts."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Comment(Model):
+    id = fields.IntField(primary_key=True)
+    territory = fields.ForeignKeyField("models.Territory", related_name="comments")
+    author = fields.ForeignKeyField("models.Member", related_name="comments")
+    # The commented item, by kind ("Question", "Idea", "Project", "NewsPost") and id.
+    subject_type = fields.CharField(max_length=16)
+    subject_id = fields.IntField()
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    hidden = fields.BooleanField(default=False)
+
+    territory_id: int
+    author_id: int
+
+    class Meta:
+        table = "comment"
+        indexes = (("subject_type", "subject_id"),)

@@ -1,0 +1,79 @@
+"""Polls with a secret ballot.
+
+Who voted (PollParticipation: poll, member) and what was voted (PollOption.votes, a
+counter) are kept apart with nothing that re-links them: no ballot row, no shared id,
+no timestamp on either side. One ballot per member is the unique constraint on
+PollParticipation; counters only ever move by atomic increments.
+"""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ResultsVisibility(StrEnum):
+    LIVE = "LIVE"
+    AFTER_CLOSE = "AFTER_CLOSE"
+
+
+class Poll(Model):
+    id = fields.IntField(primary_key=True)
+    territory = fields.ForeignKeyField("models.Territory", related_name="polls")
+    project = fields.ForeignKeyField("models.Project", related_name="polls", null=True)
+    created_by = fields.ForeignKeyField("models.Member", related_name="polls_created")
+    question = fields.CharField(max_length=200)
+    multiple_choice = fields.BooleanField(default=False)
+    verified_only = fields.BooleanField(default=False)
+    opens_at = fields.DatetimeField()
+    closes_at = fields.DatetimeField()
+    # Set by closePoll; a poll past closes_at is closed whether or not anyone acted.
+    closed_at = fields.DatetimeField(null=True)
+    results_visibility = fields.CharEnumField(
+        ResultsVisibility, default=ResultsVisibility.LIVE, max_length=16
+    )
+    total_votes = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Set once the POLL_CLOSED notifications went out (by closePoll or by the first
+    # reader after closes_at).
+    close_notified = fields.BooleanField(default=False)
+    hidden = fields.BooleanField(default=False)
+
+    territory_id: int
+    project_id: int | None
+    created_by_id: int
+
+    class Meta:
+        table = "poll"
+
+
+class PollOption(Model):
+    id = fields.IntField(primary_key=True)
+    poll = fields.ForeignKeyField("models.Poll", related_name="options", on_delete=fields.CASCADE)
+    position = fields.IntField()
+    label = fields.CharField(max_length=200)
+    votes = fields.IntField(default=0)
+
+    poll_id: int
+
+    class Meta:
+        table = "poll_option"
+        unique_together = (("poll", "position"),)
+
+
+class PollParticipation(Model):
+    # That a member voted in a poll, never what they chose. (No docstring: Tortoise turns it
+    # into a table comment, and its SQLite migration splits statements on semicolons.)
+
+    id = fields.IntField(primary_key=True)
+    poll = fields.ForeignKeyField(
+        "models.Poll", related_name="participations", on_delete=fields.CASCADE
+    )
+    member = fields.ForeignKeyField("models.Member", related_name="participations")
+
+    poll_id: int
+    member_id: int
+
+    class Meta:
+        table = "poll_participation"
+        unique_together = (("poll", "member"),)

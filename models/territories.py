@@ -1,0 +1,18 @@
+"""A territory: a town or an agglomeration with its participation charter."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Territory(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    population = fields.IntField(null=True)
+    charter = fields.TextField(null=True)
+    # The charter's promise: officials reply to a question within this many days.
+    reply_deadline_days = fields.IntField(default=15)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "territory"

@@ -1,0 +1,151 @@
+"""Accounts: sign up, log in, log out, erasure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import strawberry
+from argon2 import PasswordHasher
+from graphql import GraphQLError
+from argon2.exceptions import InvalidHashError, VerificationError
+from strawberry.types import Info
+from tortoise.exceptions import IntegrityError
+
+from models.accounts import AccessToken, Account
+from resolvers.context import Context, hash_token
+from resolvers.transactions import run_in_transaction
+from resolvers.validation import Checks
+from schema.accounts import AuthPayload, DeleteAccountInput, LogInInput, SignUpInput, Viewer
+from schema.errors import Refusal, UserErrorCode
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1000
+TOKEN_DAYS = 30
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
+# Verified against when the email is unknown, so both halves of a bad login cost the same.
+_DUMMY_HASH = _hasher.hash("parvis-dummy-password")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_email(checks: Checks, email: str) -> str:
+    normalized = normalize_email(email)
+    local, at, domain = normalized.partition("@")
+    if not at or not local or "." not in domain or " " in normalized or len(normalized) > 254:
+        checks.fail("Must be a valid email address.", "email")
+    return normalized
+
+
+def check_password(checks: Checks, password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", "password")
+
+
+def verify_password(account: Account | None, password: str) -> bool:
+    try:
+        _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return account is not None and account.password_hash is not None
+
+
+async def do_issue_token(ctx: Context, account: Account) -> str:
+    token = secrets.token_urlsafe(32)
+    days = getattr(ctx.settings, "token_days", TOKEN_DAYS)
+    await AccessToken.create(
+        account=account,
+        token_hash=hash_token(token),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
+    )
+    return token
+
+
+@strawberry.type
+class AccountsMutation:
+    @strawberry.mutation(description="Create an account and get a bearer token.")
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        ctx: Context = info.context
+        checks = Checks()
+        email = check_email(checks, input.email)
+        check_password(checks, input.password)
+        name = checks.text(input.display_name, "displayName", max_length=100)
+        if checks.errors:
+            return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
+        password_hash = _hasher.hash(input.password)
+
+        async def work() -> tuple[Account, str]:
+            try:
+                account = await Account.create(
+                    email=email, display_name=name, password_hash=password_hash
+                )
+            except IntegrityError as exc:
+                raise Refusal.of(UserErrorCode.TAKEN, "This email is already used.", "email") from exc
+            return account, await do_issue_token(ctx, account)
+
+        result, errors = await run_in_transaction(ctx, work)
+        if result is None:
+            return AuthPayload(token=None, viewer=None, user_errors=errors)
+        account, token = result
+        return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
+
+    @strawberry.mutation(description="Exchange an email and password for a bearer token.")
+    async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
+        ctx: Context = info.context
+        account = await Account.filter(
+            email=normalize_email(input.email), deleted_at__isnull=True
+        ).first()
+        if not verify_password(account, input.password) or account is None:
+            return AuthPayload(
+                token=None,
+                viewer=None,
+                user_errors=Refusal.of(
+                    UserErrorCode.BAD_CREDENTIALS, "The email or the password is wrong."
+                ).errors,
+            )
+        token, _ = await run_in_transaction(ctx, lambda: do_issue_token(ctx, account))
+        return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
+
+    @strawberry.mutation(description="Revoke the bearer token this request was made with.")
+    async def log_out(self, info: Info) -> bool:
+        ctx: Context = info.context
+        ctx.require_account()
+        assert ctx.token is not None
+        await AccessToken.filter(id=ctx.token.id).update(revoked_at=dt.datetime.now(dt.UTC))
+        return True
+
+    @strawberry.mutation(
+        description=(
+            "Right to erasure: removes the viewer's email, name, password and tokens. What they "
+            "wrote stays, shown as written by a former member; ballots stay counted (they were "
+            "never linked to anyone)."
+        )
+    )
+    async def delete_account(self, info: Info, input: DeleteAccountInput) -> bool:
+        ctx: Context = info.context
+        account = ctx.require_account()
+        if not verify_password(account, input.password):
+            raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
+
+        async def work() -> bool:
+            await Account.filter(id=account.id).update(
+                email=None,
+                display_name="Former member",
+                password_hash=None,
+                deleted_at=dt.datetime.now(dt.UTC),
+            )
+            await AccessToken.filter(account_id=account.id).delete()
+            return True
+
+        done, _ = await run_in_transaction(ctx, work)
+        return bool(done)
+
+
+@strawberry.type
+class AccountsQuery:
+    @strawberry.field(description="The authenticated person, or null for an anonymous visitor.")
+    async def viewer(self, info: Info) -> Viewer | None:
+        ctx: Context = info.context
+        return Viewer.from_model(ctx.account) if ctx.account else None

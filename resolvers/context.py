@@ -1,0 +1,112 @@
+"""The request context: who is asking, what they may see, loaders and the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from models.accounts import AccessToken, Account, Member, Role
+from resolvers.loaders import Loaders
+from schema.errors import forbidden, unauthenticated
+from subscriptions.broker import Broker
+from subscriptions.events import Event
+
+STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
+    """The live account behind a bearer token, or None (unknown, expired, revoked)."""
+    row = await AccessToken.filter(token_hash=hash_token(token)).select_related("account").first()
+    if row is None or row.revoked_at is not None or row.expires_at <= dt.datetime.now(dt.UTC):
+        return None
+    if row.account.deleted_at is not None:
+        return None
+    return row.account, row
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; '' when malformed."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return token.strip()
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket | None
+    response: Any
+    broker: Broker
+    settings: Any
+    account: Account | None = None
+    token: AccessToken | None = None
+    # A token was sent but is unknown, expired or revoked: the operation fails as a whole.
+    auth_failed: bool = False
+    outbox: list[Event] = field(default_factory=list)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.account.id if self.account else None)
+
+    def fresh_loaders(self) -> None:
+        """New loaders, for a long-lived (websocket) context before each event."""
+        self.loaders = Loaders(self.account.id if self.account else None)
+
+    def require_account(self) -> Account:
+        if self.account is None:
+            raise unauthenticated()
+        return self.account
+
+    async def membership(self, territory_id: int) -> Member | None:
+        if self.account is None:
+            return None
+        return await self.loaders.membership.load(territory_id)
+
+    async def is_staff(self, territory_id: int) -> bool:
+        member = await self.membership(territory_id)
+        return member is not None and member.role in STAFF_ROLES
+
+    async def check_staff(self, territory_id: int) -> Member:
+        """The viewer's membership if they moderate or administer the territory."""
+        self.require_account()
+        member = await self.membership(territory_id)
+        if member is None or member.role not in STAFF_ROLES:
+            raise forbidden("Only the territory's moderators and admins may do this.")
+        return member
+
+    async def check_role(self, territory_id: int, *roles: Role) -> Member:
+        self.require_account()
+        member = await self.membership(territory_id)
+        if member is None or member.role not in roles:
+            names = ", ".join(r.value.lower() for r in roles)
+            raise forbidden(f"Only a member with one of these roles may do this: {names}.")
+        return member
+
+    async def can_see(self, row: Any) -> bool:
+        """Hidden content is visible to the territory's moderators and admins only."""
+        if row is None:
+            return False
+        if not getattr(row, "hidden", False):
+            return True
+        return await self.is_staff(row.territory_id)
+
+    async def load_node(self, kind: str, pk: int) -> Any | None:
+        """The API object behind (kind, pk) if the viewer may see it (see resolvers.nodes)."""
+        from resolvers.nodes import load_node
+
+        return await load_node(self, kind, pk)
+
+    def queue(self, event: Event) -> None:
+        """Queue an event; it is published only once the mutation's transaction commits."""
+        self.outbox.append(event)

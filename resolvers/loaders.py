@@ -1,0 +1,179 @@
+"""Per-request DataLoaders: a page of N items costs a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from models.accounts import Member
+from models.comments import Comment
+from models.ideas import Support
+from models.polls import PollOption, PollParticipation
+from models.projects import Document
+from models.questions import Question, QuestionStatus, Reply
+
+M = TypeVar("M", bound=Model)
+
+
+def _by_id(model: type[M], *related: str) -> DataLoader[int, M | None]:
+    async def load(keys: Sequence[int]) -> list[M | None]:
+        query = model.filter(id__in=list(keys))
+        if related:
+            query = query.select_related(*related)
+        found = {row.pk: row for row in await query}
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _grouped(
+    model: type[M], key_field: str, order: str = "id", **filters: Any
+) -> DataLoader[int, list[M]]:
+    async def load(keys: Sequence[int]) -> list[list[M]]:
+        groups: dict[int, list[M]] = defaultdict(list)
+        for row in await model.filter(**{f"{key_field}__in": list(keys)}, **filters).order_by(order):
+            groups[getattr(row, key_field)].append(row)
+        return [groups.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """The loaders of one request (or of one subscription event: never reuse across events)."""
+
+    def __init__(self, viewer_account_id: int | None) -> None:
+        self._viewer = viewer_account_id
+        self._by_model: dict[type[Model], DataLoader[int, Any]] = {}
+        self.member = _by_id(Member, "account")
+        self.options_by_poll: DataLoader[int, list[PollOption]] = _grouped(
+            PollOption, "poll_id", "position"
+        )
+        self.documents_by_project: DataLoader[int, list[Document]] = _grouped(
+            Document, "project_id"
+        )
+        self.reply_by_question = DataLoader(load_fn=self._replies)
+        self.membership = DataLoader(load_fn=self._memberships)
+        self.viewer_voted = DataLoader(load_fn=self._voted)
+        self.viewer_supports = DataLoader(load_fn=self._supports)
+        self.comment_count = DataLoader(load_fn=self._comment_counts)
+        self.official_stats = DataLoader(load_fn=self._official_stats)
+        self.poll_tallies = DataLoader(load_fn=self._poll_tallies)
+
+    def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
+        loader = self._by_model.get(model)
+        if loader is None:
+            loader = self._by_model[model] = _by_id(model)
+        return loader
+
+    async def _replies(self, question_ids: Sequence[int]) -> list[Reply | None]:
+        found = {r.question_id: r for r in await Reply.filter(question_id__in=list(question_ids))}
+        return [found.get(key) for key in question_ids]
+
+    async def _memberships(self, territory_ids: Sequence[int]) -> list[Member | None]:
+        """The viewer's membership of each territory, or None."""
+        if self._viewer is None:
+            return [None] * len(territory_ids)
+        rows = await Member.filter(
+            account_id=self._viewer, territory_id__in=list(territory_ids)
+        ).select_related("account")
+        found = {m.territory_id: m for m in rows}
+        return [found.get(key) for key in territory_ids]
+
+    async def _voted(self, poll_ids: Sequence[int]) -> list[bool]:
+        if self._viewer is None:
+            return [False] * len(poll_ids)
+        voted = set(
+            await PollParticipation.filter(
+                poll_id__in=list(poll_ids), member__account_id=self._viewer
+            ).values_list("poll_id", flat=True)
+        )
+        return [key in voted for key in poll_ids]
+
+    async def _supports(self, idea_ids: Sequence[int]) -> list[bool]:
+        if self._viewer is None:
+            return [False] * len(idea_ids)
+        supported = set(
+            await Support.filter(
+                idea_id__in=list(idea_ids), member__account_id=self._viewer
+            ).values_list("idea_id", flat=True)
+        )
+        return [key in supported for key in idea_ids]
+
+    async def _comment_counts(self, subjects: Sequence[tuple[str, int]]) -> list[int]:
+        """Visible comments per (subject_type, subject_id)."""
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for kind, pk in subjects:
+            by_type[kind].append(pk)
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for kind, pks in by_type.items():
+            rows = await Comment.filter(
+                subject_type=kind, subject_id__in=pks, hidden=False
+            ).values_list("subject_id", flat=True)
+            for pk in rows:
+                counts[(kind, pk)] += 1
+        return [counts[key] for key in subjects]
+
+
+    async def _official_stats(self, member_ids: Sequence[int]) -> list[OfficialStats]:
+        keys = list(member_ids)
+        seconds: dict[int, list[int]] = defaultdict(list)
+        for official_id, took in await Reply.filter(official_id__in=keys).values_list(
+            "official_id", "reply_seconds"
+        ):
+            seconds[official_id].append(took)
+        overdue: dict[int, int] = defaultdict(int)
+        for official_id in await Question.filter(
+            official_id__in=keys, status=QuestionStatus.OPEN, due_at__lt=now()
+        ).values_list("official_id", flat=True):
+            overdue[official_id] += 1
+        return [
+            OfficialStats(
+                replies=len(seconds[key]),
+                overdue=overdue[key],
+                median_reply_seconds=median_seconds(seconds[key]),
+            )
+            for key in keys
+        ]
+
+    async def _poll_tallies(self, poll_ids: Sequence[int]) -> list[PollTally]:
+        """Each poll's ballots and option counters, read in ONE statement (a join), so a
+        reader never sees a total from before a vote beside counters from after it."""
+        groups: dict[int, list[PollOption]] = defaultdict(list)
+        totals: dict[int, int] = {}
+        rows = await PollOption.filter(poll_id__in=list(poll_ids)).select_related("poll").order_by(
+            "poll_id", "position"
+        )
+        for row in rows:
+            groups[row.poll_id].append(row)
+            totals[row.poll_id] = row.poll.total_votes
+        return [PollTally(totals.get(key, 0), groups.get(key, [])) for key in poll_ids]
+
+
+@dataclass(frozen=True)
+class OfficialStats:
+    replies: int
+    overdue: int
+    median_reply_seconds: int | None
+
+
+def median_seconds(values: list[int]) -> int | None:
+    return int(statistics.median(values)) if values else None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class PollTally:
+    """A poll's ballots cast and its options (with their vote counters), from one snapshot."""
+
+    total_votes: int
+    options: list[PollOption]

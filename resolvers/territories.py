@@ -1,0 +1,187 @@
+"""Territories and memberships: join, verify, appoint, change roles, settings."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+from tortoise.exceptions import IntegrityError
+
+from models.accounts import Member, Role
+from models.territories import Territory as TerritoryRow
+from resolvers.context import Context
+from resolvers.transactions import run_in_transaction
+from resolvers.validation import Checks
+from schema.accounts import (
+    AppointOfficialInput,
+    JoinTerritoryInput,
+    MemberInput,
+    MemberPayload,
+    SetMemberRoleInput,
+    member_from_model,
+)
+from schema.errors import Refusal, UserErrorCode
+from schema.relay import Connection, decode_id_of, paginate
+from schema.territories import Territory, TerritoryPayload, UpdateTerritoryInput
+
+
+
+async def check_territory(territory_gid: str, *field: str) -> TerritoryRow:
+    pk = decode_id_of(territory_gid, "Territory")
+    row = await TerritoryRow.get_or_none(id=pk) if pk else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", *field)
+    return row
+
+
+async def check_member(ctx: Context, member_gid: str) -> Member:
+    """A member of a territory where the viewer also belongs (else NOT_FOUND)."""
+    ctx.require_account()
+    pk = decode_id_of(member_gid, "Member")
+    row = await Member.filter(id=pk).select_related("account").first() if pk else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such member.", "memberId")
+    return row
+
+
+def member_payload(row: Member | None, errors: list) -> MemberPayload:  # type: ignore[type-arg]
+    return MemberPayload(member=member_from_model(row) if row else None, user_errors=errors)
+
+
+async def reload_member(pk: int) -> Member:
+    return await Member.filter(id=pk).select_related("account").get()
+
+
+@strawberry.type
+class TerritoriesQuery:
+    @strawberry.field(description="A territory by its slug, or null.")
+    async def territory(self, slug: str) -> Territory | None:
+        row = await TerritoryRow.get_or_none(slug=slug.strip().lower())
+        return Territory.from_model(row) if row else None
+
+    @strawberry.field(description="All territories, oldest first.")
+    async def territories(
+        self, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Territory]:
+        from schema.relay import OLDEST_FIRST
+
+        return await paginate(
+            TerritoryRow.all(), Territory.from_model,
+            first=first, after=after, last=last, before=before, order=OLDEST_FIRST,
+        )
+
+
+@strawberry.type
+class TerritoriesMutation:
+    @strawberry.mutation(description="Change a territory's settings. Admins of the territory only.")
+    async def update_territory(self, info: Info, input: UpdateTerritoryInput) -> TerritoryPayload:
+        ctx: Context = info.context
+        ctx.require_account()
+
+        async def work() -> TerritoryRow:
+            territory = await check_territory(input.territory_id, "territoryId")
+            await ctx.check_role(territory.id, Role.ADMIN)
+            checks = Checks()
+            changes: dict[str, object] = {}
+            if input.name is not None:
+                changes["name"] = checks.text(input.name, "name", max_length=200)
+            if input.population is not None:
+                if input.population < 0:
+                    checks.fail("Must be zero or more.", "population")
+                changes["population"] = input.population
+            if input.charter is not None:
+                changes["charter"] = checks.text(input.charter, "charter", max_length=20_000, min_length=0)
+            if input.reply_deadline_days is not None:
+                if not 1 <= input.reply_deadline_days <= 365:
+                    checks.fail("Must be 1 to 365 days.", "replyDeadlineDays")
+                changes["reply_deadline_days"] = input.reply_deadline_days
+            checks.done()
+            if changes:
+                await TerritoryRow.filter(id=territory.id).update(**changes)
+            return await TerritoryRow.get(id=territory.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return TerritoryPayload(territory=Territory.from_model(row) if row else None, user_errors=errors)
+
+    @strawberry.mutation(description="Join a territory as a citizen (returns the existing membership if any).")
+    async def join_territory(self, info: Info, input: JoinTerritoryInput) -> MemberPayload:
+        ctx: Context = info.context
+        account = ctx.require_account()
+
+        async def work() -> Member:
+            territory = await check_territory(input.territory_id, "territoryId")
+            existing = await Member.filter(account_id=account.id, territory_id=territory.id).first()
+            if existing is None:
+                try:
+                    existing = await Member.create(account_id=account.id, territory_id=territory.id)
+                except IntegrityError:
+                    # Joined concurrently by another request of the same person: same outcome.
+                    existing = await Member.get(account_id=account.id, territory_id=territory.id)
+            return await reload_member(existing.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return member_payload(row, errors)
+
+    @strawberry.mutation(description="Mark a member as a verified resident. Moderators and admins only.")
+    async def verify_member(self, info: Info, input: MemberInput) -> MemberPayload:
+        ctx: Context = info.context
+
+        async def work() -> Member:
+            member = await check_member(ctx, input.member_id)
+            await ctx.check_staff(member.territory_id)
+            await Member.filter(id=member.id).update(verified=True)
+            return await reload_member(member.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return member_payload(row, errors)
+
+    @strawberry.mutation(description="Appoint a member as an official with their mandate. Admins only.")
+    async def appoint_official(self, info: Info, input: AppointOfficialInput) -> MemberPayload:
+        ctx: Context = info.context
+
+        async def work() -> Member:
+            member = await check_member(ctx, input.member_id)
+            await ctx.check_role(member.territory_id, Role.ADMIN)
+            checks = Checks()
+            title = checks.title(input.title, "title")
+            checks.done()
+            await check_not_last_admin(member, Role.OFFICIAL)
+            await Member.filter(id=member.id).update(role=Role.OFFICIAL, title=title)
+            return await reload_member(member.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return member_payload(row, errors)
+
+    @strawberry.mutation(description="Change a member's role. Admins only.")
+    async def set_member_role(self, info: Info, input: SetMemberRoleInput) -> MemberPayload:
+        ctx: Context = info.context
+
+        async def work() -> Member:
+            member = await check_member(ctx, input.member_id)
+            await ctx.check_role(member.territory_id, Role.ADMIN)
+            role = Role(input.role.value)
+            if role == Role.OFFICIAL and not member.title:
+                raise Refusal.of(
+                    UserErrorCode.INVALID,
+                    "An official needs a mandate: use appointOfficial.",
+                    "role",
+                )
+            await check_not_last_admin(member, role)
+            await Member.filter(id=member.id).update(role=role)
+            return await reload_member(member.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return member_payload(row, errors)
+
+
+async def check_not_last_admin(member: Member, new_role: Role) -> None:
+    """A territory keeps at least one admin."""
+    if member.role != Role.ADMIN or new_role == Role.ADMIN:
+        return
+    admins = await Member.filter(territory_id=member.territory_id, role=Role.ADMIN).count()
+    if admins <= 1:
+        raise Refusal.of(
+            UserErrorCode.INVALID, "The territory's last admin cannot change role.", "memberId"
+        )
+
+

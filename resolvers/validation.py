@@ -1,0 +1,79 @@
+"""check_* helpers for mutation inputs: each failure is an INVALID userError with its path."""
+
+from __future__ import annotations
+
+import decimal
+import re
+from urllib.parse import urlsplit
+
+from schema.errors import Refusal, UserError, UserErrorCode
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+# ISO 4217 codes in use (active currencies), so "EUR" passes and "XYZ" does not.
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR
+    MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+    SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Checks:
+    """Collects INVALID errors so a client sees every bad field at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[UserError] = []
+
+    def fail(self, message: str, *field: str) -> None:
+        self.errors.append(
+            UserError(field=["input", *field], message=message, code=UserErrorCode.INVALID)
+        )
+
+    def text(self, value: str, *field: str, max_length: int, min_length: int = 1) -> str:
+        """Trimmed text of min_length..max_length characters without control characters."""
+        cleaned = value.strip()
+        if _CONTROL.search(cleaned):
+            self.fail("Must not contain control characters.", *field)
+        elif not min_length <= len(cleaned) <= max_length:
+            self.fail(f"Must be {min_length} to {max_length} characters long.", *field)
+        return cleaned
+
+    def title(self, value: str, *field: str) -> str:
+        return self.text(value, *field, max_length=TITLE_MAX)
+
+    def body(self, value: str, *field: str) -> str:
+        return self.text(value, *field, max_length=BODY_MAX)
+
+    def url(self, value: str, *field: str) -> str:
+        cleaned = value.strip()
+        parts = urlsplit(cleaned)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(cleaned) > 2000:
+            self.fail("Must be an http(s) URL.", *field)
+        return cleaned
+
+    def currency(self, value: str, *field: str) -> str:
+        code = value.strip().upper()
+        if code not in ISO_4217:
+            self.fail("Must be an ISO 4217 currency code such as EUR.", *field)
+        return code
+
+    def amount(self, value: decimal.Decimal, *field: str) -> decimal.Decimal:
+        exponent = value.as_tuple().exponent
+        if value < 0:
+            self.fail("Must be zero or more.", *field)
+        elif isinstance(exponent, int) and exponent < -2 and value != value.quantize(
+            decimal.Decimal("0.01")
+        ):
+            self.fail("Must have at most 2 decimals.", *field)
+        elif value >= decimal.Decimal("1e14"):
+            self.fail("Is too large.", *field)
+        return value.quantize(decimal.Decimal("0.01"))
+
+    def done(self) -> None:
+        if self.errors:
+            raise Refusal(self.errors)

@@ -1,0 +1,230 @@
+"""People as the API shows them: the viewer, members (citizens and officials), authors."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from models import accounts as m
+from models import questions as mq
+from models.territories import Territory as TerritoryRow
+from schema.errors import UserError
+from schema.relay import Connection, Node, encode_id, paginate
+from schema.scalars import DateTime
+
+if TYPE_CHECKING:
+    from schema.notifications import Notification
+    from schema.questions import Question, QuestionStatus
+    from schema.territories import Territory
+
+FORMER_MEMBER = "Former member"
+
+
+@strawberry.enum(description="What a member may do in a territory.")
+class Role(Enum):
+    CITIZEN = strawberry.enum_value("CITIZEN", description="Asks, proposes, supports, votes, comments.")
+    OFFICIAL = strawberry.enum_value(
+        "OFFICIAL", description="An elected official appointed by an admin, with a mandate."
+    )
+    MODERATOR = strawberry.enum_value(
+        "MODERATOR", description="Verifies residents and holds everyone to the charter."
+    )
+    ADMIN = strawberry.enum_value(
+        "ADMIN", description="Runs the territory: settings, roles, officials."
+    )
+
+
+@strawberry.interface(description="Someone who writes content (comments, questions, ideas).")
+class Author:
+    id: strawberry.ID = strawberry.field(description="The author's global id.")
+    display_name: str = strawberry.field(description="The name shown beside what they wrote.")
+
+
+@strawberry.interface(
+    description=(
+        "A person's membership of one territory. An official is a member whom an admin "
+        "appointed; every other member (moderators and admins included) is a Citizen. "
+        "A member's id stays the same when their role changes."
+    )
+)
+class Member(Node, Author):
+    id: strawberry.ID = strawberry.field(description="The member's global id.")
+    display_name: str = strawberry.field(description="The member's public name.")
+    role: Role = strawberry.field(description="What the member may do in the territory.")
+    verified: bool = strawberry.field(description="Residence checked by a moderator.")
+    joined_at: DateTime = strawberry.field(description="When they joined the territory.")
+    territory_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The territory of this membership.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return Territory.from_model(row)
+
+
+@strawberry.type(description="A member who is not an official (moderators and admins included).")
+class Citizen(Member):
+    pass
+
+
+@strawberry.type(description="An elected official: a member appointed with a mandate.")
+class Official(Member):
+    title: str = strawberry.field(description='The mandate, e.g. "Vice-president for mobility".')
+
+    @strawberry.field(description="Questions addressed to this official, newest first.")
+    async def questions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[QuestionStatus, strawberry.lazy("schema.questions")] | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
+        from schema.questions import Question
+
+        query = mq.Question.filter(official_id=self.pk)
+        if status is not None:
+            query = query.filter(status=status.value)
+        if not await info.context.is_staff(self.territory_pk):
+            query = query.filter(hidden=False)
+        return await paginate(
+            query, Question.from_model, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(description="How many questions this official has replied to.")
+    async def replies_count(self, info: Info) -> int:
+        return (await info.context.loaders.official_stats.load(self.pk)).replies
+
+    @strawberry.field(description="Questions addressed to this official, unanswered past their due date.")
+    async def overdue_count(self, info: Info) -> int:
+        return (await info.context.loaders.official_stats.load(self.pk)).overdue
+
+    @strawberry.field(description="Median time this official took to reply, in seconds; null before a reply.")
+    async def median_reply_seconds(self, info: Info) -> int | None:
+        return (await info.context.loaders.official_stats.load(self.pk)).median_reply_seconds
+
+
+def member_from_model(row: m.Member) -> Citizen | Official:
+    """The API's view of a membership row (its account must be loaded)."""
+    account = row.account
+    name = FORMER_MEMBER if account.deleted_at is not None else account.display_name
+    common: dict[str, Any] = {
+        "id": strawberry.ID(encode_id("Member", row.id)),
+        "display_name": name,
+        "role": Role(row.role.value if isinstance(row.role, m.Role) else row.role),
+        "verified": row.verified,
+        "joined_at": row.joined_at,
+        "territory_pk": row.territory_id,
+        "pk": row.id,
+    }
+    if row.role == m.Role.OFFICIAL:
+        return Official(**common, title=row.title or "")
+    return Citizen(**common)
+
+
+@strawberry.type(description="The authenticated person: their account, memberships and notifications.")
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="The account's global id.")
+    email: str = strawberry.field(description="The account's email (only the viewer sees it).")
+    display_name: str = strawberry.field(description="The account's public name.")
+    account_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The viewer's memberships, one per territory joined.")
+    async def memberships(self) -> list[Member]:
+        rows = await m.Member.filter(account_id=self.account_pk).select_related("account").order_by("id")
+        return [member_from_model(row) for row in rows]
+
+    @strawberry.field(description="The viewer's notifications, newest first.")
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Notification, strawberry.lazy("schema.notifications")]]:
+        from models.notifications import Notification as NotificationRow
+        from schema.notifications import Notification
+
+        query = NotificationRow.filter(account_id=self.account_pk)
+        if unread_only:
+            query = query.filter(read=False)
+        return await paginate(
+            query, Notification.from_model, first=first, after=after, last=last, before=before
+        )
+
+    @classmethod
+    def from_model(cls, row: m.Account) -> Viewer:
+        return cls(
+            id=strawberry.ID(encode_id("Account", row.id)),
+            email=row.email or "",
+            display_name=row.display_name,
+            account_pk=row.id,
+        )
+
+
+
+@strawberry.input(description="A new account.")
+class SignUpInput:
+    email: str = strawberry.field(description="Email address; case and surrounding spaces are ignored.")
+    password: str = strawberry.field(description="At least 10 characters.")
+    display_name: str = strawberry.field(description="The public name, 1 to 100 characters.")
+
+
+@strawberry.input(description="Credentials of an existing account.")
+class LogInInput:
+    email: str = strawberry.field(description="The account's email.")
+    password: str = strawberry.field(description="The account's password.")
+
+
+@strawberry.type(description="The result of signUp or logIn.")
+class AuthPayload:
+    token: str | None = strawberry.field(
+        description="Bearer token for `Authorization: Bearer <token>`; expires after 30 days."
+    )
+    viewer: Viewer | None = strawberry.field(description="The account the token belongs to.")
+    user_errors: list[UserError] = strawberry.field(description="Why the request was refused.")
+
+
+@strawberry.input(description="Confirmation of an account's erasure.")
+class DeleteAccountInput:
+    password: str = strawberry.field(description="The account's current password.")
+
+
+@strawberry.input(description="The territory to join.")
+class JoinTerritoryInput:
+    territory_id: strawberry.ID = strawberry.field(description="Global id of the territory.")
+
+
+@strawberry.input(description="A member to act on.")
+class MemberInput:
+    member_id: strawberry.ID = strawberry.field(description="Global id of the member.")
+
+
+@strawberry.input(description="A member to appoint as official, with their mandate.")
+class AppointOfficialInput:
+    member_id: strawberry.ID = strawberry.field(description="Global id of the member.")
+    title: str = strawberry.field(description='The mandate, e.g. "Vice-president for mobility".')
+
+
+@strawberry.input(description="A member's new role.")
+class SetMemberRoleInput:
+    member_id: strawberry.ID = strawberry.field(description="Global id of the member.")
+    role: Role = strawberry.field(
+        description="The new role; OFFICIAL needs a mandate: use appointOfficial the first time."
+    )
+
+
+@strawberry.type(description="The result of a mutation on a membership.")
+class MemberPayload:
+    member: Member | None = strawberry.field(description="The membership as it now stands.")
+    user_errors: list[UserError] = strawberry.field(description="Why the request was refused.")

@@ -1,0 +1,52 @@
+"""Scalars of the contract: DateTime (ISO 8601 with offset) and Decimal (exact, as a string)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import NewType
+
+import strawberry
+
+DateTime = strawberry.scalar(
+    NewType("DateTime", dt.datetime),
+    name="DateTime",
+    description="A moment as ISO 8601 with its UTC offset, e.g. 2026-11-27T14:00:00+00:00.",
+    serialize=lambda value: _as_utc(value).isoformat(),
+    parse_value=lambda value: _parse_datetime(value),
+)
+
+Decimal = strawberry.scalar(
+    NewType("Decimal", decimal.Decimal),
+    name="Decimal",
+    description='An exact decimal number written as a string, e.g. "1250000.00".',
+    serialize=lambda value: format(value, "f"),
+    parse_value=lambda value: _parse_decimal(value),
+)
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _parse_datetime(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO 8601 string with an offset.")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("DateTime must carry its UTC offset (e.g. +00:00 or Z).")
+    return parsed.astimezone(dt.UTC)
+
+
+def _parse_decimal(value: object) -> decimal.Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("Decimal must be a string such as \"1250000.00\".")
+    try:
+        parsed = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation as exc:
+        raise ValueError("Decimal must be a string such as \"1250000.00\".") from exc
+    if not parsed.is_finite():
+        raise ValueError("Decimal must be a finite number.")
+    return parsed

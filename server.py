@@ -1,0 +1,476 @@
+"""Parvis: composition root. Settings, database, broker, the ASGI app, and the CLI.
+
+    python server.py [serve] [--host H] [--port P] [--workers N]
+    python server.py migrate
+    python server.py create-territory --slug S --name N [--population P] [--reply-deadline-days D]
+    python server.py create-admin --territory S --email E --password P --display-name D
+    python server.py seed-demo [--scale K]
+    python server.py export-schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+MODEL_MODULES = [
+    "models.territories",
+    "models.accounts",
+    "models.questions",
+    "models.ideas",
+    "models.projects",
+    "models.polls",
+    "models.news",
+    "models.comments",
+    "models.moderation",
+    "models.notifications",
+    "models.feed",
+]
+DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
+MAX_BODY_BYTES = 1_000_000
+
+
+class ConfigError(Exception):
+    """Bad configuration: reported as one line, never a traceback."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration, read once from the environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    env: str = "development"
+    allowed_origins: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_days: int = 30
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        database_url = normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})")
+        mode = env.get("PARVIS_ENV", "development").strip().lower() or "development"
+        if mode not in ("development", "production"):
+            raise ConfigError(f"PARVIS_ENV must be development or production (got {mode!r})")
+        origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        try:
+            port = int(env.get("PORT", "8000"))
+        except ValueError as exc:
+            raise ConfigError(f"PORT must be a number (got {env.get('PORT')!r})") from exc
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            env=mode,
+            allowed_origins=origins,
+            host=env.get("HOST", "127.0.0.1"),
+            port=port,
+        )
+
+
+def normalize_database_url(url: str) -> str:
+    """Tortoise's spelling of a database URL (postgres:// for asyncpg, sqlite://path)."""
+    url = url.strip()
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql", "asyncpg"):
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(f"DATABASE_URL needs a host and a database name (got {redact(url)!r})")
+        return "postgres://" + url.split("://", 1)[1]
+    if scheme == "sqlite":
+        if not url.split("://", 1)[1]:
+            raise ConfigError("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://parvis.sqlite3")
+        return url
+    raise ConfigError(
+        f"DATABASE_URL must start with postgres:// or sqlite:// (got {redact(url)!r})"
+    )
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _cli_tortoise_config() -> dict[str, Any]:
+    try:
+        return tortoise_config(Settings.from_env().database_url)
+    except ConfigError:
+        return tortoise_config(DEFAULT_DATABASE_URL)
+
+
+# For Tortoise's own CLI (`tortoise makemigrations`), see [tool.tortoise] in pyproject.toml.
+TORTOISE_ORM = _cli_tortoise_config()
+
+
+async def apply_migrations(database_url: str) -> None:
+    from tortoise.migrations.api import migrate
+
+    await migrate(config=tortoise_config(database_url))
+
+
+async def check_database(database_url: str) -> None:
+    """Fail with one clear line when the database cannot be reached."""
+    from tortoise import Tortoise
+
+    try:
+        await Tortoise.init(config=tortoise_config(database_url))
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any driver error means "unreachable"
+        raise ConfigError(f"cannot reach the database at {redact(database_url)}: {exc}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await Tortoise.close_connections()
+
+
+# --- the ASGI application -------------------------------------------------------------
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await PlainTextResponse("Request body too large.", status_code=413)(
+                        scope, receive, send
+                    )
+                    return
+        # No (or a lying) Content-Length: read the body up to the limit, then replay it.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.limit:
+                await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                return
+            chunks.append(body)
+            more = message.get("more_body", False)
+        await self.app(
+            scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive), send
+        )
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def build_graphql_app(settings: Settings, broker: Any) -> Any:
+    from graphql import GraphQLError
+    from strawberry.asgi import GraphQL
+    from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+    from strawberry.types import ExecutionResult
+
+    from resolvers.context import Context, account_for_token, bearer_token
+    from schema.root import schema
+
+    class ParvisGraphQL(GraphQL):  # type: ignore[type-arg]
+        async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+            token = bearer_token(request.headers.get("authorization"))
+            account = access = None
+            failed = False
+            if token is not None:
+                found = await account_for_token(token) if token else None
+                if found is None:
+                    failed = True
+                else:
+                    account, access = found
+            return Context(
+                request=request, response=response, broker=broker, settings=settings,
+                account=account, token=access, auth_failed=failed,
+            )
+
+        async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+            context = kwargs.get("context")
+            if isinstance(context, Context) and context.auth_failed:
+                return ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            "The bearer token is invalid, expired or revoked.",
+                            extensions={"code": "UNAUTHENTICATED"},
+                        )
+                    ],
+                )
+            return await super().execute_operation(*args, **kwargs)
+
+    return ParvisGraphQL(
+        schema,
+        graphql_ide=None if settings.production else "graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        allowed_origins=settings.allowed_origins,
+    )
+
+
+def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """The ASGI app. With manage_database, its lifespan opens and closes Tortoise."""
+    from tortoise.contrib.starlette import RegisterTortoise
+
+    from subscriptions.broker import InProcessBroker
+
+    broker = InProcessBroker()
+    graphql = build_graphql_app(settings, broker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                yield
+        else:
+            yield
+        await broker.close()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.broker = broker
+    app.state.settings = settings
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def app_factory() -> Starlette:
+    """For uvicorn --factory (and serve --workers N)."""
+    return build_app(Settings.from_env())
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+
+def _run(coro: Callable[[], Awaitable[None]], settings: Settings) -> None:
+    async def main() -> None:
+        from tortoise import Tortoise
+
+        await check_database(settings.database_url)
+        if settings.is_sqlite:
+            await apply_migrations(settings.database_url)
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            await coro()
+        finally:
+            await Tortoise.close_connections()
+
+    asyncio.run(main())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    asyncio.run(check_database(settings.database_url))
+    if settings.is_sqlite:
+        # The embedded default needs nothing else: bring the schema up to date here.
+        asyncio.run(apply_migrations(settings.database_url))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if args.workers and args.workers > 1:
+        uvicorn.run("server:app_factory", factory=True, host=host, port=port,
+                    workers=args.workers, ws="websockets", log_level="info")
+    else:
+        uvicorn.run(build_app(settings), host=host, port=port, ws="websockets", log_level="info")
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    async def main() -> None:
+        await check_database(settings.database_url)
+        await apply_migrations(settings.database_url)
+
+    asyncio.run(main())
+    print("migrations applied")
+
+
+def cmd_create_territory(args: argparse.Namespace, settings: Settings) -> None:
+    from models.territories import Territory
+
+    async def work() -> None:
+        slug = args.slug.strip().lower()
+        if await Territory.filter(slug=slug).exists():
+            raise ConfigError(f"a territory with slug {slug!r} already exists")
+        if args.reply_deadline_days is not None and not 1 <= args.reply_deadline_days <= 365:
+            raise ConfigError("--reply-deadline-days must be 1 to 365")
+        row = await Territory.create(
+            slug=slug, name=args.name.strip(), population=args.population,
+            reply_deadline_days=args.reply_deadline_days or 15,
+        )
+        from schema.relay import encode_id
+
+        print(f"territory {row.slug} created (id {encode_id('Territory', row.id)})")
+
+    _run(work, settings)
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+    from models.accounts import Account, Member, Role
+    from models.territories import Territory
+    from resolvers.accounts import PASSWORD_MIN, _hasher, normalize_email
+
+    async def work() -> None:
+        territory = await Territory.get_or_none(slug=args.territory.strip().lower())
+        if territory is None:
+            raise ConfigError(f"no territory with slug {args.territory!r}")
+        email = normalize_email(args.email)
+        account = await Account.get_or_none(email=email)
+        if account is None:
+            if len(args.password) < PASSWORD_MIN:
+                raise ConfigError(f"the password must have at least {PASSWORD_MIN} characters")
+            account = await Account.create(
+                email=email, display_name=args.display_name.strip(),
+                password_hash=_hasher.hash(args.password),
+            )
+        member, _ = await Member.get_or_create(account_id=account.id, territory_id=territory.id)
+        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True)
+        print(f"{email} is an admin of {territory.slug}")
+
+    _run(work, settings)
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
+    from resolvers.demo import do_seed_demo
+
+    async def work() -> None:
+        summary = await do_seed_demo(scale=args.scale)
+        print(summary)
+
+    _run(work, settings)
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    print(export_schema(), end="")
+
+
+def export_schema() -> str:
+    from strawberry.printer import print_schema
+
+    from schema.root import schema
+
+    return print_schema(schema) + "\n"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="parvis", description="Parvis civic participation API")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve the API (the default command)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="apply the database migrations")
+    territory = sub.add_parser("create-territory", help="create a territory")
+    territory.add_argument("--slug", required=True)
+    territory.add_argument("--name", required=True)
+    territory.add_argument("--population", type=int)
+    territory.add_argument("--reply-deadline-days", type=int, default=15)
+    admin = sub.add_parser("create-admin", help="create an account (if needed) and make it admin")
+    admin.add_argument("--territory", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--display-name", required=True)
+    seed = sub.add_parser("seed-demo", help="fill a demo territory modeled on Carcassonne Agglo")
+    seed.add_argument("--scale", type=int, default=1)
+    sub.add_parser("export-schema", help="print the GraphQL SDL")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *argv])
+    return args
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], None]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "create-territory": cmd_create_territory,
+    "create-admin": cmd_create_admin,
+    "seed-demo": cmd_seed_demo,
+    "export-schema": cmd_export_schema,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = Settings.from_env()
+        COMMANDS[args.command](args, settings)
+    except ConfigError as exc:
+        print(f"parvis: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Test harness: a real database (SQLite file, or PostgreSQL with TEST_DATABASE_URL),
+migrated with the committed migrations, and the real ASGI app reached over httpx.
+
+The database lives for the whole session; tests scope what they read to the
+territories and people they create, so they never depend on each other.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+
+from server import Settings, apply_migrations, build_app, normalize_database_url, tortoise_config
+from tests.pg import fresh_postgres_database
+
+GQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A new, empty database for this test session."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return fresh_postgres_database(normalize_database_url(base), f"parvis_test_{uuid.uuid4().hex[:8]}")
+    path = Path(tempfile.mkdtemp(prefix="parvis-test-")) / "test.sqlite3"
+    return f"sqlite://{path}"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def db(database_url: str) -> AsyncIterator[None]:
+    await apply_migrations(database_url)
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, db: None) -> Any:
+    return build_app(settings, manage_database=False)
+
+
+@pytest.fixture(scope="session")
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GQL:
+    """POST a GraphQL operation to the real app; returns the JSON body."""
+
+    async def call(query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return call
+
+
+@pytest.fixture
+def app_broker(app: Any) -> Any:
+    """The broker of the app under test, to see which events a mutation published."""
+    return app.state.broker

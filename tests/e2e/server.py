@@ -1,0 +1,110 @@
+"""Real Parvis server processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from server import normalize_database_url
+from tests.pg import fresh_postgres_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def new_database_url() -> str:
+    """A new empty database: PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        return fresh_postgres_database(normalize_database_url(base), f"parvis_e2e_{uuid.uuid4().hex[:8]}")
+    return f"sqlite://{Path(tempfile.mkdtemp(prefix='parvis-e2e-')) / 'parvis.sqlite3'}"
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "server.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+class ServerProcess:
+    """`python server.py serve` on a free port, as a user would start it."""
+
+    def __init__(self, database_url: str, **env: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), **env}
+        self.env.pop("REDIS_URL", None) if "REDIS_URL" not in env else None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "server.py", "serve"], cwd=ROOT, env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start in 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Client:
+    """A GraphQL client over real HTTP."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = httpx.post(
+            f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}},
+            headers=headers, timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
