@@ -145,10 +145,16 @@ def _cli_tortoise_config() -> dict[str, Any]:
 TORTOISE_ORM = _cli_tortoise_config()
 
 
-async def apply_migrations(database_url: str) -> None:
+async def apply_migrations(database_url: str, *, close: bool = True) -> None:
+    from tortoise import Tortoise
     from tortoise.migrations.api import migrate
 
-    await migrate(config=tortoise_config(database_url))
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        # aiosqlite's worker thread would otherwise keep the process alive.
+        if close:
+            await Tortoise.close_connections()
 
 
 async def check_database(database_url: str) -> None:
@@ -225,13 +231,21 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 
 def build_graphql_app(settings: Settings, broker: Any) -> Any:
+    from datetime import timedelta
+
     from graphql import GraphQLError
     from strawberry.asgi import GraphQL
-    from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+    from strawberry.exceptions import ConnectionRejectionError
+    from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
     from strawberry.types import ExecutionResult
 
     from resolvers.context import Context, account_for_token, bearer_token
     from schema.root import schema
+
+    @dataclass
+    class WebSocketContext(Context):
+        # Strawberry stores the connection_init payload here (graphql-transport-ws).
+        connection_params: Any = None
 
     class ParvisGraphQL(GraphQL):  # type: ignore[type-arg]
         async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -244,10 +258,28 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
                     failed = True
                 else:
                     account, access = found
-            return Context(
+            kind = WebSocketContext if isinstance(request, WebSocket) else Context
+            return kind(
                 request=request, response=response, broker=broker, settings=settings,
                 account=account, token=access, auth_failed=failed,
             )
+
+        async def on_ws_connect(self, context: Any) -> Any:
+            """connection_init {"authorization": "Bearer <token>"} authenticates the
+            websocket; a bad token (there or in the upgrade's header) closes it with 4403."""
+            params = getattr(context, "connection_params", None) or {}
+            value = params.get("authorization", params.get("Authorization")) if isinstance(params, dict) else None
+            if value is not None:
+                token = bearer_token(value) if isinstance(value, str) else ""
+                found = await account_for_token(token) if token else None
+                if found is None:
+                    raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+                context.account, context.token = found
+                context.auth_failed = False
+                context.fresh_loaders()
+            elif context.auth_failed:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            return await super().on_ws_connect(context)
 
         async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
             context = kwargs.get("context")
@@ -263,10 +295,16 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
                 )
             return await super().execute_operation(*args, **kwargs)
 
+    # The legacy graphql-ws protocol had security advisories: off unless asked for.
+    legacy = settings.extra.get("WS_LEGACY", os.environ.get("PARVIS_WS_LEGACY", "")).lower() in ("1", "true")
+    init_timeout = float(settings.extra.get("WS_INIT_TIMEOUT", os.environ.get("PARVIS_WS_INIT_TIMEOUT", "3")))
     return ParvisGraphQL(
         schema,
         graphql_ide=None if settings.production else "graphiql",
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        subscription_protocols=(
+            (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL) if legacy else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        ),
+        connection_init_wait_timeout=timedelta(seconds=init_timeout),
         allowed_origins=settings.allowed_origins,
     )
 
@@ -275,13 +313,16 @@ def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """The ASGI app. With manage_database, its lifespan opens and closes Tortoise."""
     from tortoise.contrib.starlette import RegisterTortoise
 
-    from subscriptions.broker import InProcessBroker
+    from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 
-    broker = InProcessBroker()
+    # With REDIS_URL, events cross processes (one Redis subscription per process).
+    broker: Broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
     graphql = build_graphql_app(settings, broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if isinstance(broker, RedisBroker):
+            broker.start()
         if manage_database:
             async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
                 yield

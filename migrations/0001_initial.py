@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('hidden', fields.BooleanField(default=False)),
             ],
-            options={'table': 'feed_entry', 'app': 'models', 'indexes': [Index(fields=['territory', 'id']), Index(fields=['subject_type', 'subject_id'])], 'pk_attr': 'id'},
+            options={'table': 'feed_entry', 'app': 'models', 'indexes': [Index(fields=['territory_id', 'id']), Index(fields=['subject_type', 'subject_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

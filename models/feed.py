@@ -22,4 +22,4 @@ class FeedEntry(Model):
 
     class Meta:
         table = "feed_entry"
-        indexes = (("territory", "id"), ("subject_type", "subject_id"))
+        indexes = (("territory_id", "id"), ("subject_type", "subject_id"))

@@ -63,16 +63,15 @@ class Checks:
         return code
 
     def amount(self, value: decimal.Decimal, *field: str) -> decimal.Decimal:
-        exponent = value.as_tuple().exponent
         if value < 0:
             self.fail("Must be zero or more.", *field)
-        elif isinstance(exponent, int) and exponent < -2 and value != value.quantize(
-            decimal.Decimal("0.01")
-        ):
-            self.fail("Must have at most 2 decimals.", *field)
         elif value >= decimal.Decimal("1e14"):
             self.fail("Is too large.", *field)
-        return value.quantize(decimal.Decimal("0.01"))
+        elif value != value.quantize(decimal.Decimal("0.01")):
+            self.fail("Must have at most 2 decimals.", *field)
+        else:
+            return value.quantize(decimal.Decimal("0.01"))
+        return value
 
     def done(self) -> None:
         if self.errors:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.tools import merge_types
 
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
@@ -18,36 +17,92 @@ from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
+from subscriptions.live import LiveSubscription
 
-Query = merge_types("Query", (NodesQuery, AccountsQuery, TerritoriesQuery))
-Mutation = merge_types(
-    "Mutation",
-    (
-        AccountsMutation,
-        TerritoriesMutation,
-        QuestionsMutation,
-        IdeasMutation,
-        ProjectsMutation,
-        PollsMutation,
-        NewsMutation,
-        CommentsMutation,
-        ModerationMutation,
-        NotificationsMutation,
-    ),
+
+
+@strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery):
+    pass
+
+
+@strawberry.type(
+    description=(
+        "Every write. Each takes one `input` and returns a payload whose `userErrors` carry "
+        "expected failures; missing credentials are UNAUTHENTICATED, a role that may not act FORBIDDEN."
+    )
 )
+class Mutation(
+    AccountsMutation,
+    TerritoriesMutation,
+    QuestionsMutation,
+    IdeasMutation,
+    ProjectsMutation,
+    PollsMutation,
+    NewsMutation,
+    CommentsMutation,
+    ModerationMutation,
+    NotificationsMutation,
+):
+    pass
+
+
+# Arguments that mean the same everywhere are described once, here.
+ARGUMENT_DESCRIPTIONS = {
+    "first": "How many items from the start (or after `after`), 0 to 100; 20 when neither first nor last.",
+    "after": "A cursor: items after it.",
+    "last": "How many items from the end (or before `before`), 0 to 100.",
+    "before": "A cursor: items before it.",
+    "input": "The mutation's input.",
+    "id": "A global object id.",
+    "ids": "Global object ids, at most 100.",
+    "slug": "The territory's slug.",
+    "status": "Only items with this status.",
+    "role": "Only members with this role.",
+    "verified": "Only verified (true) or unverified (false) members.",
+    "officialId": "Only questions addressed to this official (a member id).",
+    "orderBy": "NEWEST (default) or MOST_SUPPORTED first.",
+    "unreadOnly": "Only unread notifications.",
+    "pollId": "The poll's global id.",
+    "territoryId": "The territory's global id.",
+}
+
+
+def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
+    from graphql import GraphQLInterfaceType, GraphQLObjectType
+
+    for name, gql_type in built._schema.type_map.items():
+        if name.startswith("__") or not isinstance(gql_type, (GraphQLObjectType, GraphQLInterfaceType)):
+            continue
+        for field in gql_type.fields.values():
+            for arg_name, arg in field.args.items():
+                if not arg.description and arg_name in ARGUMENT_DESCRIPTIONS:
+                    arg.description = ARGUMENT_DESCRIPTIONS[arg_name]
+    return built
+
+
+@strawberry.type(
+    description=(
+        "Live streams over a websocket (graphql-transport-ws): poll results, official replies, "
+        "the territory feed and the viewer's notifications."
+    )
+)
+class Subscription(LiveSubscription):
+    pass
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return describe_arguments(strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Member is an interface: both concrete types must be in the schema.
         types=[Citizen, Official],
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
-    )
+    ))
 
 
 schema = build_schema()

@@ -24,7 +24,7 @@ from schema.errors import UserError
 from schema.relay import Connection, Node, SortKey, encode_id, paginate
 
 if TYPE_CHECKING:
-    from schema.feed import FeedItem
+    from schema.feed import FeedItemConnection
     from schema.ideas import Idea, IdeaOrder, IdeaStatus
     from schema.moderation import Report
     from schema.news import NewsPost
@@ -182,7 +182,7 @@ class Territory(Node):
     async def feed(
         self, info: Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[FeedItem, strawberry.lazy("schema.feed")]]:
+    ) -> Annotated[FeedItemConnection, strawberry.lazy("schema.feed")]:
         from schema.feed import feed_page
 
         return await feed_page(info, self.pk, first=first, after=after, last=last, before=before)

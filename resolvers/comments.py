@@ -1,0 +1,115 @@
+"""Comments: members discuss questions, ideas, projects and news posts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from models.accounts import Member
+from models.comments import Comment as CommentRow
+from models.notifications import NotificationKind
+from resolvers.context import Context
+from resolvers.nodes import load_row
+from resolvers.notifications import do_notify
+from resolvers.transactions import run_in_transaction
+from resolvers.validation import Checks
+from schema.comments import AddCommentInput, Comment, CommentPayload
+from schema.errors import Refusal, UserErrorCode
+from schema.relay import decode_id
+from subscriptions.events import Event, territory_channel
+
+COMMENTABLE_KINDS = ("Question", "Idea", "Project", "NewsPost")
+
+
+def subject_author_field(kind: str) -> str:
+    """The member field of a commentable (or reportable) row that names who wrote it."""
+    return "created_by_id" if kind in ("Project", "Poll") else (
+        "official_id" if kind == "Reply" else "author_id"
+    )
+
+
+def subject_title(row: Any) -> str:
+    for name in ("title", "question"):
+        value = getattr(row, name, None)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+async def check_commentable(ctx: Context, global_id: str) -> tuple[str, Any]:
+    """(kind, row) of the item a comment is about, if the viewer may see it, else NOT_FOUND."""
+    decoded = decode_id(global_id)
+    row = None
+    if decoded is not None and decoded[0] in COMMENTABLE_KINDS:
+        row = await load_row(ctx, *decoded)
+    if decoded is None or row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "Nothing to comment on with this id.", "subjectId")
+    return decoded[0], row
+
+
+async def do_notify_author_of_comment(
+    ctx: Context, kind: str, subject: Any, commenter: Member
+) -> None:
+    """Tell the author of the commented item (not when they commented themselves)."""
+    author = await Member.filter(id=getattr(subject, subject_author_field(kind))).select_related(
+        "account"
+    ).first()
+    if author is None or author.account_id == commenter.account_id:
+        return
+    if author.account.deleted_at is not None:
+        return
+    name = commenter.account.display_name
+    title = subject_title(subject)
+    await do_notify(
+        ctx,
+        author.account_id,
+        NotificationKind.NEW_COMMENT,
+        kind,
+        subject.id,
+        f"{name} commented on “{title}”." if title else f"{name} commented on what you published.",
+    )
+
+
+@strawberry.type
+class CommentsMutation:
+    @strawberry.mutation(
+        description=(
+            "Comment on a question, an idea, a project or a news post of a territory you "
+            "joined. Its author is notified."
+        )
+    )
+    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
+        ctx: Context = info.context
+
+        async def work() -> CommentRow:
+            ctx.require_account()
+            kind, subject = await check_commentable(ctx, input.subject_id)
+            member = await ctx.membership(subject.territory_id)
+            if member is None:
+                raise Refusal.of(
+                    UserErrorCode.NOT_A_MEMBER, "Join the territory to comment.", "subjectId"
+                )
+            checks = Checks()
+            body = checks.body(input.body, "body")
+            checks.done()
+            row = await CommentRow.create(
+                territory_id=subject.territory_id,
+                author_id=member.id,
+                subject_type=kind,
+                subject_id=subject.id,
+                body=body,
+            )
+            await do_notify_author_of_comment(ctx, kind, subject, member)
+            ctx.queue(
+                Event(
+                    channel=territory_channel(subject.territory_id),
+                    type="comment",
+                    data={"comment": row.id, "kind": kind, "subject": subject.id},
+                )
+            )
+            return row
+
+        row, errors = await run_in_transaction(ctx, work)
+        return CommentPayload(comment=Comment.from_model(row) if row else None, user_errors=errors)

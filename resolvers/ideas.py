@@ -1,0 +1,188 @@
+"""Mutations on ideas: propose, support, withdraw support, set the status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.types import Info
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.accounts import Member, Role
+from models.feed import FeedEntry
+from models.ideas import Idea as IdeaRow
+from models.ideas import IdeaStatus as IdeaStatusRow
+from models.ideas import Support
+from models.notifications import NotificationKind
+from resolvers.context import Context
+from resolvers.feed import do_add_to_feed
+from resolvers.nodes import load_row
+from resolvers.notifications import do_notify
+from resolvers.transactions import run_in_transaction
+from resolvers.validation import Checks
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.ideas import Idea, IdeaInput, IdeaPayload, ProposeIdeaInput, SetIdeaStatusInput
+from schema.relay import decode_id_of
+
+NOTE_MAX = 2000
+STATUS_SETTERS = (Role.OFFICIAL, Role.MODERATOR, Role.ADMIN)
+
+
+async def check_idea(ctx: Context, global_id: str) -> IdeaRow:
+    """The idea behind `ideaId` if the viewer may see it, else a NOT_FOUND refusal."""
+    pk = decode_id_of(global_id, "Idea")
+    row = await load_row(ctx, "Idea", pk) if pk is not None else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such idea.", "ideaId")
+    return row  # type: ignore[no-any-return]
+
+
+async def check_member(ctx: Context, territory_id: int) -> Member:
+    member = await ctx.membership(territory_id)
+    if member is None:
+        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory first.")
+    return member
+
+
+def payload(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
+    return IdeaPayload(idea=Idea.from_model(row) if row else None, user_errors=errors)
+
+
+@strawberry.type
+class IdeasMutation:
+    @strawberry.mutation(
+        description=(
+            "Propose an idea to a territory the viewer has joined, optionally for one of its projects."
+        )
+    )
+    async def propose_idea(self, info: Info, input: ProposeIdeaInput) -> IdeaPayload:
+        ctx: Context = info.context
+
+        async def work() -> IdeaRow:
+            ctx.require_account()
+            territory_id = decode_id_of(input.territory_id, "Territory")
+            if territory_id is None or await load_row(ctx, "Territory", territory_id) is None:
+                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
+            member = await check_member(ctx, territory_id)
+            project_id = None
+            if input.project_id is not None:
+                project_id = decode_id_of(input.project_id, "Project")
+                project = await load_row(ctx, "Project", project_id) if project_id else None
+                # A project of another territory is as good as unknown here.
+                if project is None or project.territory_id != territory_id:
+                    raise Refusal.of(UserErrorCode.NOT_FOUND, "No such project.", "projectId")
+            checks = Checks()
+            title = checks.title(input.title, "title")
+            body = checks.body(input.body, "body")
+            checks.done()
+            return await IdeaRow.create(
+                territory_id=territory_id,
+                author_id=member.id,
+                project_id=project_id,
+                title=title,
+                body=body,
+            )
+
+        row, errors = await run_in_transaction(ctx, work)
+        return payload(row, errors)
+
+    @strawberry.mutation(
+        description=(
+            "Support an idea of a territory the viewer has joined. Idempotent: supporting "
+            "again changes nothing. Authors may support their own idea."
+        )
+    )
+    async def support_idea(self, info: Info, input: IdeaInput) -> IdeaPayload:
+        ctx: Context = info.context
+
+        async def work() -> IdeaRow:
+            ctx.require_account()
+            idea = await check_idea(ctx, input.idea_id)
+            member = await check_member(ctx, idea.territory_id)
+            # The unique (idea, member) constraint decides, not a prior read: of concurrent
+            # supports by one member exactly one inserts. The savepoint keeps the outer
+            # transaction usable after the violation (PostgreSQL aborts it otherwise).
+            try:
+                async with in_transaction():
+                    await Support.create(idea_id=idea.id, member_id=member.id)
+            except IntegrityError:
+                return await IdeaRow.get(id=idea.id)
+            await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") + 1)
+            return await IdeaRow.get(id=idea.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return payload(row, errors)
+
+    @strawberry.mutation(
+        description=(
+            "Withdraw the viewer's support from an idea. Idempotent: without support, changes nothing."
+        )
+    )
+    async def withdraw_support(self, info: Info, input: IdeaInput) -> IdeaPayload:
+        ctx: Context = info.context
+
+        async def work() -> IdeaRow:
+            ctx.require_account()
+            idea = await check_idea(ctx, input.idea_id)
+            member = await check_member(ctx, idea.territory_id)
+            deleted = await Support.filter(idea_id=idea.id, member_id=member.id).delete()
+            if deleted:
+                await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - deleted)
+            return await IdeaRow.get(id=idea.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return payload(row, errors)
+
+    @strawberry.mutation(
+        description=(
+            "Set an idea's status, with an optional note (officials, moderators and admins of "
+            "its territory). The author is notified; an idea reaching REALIZED for the first "
+            "time enters the territory's feed."
+        )
+    )
+    async def set_idea_status(self, info: Info, input: SetIdeaStatusInput) -> IdeaPayload:
+        ctx: Context = info.context
+
+        async def work() -> IdeaRow:
+            account = ctx.require_account()
+            idea = await check_idea(ctx, input.idea_id)
+            await ctx.check_role(idea.territory_id, *STATUS_SETTERS)
+            checks = Checks()
+            note = None
+            if input.note is not None:
+                note = checks.text(input.note, "note", max_length=NOTE_MAX, min_length=0) or None
+            checks.done()
+            status = IdeaStatusRow(input.status.value)
+            changed = idea.status != status or idea.status_note != note
+            await IdeaRow.filter(id=idea.id).update(status=status, status_note=note)
+            if status == IdeaStatusRow.REALIZED:
+                # Conditional update: of concurrent REALIZED, only one sets realized_at,
+                # so the idea enters the feed once even if it goes back and forth.
+                now = dt.datetime.now(dt.UTC)
+                first_time = await IdeaRow.filter(id=idea.id, realized_at__isnull=True).update(
+                    realized_at=now
+                )
+                if first_time:
+                    entry = await do_add_to_feed(ctx, idea.territory_id, "Idea", idea.id)
+                    if idea.hidden:
+                        # The feed entry follows the idea's moderation state.
+                        await FeedEntry.filter(id=entry.id).update(hidden=True)
+            author = await ctx.loaders.member.load(idea.author_id)
+            if (
+                changed
+                and author is not None
+                and author.account_id != account.id
+                and author.account.deleted_at is None
+            ):
+                message = f"Your idea “{idea.title}” is now {status.value.replace('_', ' ').lower()}."
+                if note:
+                    message += f" {note}"
+                await do_notify(
+                    ctx, author.account_id, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id, message
+                )
+            return await IdeaRow.get(id=idea.id)
+
+        row, errors = await run_in_transaction(ctx, work)
+        return payload(row, errors)

@@ -1,0 +1,248 @@
+"""Questions: asking, replying (the charter's deadline is measured here) and closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.types import Info
+from tortoise.exceptions import IntegrityError
+
+from models.accounts import Member, Role
+from models.notifications import NotificationKind
+from models.questions import Question as QuestionRow
+from models.questions import QuestionStatus
+from models.questions import Reply as ReplyRow
+from models.territories import Territory as TerritoryRow
+from resolvers.context import Context
+from resolvers.feed import do_add_to_feed
+from resolvers.nodes import load_row
+from resolvers.notifications import do_notify
+from resolvers.transactions import run_in_transaction
+from resolvers.validation import Checks
+from schema.errors import Refusal, UserErrorCode, forbidden
+from schema.questions import (
+    AskQuestionInput,
+    CloseQuestionInput,
+    Question,
+    QuestionPayload,
+    Reply,
+    ReplyPayload,
+    ReplyToQuestionInput,
+    as_utc,
+)
+from schema.relay import decode_id_of
+from subscriptions.events import Event, territory_channel
+
+REASON_MAX = 2000
+
+
+async def check_question(ctx: Context, global_id: str) -> QuestionRow:
+    """The question behind a global id, locked for this transaction, if the viewer may see it."""
+    pk = decode_id_of(global_id, "Question")
+    if pk is None or await load_row(ctx, "Question", pk) is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+    # Re-read under a row lock: two officials replying at once, or a moderator closing
+    # while an official replies, see each other's outcome (PostgreSQL; SQLite serializes).
+    row = await QuestionRow.filter(id=pk).select_for_update().first()
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+    return row
+
+
+async def check_addressee(territory_id: int, global_id: str | None) -> Member | None:
+    """The official a question is addressed to: an OFFICIAL of the same territory, else NOT_FOUND."""
+    if global_id is None:
+        return None
+    pk = decode_id_of(global_id, "Member")
+    official = (
+        await Member.filter(id=pk, territory_id=territory_id, role=Role.OFFICIAL).first()
+        if pk is not None
+        else None
+    )
+    if official is None:
+        raise Refusal.of(
+            UserErrorCode.NOT_FOUND, "No such official in this territory.", "officialId"
+        )
+    return official
+
+
+async def check_may_reply(ctx: Context, question: QuestionRow) -> Member:
+    """The viewer's membership if they may reply: the addressed official, or any official of
+    the territory when the question is addressed to the territory as a whole."""
+    ctx.require_account()
+    member = await ctx.membership(question.territory_id)
+    if member is None or member.role != Role.OFFICIAL:
+        raise forbidden("Only the territory's officials may reply to questions.")
+    if question.official_id is not None and question.official_id != member.id:
+        raise forbidden("Only the official this question is addressed to may reply.")
+    return member
+
+
+def see_written(ctx: Context, question: QuestionRow, reply: ReplyRow | None = None) -> None:
+    """Make this request's loaders serve what the mutation just committed: they may hold
+    the rows as they were read before the write (load_row goes through them)."""
+    ctx.loaders.by_id(QuestionRow).prime(question.id, question, force=True)
+    if reply is not None:
+        ctx.loaders.reply_by_question.prime(question.id, reply, force=True)
+
+
+@strawberry.type
+class QuestionsMutation:
+    @strawberry.mutation(
+        description=(
+            "Ask a question in a territory, to one of its officials or to the territory as a "
+            "whole. Its due date is fixed now, from the charter's reply deadline."
+        )
+    )
+    async def ask_question(self, info: Info, input: AskQuestionInput) -> QuestionPayload:
+        ctx: Context = info.context
+
+        async def work() -> QuestionRow:
+            ctx.require_account()
+            territory_id = decode_id_of(input.territory_id, "Territory")
+            territory = (
+                await TerritoryRow.filter(id=territory_id).first() if territory_id else None
+            )
+            if territory is None:
+                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
+            member = await ctx.membership(territory.id)
+            if member is None:
+                raise Refusal.of(
+                    UserErrorCode.NOT_A_MEMBER, "Join the territory to ask a question.", "territoryId"
+                )
+            checks = Checks()
+            title = checks.title(input.title, "title")
+            body = checks.body(input.body, "body")
+            checks.done()
+            official = await check_addressee(territory.id, input.official_id)
+            now = dt.datetime.now(dt.UTC)
+            return await QuestionRow.create(
+                territory_id=territory.id,
+                author_id=member.id,
+                official_id=official.id if official else None,
+                title=title,
+                body=body,
+                status=QuestionStatus.OPEN,
+                created_at=now,
+                due_at=now + dt.timedelta(days=territory.reply_deadline_days),
+            )
+
+        row, errors = await run_in_transaction(ctx, work)
+        return QuestionPayload(
+            question=Question.from_model(row) if row else None, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Reply publicly to a question: the addressed official, or any official of the "
+            "territory when none is addressed. One reply per question; the asker is notified."
+        )
+    )
+    async def reply_to_question(self, info: Info, input: ReplyToQuestionInput) -> ReplyPayload:
+        ctx: Context = info.context
+
+        async def work() -> tuple[ReplyRow, QuestionRow]:
+            account = ctx.require_account()
+            question = await check_question(ctx, input.question_id)
+            official = await check_may_reply(ctx, question)
+            if question.status == QuestionStatus.ANSWERED:
+                raise Refusal.of(
+                    UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
+                )
+            if question.status == QuestionStatus.CLOSED:
+                raise Refusal.of(
+                    UserErrorCode.INVALID, "A closed question cannot be answered.", "questionId"
+                )
+            checks = Checks()
+            body = checks.body(input.body, "body")
+            checks.done()
+
+            now = dt.datetime.now(dt.UTC)
+            asked = as_utc(question.created_at)
+            try:
+                reply = await ReplyRow.create(
+                    question_id=question.id,
+                    official_id=official.id,
+                    territory_id=question.territory_id,
+                    body=body,
+                    created_at=now,
+                    on_time=now <= as_utc(question.due_at),
+                    reply_seconds=max(0, int((now - asked).total_seconds())),
+                )
+            except IntegrityError as exc:
+                # The OneToOne constraint: another reply won the race.
+                raise Refusal.of(
+                    UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
+                ) from exc
+            question.status = QuestionStatus.ANSWERED
+            question.answered_at = now
+            await question.save(update_fields=["status", "answered_at"])
+
+            asker = await Member.filter(id=question.author_id).select_related("account").first()
+            # Nobody is told of their own reply, nor is an erased account.
+            if (
+                asker is not None
+                and asker.account_id != account.id
+                and asker.account.deleted_at is None
+            ):
+                await do_notify(
+                    ctx,
+                    asker.account_id,
+                    NotificationKind.QUESTION_ANSWERED,
+                    "Question",
+                    question.id,
+                    f"{account.display_name} replied to your question: {question.title}",
+                )
+            await do_add_to_feed(ctx, question.territory_id, "Reply", reply.id)
+            ctx.queue(
+                Event(
+                    channel=territory_channel(question.territory_id),
+                    type="reply",
+                    data={"reply": reply.id, "official": official.id},
+                )
+            )
+            return reply, question
+
+        result, errors = await run_in_transaction(ctx, work)
+        if result is None:
+            return ReplyPayload(reply=None, user_errors=errors)
+        row, question = result
+        see_written(ctx, question, row)
+        return ReplyPayload(reply=Reply.from_model(row), user_errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Close a question left unanswered (out of scope, duplicate) with a public reason. "
+            "Moderators and admins of the territory only; an answered question stays answered."
+        )
+    )
+    async def close_question(self, info: Info, input: CloseQuestionInput) -> QuestionPayload:
+        ctx: Context = info.context
+
+        async def work() -> QuestionRow:
+            ctx.require_account()
+            question = await check_question(ctx, input.question_id)
+            await ctx.check_staff(question.territory_id)
+            if question.status == QuestionStatus.ANSWERED:
+                raise Refusal.of(
+                    UserErrorCode.INVALID, "An answered question cannot be closed.", "questionId"
+                )
+            if question.status == QuestionStatus.CLOSED:
+                raise Refusal.of(
+                    UserErrorCode.INVALID, "This question is already closed.", "questionId"
+                )
+            checks = Checks()
+            reason = checks.text(input.reason, "reason", max_length=REASON_MAX)
+            checks.done()
+            question.status = QuestionStatus.CLOSED
+            question.closed_reason = reason
+            await question.save(update_fields=["status", "closed_reason"])
+            return question
+
+        row, errors = await run_in_transaction(ctx, work)
+        if row is not None:
+            see_written(ctx, row)
+        return QuestionPayload(
+            question=Question.from_model(row) if row else None, user_errors=errors
+        )

@@ -1,0 +1,112 @@
+"""Comments: the Commentable interface, the Comment type and its connection.
+
+A type that can be commented implements `Commentable` and carries two private fields,
+`pk` and `territory_pk`; the interface's `comments` field then works as is (the subject
+kind is the type's name: "Question", "Idea", "Project", "NewsPost"). A type may still
+override `comments` with the same arguments and call `comments_page` itself.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from models import comments as mc
+from schema.accounts import Author, member_from_model
+from schema.errors import UserError
+from schema.relay import OLDEST_FIRST, Connection, Node, encode_id, paginate
+from schema.scalars import DateTime
+
+
+@strawberry.type(description="A comment on a question, an idea, a project or a news post.")
+class Comment(Node):
+    id: strawberry.ID = strawberry.field(description="The comment's global id.")
+    body: str = strawberry.field(description="What the comment says.")
+    created_at: DateTime = strawberry.field(description="When the comment was written.")
+    pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+    subject_type: strawberry.Private[str]
+    subject_pk: strawberry.Private[int]
+    hidden: strawberry.Private[bool]
+
+    @strawberry.field(
+        description='Who wrote the comment (shown as "Former member" once they erased their account).'
+    )
+    async def author(self, info: Info) -> Author:
+        row = await info.context.loaders.member.load(self.author_pk)
+        return member_from_model(row)
+
+    @classmethod
+    def from_model(cls, row: mc.Comment) -> Comment:
+        return cls(
+            id=strawberry.ID(encode_id("Comment", row.id)),
+            body=row.body,
+            created_at=row.created_at,
+            pk=row.id,
+            author_pk=row.author_id,
+            territory_pk=row.territory_id,
+            subject_type=row.subject_type,
+            subject_pk=row.subject_id,
+            hidden=row.hidden,
+        )
+
+
+async def comments_page(
+    info: Info,
+    subject_type: str,
+    subject_pk: int,
+    territory_pk: int,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Comment]:
+    """One page of the comments on a subject, oldest first (a discussion reads downwards).
+
+    Hidden comments are shown only to the territory's moderators and admins.
+    """
+    query = mc.Comment.filter(subject_type=subject_type, subject_id=subject_pk)
+    if not await info.context.is_staff(territory_pk):
+        query = query.filter(hidden=False)
+    return await paginate(
+        query, Comment.from_model, first=first, after=after, last=last, before=before,
+        order=OLDEST_FIRST,
+    )
+
+
+@strawberry.interface(description="Something people can comment on.")
+class Commentable(Node):
+    id: strawberry.ID = strawberry.field(description="The object's global id.")
+    pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The comments, oldest first.")
+    async def comments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Comment]:
+        return await comments_page(
+            info, type(self).__name__, self.pk, self.territory_pk,
+            first=first, after=after, last=last, before=before,
+        )
+
+
+@strawberry.input(description="A comment to add to a question, an idea, a project or a news post.")
+class AddCommentInput:
+    subject_id: strawberry.ID = strawberry.field(
+        description="Global id of the Question, Idea, Project or NewsPost commented."
+    )
+    body: str = strawberry.field(description="The comment, 1 to 20,000 characters.")
+
+
+@strawberry.type(description="The result of addComment.")
+class CommentPayload:
+    comment: Comment | None = strawberry.field(description="The new comment; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the comment was refused.")
+

@@ -1,0 +1,147 @@
+"""Ideas citizens propose, the support they gather and the status officials give them."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import ideas as mi
+from models.projects import Project as ProjectRow
+from models.territories import Territory as TerritoryRow
+from schema.accounts import Member, member_from_model
+from schema.comments import Commentable
+from schema.errors import UserError
+from schema.relay import Node, encode_id
+from schema.scalars import DateTime
+
+if TYPE_CHECKING:
+    from schema.projects import Project
+    from schema.territories import Territory
+
+
+@strawberry.enum(description="Where an idea stands, from its proposal to its realization.")
+class IdeaStatus(Enum):
+    SUBMITTED = strawberry.enum_value("SUBMITTED", description="Proposed, not yet looked at.")
+    UNDER_REVIEW = strawberry.enum_value(
+        "UNDER_REVIEW", description="The territory is studying it."
+    )
+    ACCEPTED = strawberry.enum_value("ACCEPTED", description="The territory will carry it out.")
+    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="Being carried out.")
+    REALIZED = strawberry.enum_value("REALIZED", description="Done: it appears in the feed.")
+    REJECTED = strawberry.enum_value(
+        "REJECTED", description="Declined; the status note says why."
+    )
+
+
+@strawberry.enum(description="How a list of ideas is ordered.")
+class IdeaOrder(Enum):
+    NEWEST = strawberry.enum_value("NEWEST", description="Most recently proposed first.")
+    MOST_SUPPORTED = strawberry.enum_value(
+        "MOST_SUPPORTED", description="Most supported first; the newest first among equals."
+    )
+
+
+@strawberry.type(
+    description=(
+        "An idea a member proposed to the territory. Members support it (authors may "
+        "support their own idea); officials, moderators and admins set its status."
+    )
+)
+class Idea(Commentable, Node):
+    id: strawberry.ID = strawberry.field(description="The idea's global id.")
+    title: str = strawberry.field(description="The idea in a few words.")
+    body: str = strawberry.field(description="The idea in full.")
+    status: IdeaStatus = strawberry.field(description="Where the idea stands.")
+    status_note: str | None = strawberry.field(
+        description="The official's word on the last status change; null when none was given."
+    )
+    support_count: int = strawberry.field(description="How many members support the idea.")
+    created_at: DateTime = strawberry.field(description="When the idea was proposed.")
+    pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    project_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: mi.Idea) -> Idea:
+        return cls(
+            id=strawberry.ID(encode_id("Idea", row.id)),
+            title=row.title,
+            body=row.body,
+            status=IdeaStatus(row.status.value if isinstance(row.status, mi.IdeaStatus) else row.status),
+            status_note=row.status_note,
+            support_count=row.support_count,
+            created_at=row.created_at,
+            pk=row.id,
+            territory_pk=row.territory_id,
+            author_pk=row.author_id,
+            project_pk=row.project_id,
+        )
+
+    @strawberry.field(description="The member who proposed the idea.")
+    async def author(self, info: Info) -> Member:
+        row = await info.context.loaders.member.load(self.author_pk)
+        return member_from_model(row)
+
+    @strawberry.field(description="The territory the idea was proposed to.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return Territory.from_model(row)
+
+    @strawberry.field(
+        description="The project the idea contributes to; null when none (or hidden from the viewer)."
+    )
+    async def project(
+        self, info: Info
+    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
+        from schema.projects import Project
+
+        if self.project_pk is None:
+            return None
+        row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
+        if not await info.context.can_see(row):
+            return None
+        return Project.from_model(row)
+
+    @strawberry.field(description="Whether the viewer supports the idea; false when anonymous.")
+    async def viewer_supports(self, info: Info) -> bool:
+        return bool(await info.context.loaders.viewer_supports.load(self.pk))
+
+
+@strawberry.input(description="A new idea for a territory, optionally for one of its projects.")
+class ProposeIdeaInput:
+    territory_id: strawberry.ID = strawberry.field(description="The territory the idea is for.")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A project of the same territory the idea contributes to."
+    )
+    title: str = strawberry.field(description="The idea in a few words (1 to 200 characters).")
+    body: str = strawberry.field(description="The idea in full (1 to 20,000 characters).")
+
+
+@strawberry.input(description="Designates one idea.")
+class IdeaInput:
+    idea_id: strawberry.ID = strawberry.field(description="The idea's global id.")
+
+
+@strawberry.input(description="A new status for an idea, with the official's word on it.")
+class SetIdeaStatusInput:
+    idea_id: strawberry.ID = strawberry.field(description="The idea's global id.")
+    status: IdeaStatus = strawberry.field(description="The idea's new status.")
+    note: str | None = strawberry.field(
+        default=None,
+        description="Why, for the author and everyone (0 to 2,000 characters); replaces the last note.",
+    )
+
+
+@strawberry.type(description="The result of a mutation on an idea.")
+class IdeaPayload:
+    idea: Idea | None = strawberry.field(description="The idea as it now stands; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
+

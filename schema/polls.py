@@ -1,0 +1,259 @@
+"""Polls with a secret ballot: the poll, its options, its results and the mutation inputs.
+
+The API tells a viewer whether they voted (viewerHasVoted) and never what anyone chose:
+results are counters per option, and nothing here or below links a member to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+from tortoise.expressions import Q
+
+from models import polls as mp
+from models.projects import Project as ProjectRow
+from models.territories import Territory as TerritoryRow
+from schema.errors import UserError
+from schema.relay import Node, encode_id
+from schema.scalars import DateTime
+
+if TYPE_CHECKING:
+    from tortoise.queryset import QuerySet
+
+    from resolvers.loaders import Loaders, PollTally
+    from schema.projects import Project
+    from schema.territories import Territory
+
+
+@strawberry.enum(description="Where a poll stands in time.")
+class PollStatus(Enum):
+    SCHEDULED = strawberry.enum_value("SCHEDULED", description="Not open yet: opensAt is ahead.")
+    OPEN = strawberry.enum_value("OPEN", description="Members may vote.")
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Closed by an official or admin, or past closesAt."
+    )
+
+
+@strawberry.enum(description="When a poll's per-option results are shown.")
+class ResultsVisibility(Enum):
+    LIVE = strawberry.enum_value("LIVE", description="Shown while the poll is open, as votes come in.")
+    AFTER_CLOSE = strawberry.enum_value(
+        "AFTER_CLOSE", description="Hidden until the poll is closed; only the number of ballots shows."
+    )
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC (a backend may hand back naive UTC values)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def poll_status(row: mp.Poll, now: dt.datetime | None = None) -> PollStatus:
+    """CLOSED once closed_at is set or closes_at is reached, SCHEDULED before opens_at,
+    OPEN in between: a poll past closes_at is closed whether or not anyone acted."""
+    now = now or dt.datetime.now(dt.UTC)
+    if row.closed_at is not None or now >= as_utc(row.closes_at):
+        return PollStatus.CLOSED
+    if now < as_utc(row.opens_at):
+        return PollStatus.SCHEDULED
+    return PollStatus.OPEN
+
+
+def status_filter(status: PollStatus, now: dt.datetime | None = None) -> Q:
+    """The rows whose poll_status(row, now) is `status`, as a filter (the same rule in SQL)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if status == PollStatus.CLOSED:
+        return Q(closed_at__isnull=False) | Q(closes_at__lte=now)
+    still_running = Q(closed_at__isnull=True, closes_at__gt=now)
+    if status == PollStatus.SCHEDULED:
+        return still_running & Q(opens_at__gt=now)
+    return still_running & Q(opens_at__lte=now)
+
+
+def filter_by_status(queryset: QuerySet[mp.Poll], status: PollStatus) -> QuerySet[mp.Poll]:
+    """Narrow a queryset of polls to those with the given status now."""
+    return queryset.filter(status_filter(status))
+
+
+@strawberry.type(description="One of a poll's options.")
+class PollOption:
+    id: strawberry.ID = strawberry.field(description="The option's global id, to pass to castVote.")
+    label: str = strawberry.field(description="What the option says.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: mp.PollOption) -> PollOption:
+        return cls(id=strawberry.ID(encode_id("PollOption", row.id)), label=row.label, pk=row.id)
+
+
+@strawberry.type(description="How many ballots chose one option.")
+class OptionResult:
+    option: PollOption = strawberry.field(description="The option.")
+    votes: int = strawberry.field(description="Ballots that chose this option.")
+    share: float = strawberry.field(
+        description="votes / totalVotes (ballots cast); 0 when no ballot was cast. "
+        "In a multiple-choice poll the shares may add up to more than 1."
+    )
+
+
+@strawberry.type(description="A poll's tally: never who chose what, only how many.")
+class PollResults:
+    poll: Poll = strawberry.field(description="The poll these results belong to.")
+    total_votes: int = strawberry.field(
+        description="Ballots cast (members who voted); always visible."
+    )
+    options: list[OptionResult] | None = strawberry.field(
+        description="Votes per option, in the poll's order; null while the poll's "
+        "resultsVisibility is AFTER_CLOSE and it is not closed."
+    )
+    final: bool = strawberry.field(description="Whether the poll is closed: these results are final.")
+
+    @classmethod
+    def from_tally(cls, poll: Poll, tally: PollTally) -> PollResults:
+        """Results from a tally read in one statement (totals and counters agree)."""
+        final = poll.status == PollStatus.CLOSED
+        options: list[OptionResult] | None = None
+        if final or poll.results_visibility == ResultsVisibility.LIVE:
+            total = tally.total_votes
+            options = [
+                OptionResult(
+                    option=PollOption.from_model(row),
+                    votes=row.votes,
+                    share=row.votes / total if total else 0.0,
+                )
+                for row in tally.options
+            ]
+        return cls(poll=poll, total_votes=tally.total_votes, options=options, final=final)
+
+
+@strawberry.type(
+    description="A poll of a territory, with a secret ballot: the API only ever tells a viewer "
+    "whether they voted, never what anyone chose."
+)
+class Poll(Node):
+    id: strawberry.ID = strawberry.field(description="The poll's global id.")
+    question: str = strawberry.field(description="What the poll asks, 1 to 200 characters.")
+    multiple_choice: bool = strawberry.field(
+        description="Whether a ballot may choose several options (else exactly one)."
+    )
+    verified_only: bool = strawberry.field(description="Whether only verified residents may vote.")
+    opens_at: DateTime = strawberry.field(description="When voting opens.")
+    closes_at: DateTime = strawberry.field(description="When voting closes at the latest.")
+    status: PollStatus = strawberry.field(description="Scheduled, open or closed, as of now.")
+    results_visibility: ResultsVisibility = strawberry.field(
+        description="Whether per-option results show live or only once the poll is closed."
+    )
+    pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+    project_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: mp.Poll) -> Poll:
+        visibility: Any = row.results_visibility
+        return cls(
+            id=strawberry.ID(encode_id("Poll", row.id)),
+            question=row.question,
+            multiple_choice=row.multiple_choice,
+            verified_only=row.verified_only,
+            opens_at=as_utc(row.opens_at),
+            closes_at=as_utc(row.closes_at),
+            status=poll_status(row),
+            results_visibility=ResultsVisibility(getattr(visibility, "value", visibility)),
+            pk=row.id,
+            territory_pk=row.territory_id,
+            project_pk=row.project_id,
+        )
+
+    @strawberry.field(description="The territory holding the poll.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return Territory.from_model(row)
+
+    @strawberry.field(description="The project the poll is about; null when none (or hidden).")
+    async def project(
+        self, info: Info
+    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
+        from schema.projects import Project
+
+        if self.project_pk is None:
+            return None
+        row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
+        if not await info.context.can_see(row):
+            return None
+        return Project.from_model(row)
+
+    @strawberry.field(description="The options, in the order they were given.")
+    async def options(self, info: Info) -> list[PollOption]:
+        rows = await info.context.loaders.options_by_poll.load(self.pk)
+        return [PollOption.from_model(row) for row in rows]
+
+    @strawberry.field(description="The tally: ballots cast and, when visible, votes per option.")
+    async def results(self, info: Info) -> PollResults:
+        return await poll_results(info.context.loaders, self)
+
+    @strawberry.field(description="Whether the viewer has voted in this poll (never what they chose).")
+    async def viewer_has_voted(self, info: Info) -> bool:
+        return bool(await info.context.loaders.viewer_voted.load(self.pk))
+
+
+async def poll_results(loaders: Loaders, poll: Poll) -> PollResults:
+    """A poll's results through the request's (or the event's) loaders: a page of polls
+    costs one query for all their tallies."""
+    tally = await loaders.poll_tallies.load(poll.pk)
+    return PollResults.from_tally(poll, tally)
+
+
+@strawberry.input(description="A new poll in a territory.")
+class CreatePollInput:
+    territory_id: strawberry.ID = strawberry.field(description="Global id of the territory.")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of a project of that territory the poll is about."
+    )
+    question: str = strawberry.field(description="What the poll asks, 1 to 200 characters.")
+    options: list[str] = strawberry.field(
+        description="2 to 20 distinct options (ignoring case), each 1 to 200 characters."
+    )
+    multiple_choice: bool | None = strawberry.field(
+        default=None, description="Whether a ballot may choose several options; default false."
+    )
+    verified_only: bool | None = strawberry.field(
+        default=None, description="Whether only verified residents may vote; default false."
+    )
+    opens_at: DateTime | None = strawberry.field(
+        default=None, description="When voting opens; default now."
+    )
+    closes_at: DateTime = strawberry.field(
+        description="When voting closes: in the future and after opensAt."
+    )
+    results_visibility: ResultsVisibility | None = strawberry.field(
+        default=None, description="When per-option results show; default LIVE."
+    )
+
+
+@strawberry.input(description="A ballot: the options chosen in a poll.")
+class CastVoteInput:
+    poll_id: strawberry.ID = strawberry.field(description="Global id of the poll.")
+    option_ids: list[strawberry.ID] = strawberry.field(
+        description="Global ids of the options chosen: exactly one, or 1 to all of them "
+        "when the poll is multiple-choice; no repeats."
+    )
+
+
+@strawberry.input(description="A poll to act on.")
+class PollInput:
+    poll_id: strawberry.ID = strawberry.field(description="Global id of the poll.")
+
+
+@strawberry.type(description="The result of createPoll, castVote or closePoll.")
+class PollPayload:
+    poll: Poll | None = strawberry.field(description="The poll as it now stands; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")

@@ -1,0 +1,170 @@
+"""Projects officials publish, with their budget, documents, ideas and polls."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import ideas as mi
+from models import polls as mp
+from models import projects as mpr
+from models.territories import Territory as TerritoryRow
+from schema.comments import Commentable
+from schema.errors import UserError
+from schema.relay import Connection, Node, encode_id, paginate
+from schema.scalars import DateTime, Decimal
+
+if TYPE_CHECKING:
+    from schema.ideas import Idea
+    from schema.polls import Poll
+    from schema.territories import Territory
+
+
+@strawberry.enum(description="What a project document is.")
+class DocumentKind(Enum):
+    DOCUMENT = strawberry.enum_value("DOCUMENT", description="Any other document.")
+    BUDGET = strawberry.enum_value("BUDGET", description="A budget or a financial statement.")
+    MAP = strawberry.enum_value("MAP", description="A map or a plan.")
+    REPORT = strawberry.enum_value("REPORT", description="A study, an assessment or minutes.")
+
+
+@strawberry.type(description="An exact amount of money in a currency.")
+class Money:
+    amount: Decimal = strawberry.field(description='The amount with 2 decimals, e.g. "1250000.00".')
+    currency: str = strawberry.field(description="The ISO 4217 currency code, e.g. EUR.")
+
+
+@strawberry.type(description="A document published with a project (a link to it).")
+class Document(Node):
+    id: strawberry.ID = strawberry.field(description="The document's global id.")
+    title: str = strawberry.field(description="The document's title.")
+    url: str = strawberry.field(description="Where to read the document (http or https).")
+    kind: DocumentKind = strawberry.field(description="What the document is.")
+
+    @classmethod
+    def from_model(cls, row: mpr.Document) -> Document:
+        return cls(
+            id=strawberry.ID(encode_id("Document", row.id)),
+            title=row.title,
+            url=row.url,
+            kind=DocumentKind(row.kind.value if isinstance(row.kind, mpr.DocumentKind) else row.kind),
+        )
+
+
+@strawberry.type(description="A project of the territory: what it is, what it costs, its documents.")
+class Project(Commentable, Node):
+    id: strawberry.ID = strawberry.field(description="The project's global id.")
+    title: str = strawberry.field(description="The project's name.")
+    description: str = strawberry.field(description="What the project is about.")
+    budget: Money | None = strawberry.field(description="The project's budget; null when none was given.")
+    created_at: DateTime = strawberry.field(description="When the project was published.")
+    pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: mpr.Project) -> Project:
+        budget = None
+        if row.budget_amount is not None and row.budget_currency is not None:
+            budget = Money(amount=row.budget_amount, currency=row.budget_currency)
+        return cls(
+            id=strawberry.ID(encode_id("Project", row.id)),
+            title=row.title,
+            description=row.description,
+            budget=budget,
+            created_at=row.created_at,
+            pk=row.id,
+            territory_pk=row.territory_id,
+        )
+
+    @strawberry.field(description="The territory the project belongs to.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return Territory.from_model(row)
+
+    @strawberry.field(description="The project's documents, in the order they were added.")
+    async def documents(self, info: Info) -> list[Document]:
+        rows = await info.context.loaders.documents_by_project.load(self.pk)
+        return [Document.from_model(row) for row in rows]
+
+    @strawberry.field(description="Ideas proposed for this project, newest first.")
+    async def ideas(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
+        from schema.ideas import Idea
+
+        query = mi.Idea.filter(project_id=self.pk)
+        if not await info.context.is_staff(self.territory_pk):
+            query = query.filter(hidden=False)
+        return await paginate(
+            query, Idea.from_model, first=first, after=after, last=last, before=before
+        )
+
+    @strawberry.field(description="Polls held about this project, newest first.")
+    async def polls(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
+        from schema.polls import Poll
+
+        query = mp.Poll.filter(project_id=self.pk)
+        if not await info.context.is_staff(self.territory_pk):
+            query = query.filter(hidden=False)
+        return await paginate(
+            query, Poll.from_model, first=first, after=after, last=last, before=before
+        )
+
+
+@strawberry.input(description="An exact amount of money in a currency.")
+class MoneyInput:
+    amount: Decimal = strawberry.field(
+        description='Zero or more, with at most 2 decimals, as a string, e.g. "1250000.00".'
+    )
+    currency: str = strawberry.field(description="An ISO 4217 currency code, e.g. EUR.")
+
+
+@strawberry.input(description="A document to publish with a project.")
+class DocumentInput:
+    title: str = strawberry.field(description="The document's title (1 to 200 characters).")
+    url: str = strawberry.field(description="Where to read it: an http or https URL.")
+    kind: DocumentKind = strawberry.field(description="What the document is.")
+
+
+@strawberry.input(description="A new project of a territory.")
+class CreateProjectInput:
+    territory_id: strawberry.ID = strawberry.field(description="The territory the project belongs to.")
+    title: str = strawberry.field(description="The project's name (1 to 200 characters).")
+    description: str = strawberry.field(description="What the project is about (1 to 20,000 characters).")
+    budget: MoneyInput | None = strawberry.field(default=None, description="The project's budget, if any.")
+    documents: list[DocumentInput] | None = strawberry.field(
+        default=None, description="Documents to publish with the project (at most 50)."
+    )
+
+
+@strawberry.input(description="A document to add to an existing project.")
+class AddDocumentInput:
+    project_id: strawberry.ID = strawberry.field(description="The project's global id.")
+    document: DocumentInput = strawberry.field(description="The document to add.")
+
+
+@strawberry.type(description="The result of a mutation on a project.")
+class ProjectPayload:
+    project: Project | None = strawberry.field(
+        description="The project as it now stands; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")

@@ -1,0 +1,216 @@
+"""Questions citizens ask their officials, the officials' public replies, and their inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import accounts as ma
+from models import questions as mq
+from models.territories import Territory as TerritoryRow
+from schema.accounts import Member, Official, member_from_model
+from schema.comments import Commentable
+from schema.errors import UserError
+from schema.relay import Connection, Node, encode_id
+from schema.scalars import DateTime
+
+if TYPE_CHECKING:
+    from schema.comments import Comment
+    from schema.territories import Territory
+
+
+@strawberry.enum(description="Where a question stands.")
+class QuestionStatus(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="Waiting for its reply.")
+    ANSWERED = strawberry.enum_value("ANSWERED", description="An official replied.")
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Closed unanswered by a moderator (out of scope, duplicate), with a reason."
+    )
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC (a backend may hand back naive UTC values)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def official_from_model(row: ma.Member) -> Official:
+    """The member who was addressed or replied, as an Official.
+
+    A question keeps pointing at the official it was addressed to, and a reply at the
+    official who gave it, even if an admin later changed that member's role: they are
+    shown with the mandate they held (the title is kept when the role changes).
+    """
+    shown = member_from_model(row)
+    if isinstance(shown, Official):
+        return shown
+    return Official(
+        id=shown.id,
+        display_name=shown.display_name,
+        role=shown.role,
+        verified=shown.verified,
+        joined_at=shown.joined_at,
+        territory_pk=shown.territory_pk,
+        pk=shown.pk,
+        title=row.title or "",
+    )
+
+
+@strawberry.type(description="A question a member asked an official, or the territory as a whole.")
+class Question(Commentable):
+    id: strawberry.ID = strawberry.field(description="The question's global id.")
+    title: str = strawberry.field(description="The question in a line.")
+    body: str = strawberry.field(description="The question in full.")
+    status: QuestionStatus = strawberry.field(description="Where the question stands.")
+    closed_reason: str | None = strawberry.field(
+        description="Why a moderator closed it unanswered; null unless CLOSED."
+    )
+    created_at: DateTime = strawberry.field(description="When it was asked.")
+    due_at: DateTime = strawberry.field(
+        description="createdAt + the territory's replyDeadlineDays as they were when it was asked."
+    )
+    overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
+    pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    official_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: mq.Question) -> Question:
+        status = row.status.value if isinstance(row.status, mq.QuestionStatus) else row.status
+        due_at = as_utc(row.due_at)
+        return cls(
+            id=strawberry.ID(encode_id("Question", row.id)),
+            title=row.title,
+            body=row.body,
+            status=QuestionStatus(status),
+            closed_reason=row.closed_reason,
+            created_at=as_utc(row.created_at),
+            due_at=due_at,
+            overdue=status == mq.QuestionStatus.OPEN.value and dt.datetime.now(dt.UTC) > due_at,
+            pk=row.id,
+            territory_pk=row.territory_id,
+            author_pk=row.author_id,
+            official_pk=row.official_id,
+        )
+
+    @strawberry.field(description='Who asked (shown as "Former member" once they erased their account).')
+    async def author(self, info: Info) -> Member:
+        row = await info.context.loaders.member.load(self.author_pk)
+        return member_from_model(row)
+
+    @strawberry.field(
+        description="The official it is addressed to; null: addressed to the territory as a whole."
+    )
+    async def official(self, info: Info) -> Official | None:
+        if self.official_pk is None:
+            return None
+        row = await info.context.loaders.member.load(self.official_pk)
+        return official_from_model(row) if row is not None else None
+
+    @strawberry.field(description="The territory where it was asked.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return Territory.from_model(row)
+
+    @strawberry.field(description="The official's public reply; null until answered (or while hidden).")
+    async def reply(self, info: Info) -> Reply | None:
+        row = await info.context.loaders.reply_by_question.load(self.pk)
+        if row is None or not await info.context.can_see(row):
+            return None
+        return Reply.from_model(row)
+
+    @strawberry.field(description="The comments on the question, oldest first.")
+    async def comments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Comment, strawberry.lazy("schema.comments")]]:
+        from schema.comments import comments_page
+
+        return await comments_page(
+            info, "Question", self.pk, self.territory_pk,
+            first=first, after=after, last=last, before=before,
+        )
+
+
+@strawberry.type(description="An official's public reply to a question.")
+class Reply(Node):
+    id: strawberry.ID = strawberry.field(description="The reply's global id.")
+    body: str = strawberry.field(description="What the official replied.")
+    created_at: DateTime = strawberry.field(description="When the reply was published.")
+    pk: strawberry.Private[int]
+    question_pk: strawberry.Private[int]
+    official_pk: strawberry.Private[int]
+    territory_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: mq.Reply) -> Reply:
+        return cls(
+            id=strawberry.ID(encode_id("Reply", row.id)),
+            body=row.body,
+            created_at=as_utc(row.created_at),
+            pk=row.id,
+            question_pk=row.question_id,
+            official_pk=row.official_id,
+            territory_pk=row.territory_id,
+        )
+
+    @strawberry.field(description="The official who replied.")
+    async def official(self, info: Info) -> Official:
+        row = await info.context.loaders.member.load(self.official_pk)
+        return official_from_model(row)
+
+    @strawberry.field(description="The question this reply answers.")
+    async def question(self, info: Info) -> Question:
+        row = await info.context.loaders.by_id(mq.Question).load(self.question_pk)
+        return Question.from_model(row)
+
+
+@strawberry.input(description="A question to ask in a territory.")
+class AskQuestionInput:
+    territory_id: strawberry.ID = strawberry.field(description="Global id of the territory asked.")
+    official_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of an official of that territory; null: ask the territory as a whole.",
+    )
+    title: str = strawberry.field(description="The question in a line, 1 to 200 characters.")
+    body: str = strawberry.field(description="The question in full, 1 to 20,000 characters.")
+
+
+@strawberry.input(description="An official's reply to a question.")
+class ReplyToQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Global id of the question answered.")
+    body: str = strawberry.field(description="The reply, 1 to 20,000 characters.")
+
+
+@strawberry.input(description="A moderator's closing of a question left unanswered.")
+class CloseQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Global id of the question closed.")
+    reason: str = strawberry.field(
+        description="Why it is closed (out of scope, duplicate...), shown publicly; 1 to 2,000 characters."
+    )
+
+
+@strawberry.type(description="The result of askQuestion or closeQuestion.")
+class QuestionPayload:
+    question: Question | None = strawberry.field(description="The question; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="The result of replyToQuestion.")
+class ReplyPayload:
+    reply: Reply | None = strawberry.field(description="The new reply; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the reply was refused.")
