@@ -442,10 +442,13 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
-    from resolvers.demo import do_seed_demo
+    from resolvers.demo import SeedRefused, do_seed_demo
 
     async def work() -> None:
-        summary = await do_seed_demo(scale=args.scale)
+        try:
+            summary = await do_seed_demo(scale=args.scale)
+        except SeedRefused as exc:
+            raise ConfigError(str(exc)) from exc
         print(summary)
 
     _run(work, settings)
