@@ -130,6 +130,28 @@ def member_from_model(row: m.Member) -> Citizen | Official:
     return Citizen(**common)
 
 
+def official_from_model(row: m.Member, fallback_title: str = "") -> Official:
+    """A member shown as the official who acted (addressed, replied, published).
+
+    Content keeps pointing at the member who acted under a mandate even if an admin later
+    changed their role: they are shown with the mandate they held (the title is kept when the
+    role changes), or `fallback_title` when they never had one (an admin publishing).
+    """
+    shown = member_from_model(row)
+    if isinstance(shown, Official):
+        return shown
+    return Official(
+        id=shown.id,
+        display_name=shown.display_name,
+        role=shown.role,
+        verified=shown.verified,
+        joined_at=shown.joined_at,
+        territory_pk=shown.territory_pk,
+        pk=shown.pk,
+        title=row.title or fallback_title,
+    )
+
+
 @strawberry.type(description="The authenticated person: their account, memberships and notifications.")
 class Viewer:
     id: strawberry.ID = strawberry.field(description="The account's global id.")

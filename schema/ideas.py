@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
 
 from models import ideas as mi
-from models.projects import Project as ProjectRow
-from models.territories import Territory as TerritoryRow
 from schema.accounts import Member, member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
+from schema.placement import AboutProject, InTerritory
 
 if TYPE_CHECKING:
-    from schema.projects import Project
-    from schema.territories import Territory
+    pass
 
 
 @strawberry.enum(description="Where an idea stands, from its proposal to its realization.")
@@ -50,7 +48,7 @@ class IdeaOrder(Enum):
         "support their own idea); officials, moderators and admins set its status."
     )
 )
-class Idea(Commentable, Node):
+class Idea(Commentable, InTerritory, AboutProject, Node):
     id: strawberry.ID = strawberry.field(description="The idea's global id.")
     title: str = strawberry.field(description="The idea in a few words.")
     body: str = strawberry.field(description="The idea in full.")
@@ -85,30 +83,6 @@ class Idea(Commentable, Node):
     async def author(self, info: Info) -> Member:
         row = await info.context.loaders.member.load(self.author_pk)
         return member_from_model(row)
-
-    @strawberry.field(description="The territory the idea was proposed to.")
-    async def territory(
-        self, info: Info
-    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
-        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
-        return Territory.from_model(row)
-
-    @strawberry.field(
-        description="The project the idea contributes to; null when none (or hidden from the viewer)."
-    )
-    async def project(
-        self, info: Info
-    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
-        from schema.projects import Project
-
-        if self.project_pk is None:
-            return None
-        row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
-        if not await info.context.can_see(row):
-            return None
-        return Project.from_model(row)
 
     @strawberry.field(description="Whether the viewer supports the idea; false when anonymous.")
     async def viewer_supports(self, info: Info) -> bool:

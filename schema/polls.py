@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
 from tortoise.expressions import Q
 
 from models import polls as mp
-from models.projects import Project as ProjectRow
-from models.territories import Territory as TerritoryRow
 from schema.errors import UserError
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
+from schema.placement import AboutProject, InTerritory
 
 if TYPE_CHECKING:
     from tortoise.queryset import QuerySet
 
     from resolvers.loaders import Loaders, PollTally
-    from schema.projects import Project
-    from schema.territories import Territory
 
 
 @strawberry.enum(description="Where a poll stands in time.")
@@ -135,7 +132,7 @@ class PollResults:
     description="A poll of a territory, with a secret ballot: the API only ever tells a viewer "
     "whether they voted, never what anyone chose."
 )
-class Poll(Node):
+class Poll(InTerritory, AboutProject, Node):
     id: strawberry.ID = strawberry.field(description="The poll's global id.")
     question: str = strawberry.field(description="What the poll asks, 1 to 200 characters.")
     multiple_choice: bool = strawberry.field(
@@ -168,28 +165,6 @@ class Poll(Node):
             territory_pk=row.territory_id,
             project_pk=row.project_id,
         )
-
-    @strawberry.field(description="The territory holding the poll.")
-    async def territory(
-        self, info: Info
-    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
-        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
-        return Territory.from_model(row)
-
-    @strawberry.field(description="The project the poll is about; null when none (or hidden).")
-    async def project(
-        self, info: Info
-    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
-        from schema.projects import Project
-
-        if self.project_pk is None:
-            return None
-        row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
-        if not await info.context.can_see(row):
-            return None
-        return Project.from_model(row)
 
     @strawberry.field(description="The options, in the order they were given.")
     async def options(self, info: Info) -> list[PollOption]:

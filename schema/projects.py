@@ -11,16 +11,15 @@ from strawberry.types import Info
 from models import ideas as mi
 from models import polls as mp
 from models import projects as mpr
-from models.territories import Territory as TerritoryRow
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.relay import Connection, Node, encode_id, paginate
 from schema.scalars import DateTime, Decimal
+from schema.placement import InTerritory
 
 if TYPE_CHECKING:
     from schema.ideas import Idea
     from schema.polls import Poll
-    from schema.territories import Territory
 
 
 @strawberry.enum(description="What a project document is.")
@@ -55,7 +54,7 @@ class Document(Node):
 
 
 @strawberry.type(description="A project of the territory: what it is, what it costs, its documents.")
-class Project(Commentable, Node):
+class Project(Commentable, InTerritory, Node):
     id: strawberry.ID = strawberry.field(description="The project's global id.")
     title: str = strawberry.field(description="The project's name.")
     description: str = strawberry.field(description="What the project is about.")
@@ -78,15 +77,6 @@ class Project(Commentable, Node):
             pk=row.id,
             territory_pk=row.territory_id,
         )
-
-    @strawberry.field(description="The territory the project belongs to.")
-    async def territory(
-        self, info: Info
-    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
-        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
-        return Territory.from_model(row)
 
     @strawberry.field(description="The project's documents, in the order they were added.")
     async def documents(self, info: Info) -> list[Document]:

@@ -9,18 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from models import accounts as ma
 from models import questions as mq
-from models.territories import Territory as TerritoryRow
-from schema.accounts import Member, Official, member_from_model
+from schema.accounts import Member, Official, member_from_model, official_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.relay import Connection, Node, encode_id
 from schema.scalars import DateTime
+from schema.placement import InTerritory
 
 if TYPE_CHECKING:
     from schema.comments import Comment
-    from schema.territories import Territory
 
 
 @strawberry.enum(description="Where a question stands.")
@@ -39,30 +37,8 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def official_from_model(row: ma.Member) -> Official:
-    """The member who was addressed or replied, as an Official.
-
-    A question keeps pointing at the official it was addressed to, and a reply at the
-    official who gave it, even if an admin later changed that member's role: they are
-    shown with the mandate they held (the title is kept when the role changes).
-    """
-    shown = member_from_model(row)
-    if isinstance(shown, Official):
-        return shown
-    return Official(
-        id=shown.id,
-        display_name=shown.display_name,
-        role=shown.role,
-        verified=shown.verified,
-        joined_at=shown.joined_at,
-        territory_pk=shown.territory_pk,
-        pk=shown.pk,
-        title=row.title or "",
-    )
-
-
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
-class Question(Commentable):
+class Question(Commentable, InTerritory):
     id: strawberry.ID = strawberry.field(description="The question's global id.")
     title: str = strawberry.field(description="The question in a line.")
     body: str = strawberry.field(description="The question in full.")
@@ -112,15 +88,6 @@ class Question(Commentable):
             return None
         row = await info.context.loaders.member.load(self.official_pk)
         return official_from_model(row) if row is not None else None
-
-    @strawberry.field(description="The territory where it was asked.")
-    async def territory(
-        self, info: Info
-    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
-        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
-        return Territory.from_model(row)
 
     @strawberry.field(description="The official's public reply; null until answered (or while hidden).")
     async def reply(self, info: Info) -> Reply | None:

@@ -12,7 +12,7 @@ from models.questions import QuestionStatus
 from models.questions import Reply as ReplyRow
 from schema.relay import encode_id
 from tests.factories import make_person, make_territory
-from tests.questions.stories import NODE, REPLY, asked, close, pk_of, reply, top_code
+from tests.questions.stories import NODE, asked, close, pk_of, reply, top_code
 
 NOTIFICATIONS = """
 query {

@@ -1,0 +1,49 @@
+"""Where content sits: its territory and, for some kinds, the project it is about.
+
+Mixed into the content types so each relation is resolved one way, through the loaders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models.projects import Project as ProjectRow
+from models.territories import Territory as TerritoryRow
+
+if TYPE_CHECKING:
+    from schema.projects import Project
+    from schema.territories import Territory
+
+
+@strawberry.type(description="Content that belongs to a territory.")
+class InTerritory:
+    territory_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The territory it belongs to.")
+    async def territory(
+        self, info: Info
+    ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
+        from schema.territories import Territory
+
+        return Territory.from_model(await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk))
+
+
+@strawberry.type(description="Content that may be about one of the territory's projects.")
+class AboutProject:
+    project_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The project it is about; null when none (or hidden from the viewer).")
+    async def project(
+        self, info: Info
+    ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
+        from schema.projects import Project
+
+        if self.project_pk is None:
+            return None
+        row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
+        if not await info.context.can_see(row):
+            return None
+        return Project.from_model(row)
