@@ -181,6 +181,23 @@ async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
     ctx.queue(Event(channel=poll_channel(poll.id), type="closed", data={"poll": poll.id}))
 
 
+async def do_close_due_polls(ctx: Context, now: dt.datetime | None = None) -> int:
+    """Close the polls whose closesAt has passed with nobody acting: their voters get
+    POLL_CLOSED and live watchers the final tally. Safe to run from every process at once
+    (do_close claims each poll once). Returns how many due polls it examined."""
+    now = now or dt.datetime.now(dt.UTC)
+    due = await PollRow.filter(close_notified=False, closes_at__lte=now).order_by("closes_at").limit(100)
+    closed = 0
+    for poll in due:
+
+        async def work(poll: PollRow = poll) -> None:
+            await do_close(ctx, poll, now)
+
+        await run_in_transaction(ctx, work)
+        closed += 1
+    return closed
+
+
 @strawberry.type
 class PollsMutation:
     @strawberry.mutation(
