@@ -297,7 +297,13 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
 
     # The legacy graphql-ws protocol had security advisories: off unless asked for.
     legacy = settings.extra.get("WS_LEGACY", os.environ.get("PARVIS_WS_LEGACY", "")).lower() in ("1", "true")
-    init_timeout = float(settings.extra.get("WS_INIT_TIMEOUT", os.environ.get("PARVIS_WS_INIT_TIMEOUT", "3")))
+    raw_timeout = settings.extra.get("WS_INIT_TIMEOUT", os.environ.get("PARVIS_WS_INIT_TIMEOUT", "3"))
+    try:
+        init_timeout = float(raw_timeout)
+    except ValueError as exc:
+        raise ConfigError(f"PARVIS_WS_INIT_TIMEOUT must be a number of seconds (got {raw_timeout!r})") from exc
+    if not 0 < init_timeout <= 60:
+        raise ConfigError(f"PARVIS_WS_INIT_TIMEOUT must be between 0 and 60 seconds (got {raw_timeout!r})")
     return ParvisGraphQL(
         schema,
         graphql_ide=None if settings.production else "graphiql",

@@ -20,7 +20,6 @@ from schema.accounts import Citizen, Official
 from subscriptions.live import LiveSubscription
 
 
-
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
 class Query(NodesQuery, AccountsQuery, TerritoriesQuery):
     pass

@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from subscriptions.events import Event
@@ -24,10 +24,24 @@ QUEUE_SIZE = 1000
 RESYNC = "resync"
 
 
+class ListenerQueue(asyncio.Queue[Event]):
+    """A listener's queue; `dropped` counts the events a full queue lost (oldest first),
+    so a listener can tell it must re-read the database."""
+
+    dropped = 0
+
+    def offer(self, event: Event) -> None:
+        if self.full():
+            # A laggard: drop its oldest event rather than block the publisher.
+            self.get_nowait()
+            self.dropped += 1
+        self.put_nowait(event)
+
+
 class Broker(Protocol):
     async def publish(self, event: Event) -> None: ...
 
-    def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[Event]]: ...
+    def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]: ...
 
     async def close(self) -> None: ...
 
@@ -36,20 +50,17 @@ class InProcessBroker:
     """Fans events out to in-memory queues of this process's listeners."""
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._queues: dict[str, set[ListenerQueue]] = defaultdict(set)
         self.published = 0
 
     async def publish(self, event: Event) -> None:
         self.published += 1
         for queue in list(self._queues.get(event.channel, ())):
-            if queue.full():
-                # A laggard: drop its oldest event rather than block the publisher.
-                queue.get_nowait()
-            queue.put_nowait(event)
+            queue.offer(event)
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        queue = ListenerQueue(QUEUE_SIZE)
         self._queues[channel].add(queue)
         try:
             yield queue
@@ -251,11 +262,9 @@ class RedisBroker:
             self._deliver(Event(channel=channel, type=RESYNC))
 
     def _deliver(self, event: Event) -> None:
-        # InProcessBroker.publish never awaits: deliver synchronously, in order.
+        # Synchronously, in order (as InProcessBroker.publish does).
         for queue in list(self._local._queues.get(event.channel, ())):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
+            queue.offer(event)
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -86,6 +86,13 @@ class PollSnapshot:
     def final(self) -> bool:
         return self.results.final
 
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What subscribers can tell apart: counts, status, visibility."""
+        options = self.results.options
+        votes = None if options is None else tuple(o.votes for o in options)
+        return (self.results.total_votes, votes, self.results.poll.status, self.row.hidden)
+
 
 class PollHub:
     """One task per watched poll: reads the tally once per coalesced tick, fans it out."""
@@ -137,10 +144,13 @@ class PollHub:
                     last = loop.time()
                     if snapshot is None:
                         break  # the poll is gone
-                    self.latest = snapshot
-                    self.ticks += 1
-                    for slot in list(self.slots):
-                        slot.put(snapshot)
+                    # An event can arrive after a read that already saw its vote: the
+                    # same state is not sent twice.
+                    if self.latest is None or snapshot.key != self.latest.key:
+                        self.latest = snapshot
+                        self.ticks += 1
+                        for slot in list(self.slots):
+                            slot.put(snapshot)
                     if snapshot.final:
                         break
                     with contextlib.suppress(TimeoutError):
@@ -153,7 +163,7 @@ class PollHub:
                     _drain(queue)
         except asyncio.CancelledError:
             pass
-        except Exception:  # noqa: BLE001 - a broken hub ends its streams, not the server
+        except Exception:
             log.exception("poll hub %s failed", self.poll_id)
         finally:
             if not self.finished:
@@ -263,12 +273,18 @@ class TerritoryHub:
         try:
             async with self.hubs.broker.listen(territory_channel(self.territory_id)) as queue:
                 self.started.set()
+                dropped = 0
                 while True:
                     event = await queue.get()
+                    lost = getattr(queue, "dropped", 0)
+                    if lost != dropped:
+                        # This hub lagged and the broker dropped events: readers re-read.
+                        dropped = lost
+                        await self._dispatch(Event(channel=event.channel, type=RESYNC))
                     await self._dispatch(event)
         except asyncio.CancelledError:
             pass
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("territory hub %s failed", self.territory_id)
         finally:
             self.started.set()

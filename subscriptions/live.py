@@ -97,6 +97,7 @@ class LiveSubscription:
         self, info: Info, poll_id: strawberry.ID
     ) -> AsyncGenerator[PollResults, None]:
         ctx: Context = info.context
+        ctx.fresh_loaders()
         pk = decode_id_of(poll_id, "Poll")
         row = await PollRow.filter(id=pk).first() if pk is not None else None
         if row is None or not await ctx.can_see(row):
@@ -119,6 +120,7 @@ class LiveSubscription:
         self, info: Info, territory_id: strawberry.ID, official_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Reply, None]:
         ctx: Context = info.context
+        ctx.fresh_loaders()
         territory_pk = await check_territory(territory_id)
         official_pk: int | None = None
         if official_id is not None:
@@ -149,6 +151,7 @@ class LiveSubscription:
         self, info: Info, territory_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[FeedItemEdge, None]:  # type: ignore[valid-type]
         ctx: Context = info.context
+        ctx.fresh_loaders()
         territory_pk = await check_territory(territory_id)
         known = after_id(after)
         async with hubs_for(ctx.broker).territory(territory_pk).join("feed") as subscriber:
@@ -194,6 +197,7 @@ class LiveSubscription:
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[NotificationEdge, None]:  # type: ignore[valid-type]
         ctx: Context = info.context
+        ctx.fresh_loaders()
         account = ctx.require_account()
         known = after_id(after)
         # Few subscribers share an account's channel (its owner's devices): each reads
