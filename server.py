@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,7 +59,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     token_days: int = 30
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Websockets: seconds a client has to send connection_init, and the legacy protocol.
+    ws_init_timeout: float = 3.0
+    ws_legacy: bool = False
+    # How often the server closes polls whose closesAt passed (notifications, final tally).
+    poll_closer_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -91,7 +95,23 @@ class Settings:
             allowed_origins=origins,
             host=env.get("HOST", "127.0.0.1"),
             port=port,
+            ws_init_timeout=_seconds(env, "PARVIS_WS_INIT_TIMEOUT", 3.0, maximum=60),
+            ws_legacy=env.get("PARVIS_WS_LEGACY", "").strip().lower() in ("1", "true", "yes"),
+            poll_closer_seconds=_seconds(env, "PARVIS_POLL_CLOSER_SECONDS", 5.0, maximum=3600),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from exc
+    if not 0 < value <= maximum:
+        raise ConfigError(f"{name} must be more than 0 and at most {maximum:g} seconds (got {raw!r})")
+    return value
 
 
 def normalize_database_url(url: str) -> str:
@@ -295,22 +315,16 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
                 )
             return await super().execute_operation(*args, **kwargs)
 
-    # The legacy graphql-ws protocol had security advisories: off unless asked for.
-    legacy = settings.extra.get("WS_LEGACY", os.environ.get("PARVIS_WS_LEGACY", "")).lower() in ("1", "true")
-    raw_timeout = settings.extra.get("WS_INIT_TIMEOUT", os.environ.get("PARVIS_WS_INIT_TIMEOUT", "3"))
-    try:
-        init_timeout = float(raw_timeout)
-    except ValueError as exc:
-        raise ConfigError(f"PARVIS_WS_INIT_TIMEOUT must be a number of seconds (got {raw_timeout!r})") from exc
-    if not 0 < init_timeout <= 60:
-        raise ConfigError(f"PARVIS_WS_INIT_TIMEOUT must be between 0 and 60 seconds (got {raw_timeout!r})")
     return ParvisGraphQL(
         schema,
         graphql_ide=None if settings.production else "graphiql",
         subscription_protocols=(
-            (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL) if legacy else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+            # The legacy graphql-ws protocol had security advisories: off unless asked for.
+            (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+            if settings.ws_legacy
+            else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         ),
-        connection_init_wait_timeout=timedelta(seconds=init_timeout),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
         allowed_origins=settings.allowed_origins,
     )
 
@@ -331,7 +345,13 @@ def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
             broker.start()
         if manage_database:
             async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-                yield
+                closer = asyncio.create_task(close_due_polls_forever(settings, broker))
+                try:
+                    yield
+                finally:
+                    closer.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await closer
         else:
             yield
         await broker.close()
@@ -351,6 +371,23 @@ def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     app.state.settings = settings
     app.add_middleware(BodyLimit)
     return app
+
+
+async def close_due_polls_forever(settings: Settings, broker: Any) -> None:
+    """Polls close by the clock: every few seconds, close those past closesAt (each is
+    claimed once across processes), so voters get POLL_CLOSED with nobody acting."""
+    import logging
+
+    from resolvers.context import Context
+    from resolvers.polls import do_close_due_polls
+
+    log = logging.getLogger("parvis.polls")
+    while True:
+        await asyncio.sleep(settings.poll_closer_seconds)
+        try:
+            await do_close_due_polls(Context(request=None, response=None, broker=broker, settings=settings))
+        except Exception:  # noqa: BLE001 - keep closing polls after a passing database error
+            log.exception("closing due polls failed; retrying in %s s", settings.poll_closer_seconds)
 
 
 def app_factory() -> Starlette:
