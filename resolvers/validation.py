@@ -21,6 +21,19 @@ ISO_4217 = frozenset(
     TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone UTF-16 surrogates: JSON lets a client send "\ud800", but no database can store it
+# (UTF-8 has no encoding for it), so it is refused here rather than failing the INSERT.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def is_utf8(value: str) -> bool:
+    """False for text with a lone surrogate: it cannot be encoded, hashed nor stored."""
+    return _SURROGATE.search(value) is None
+
+
+def is_clean(value: str) -> bool:
+    """Encodable text without control characters (NUL among them: PostgreSQL refuses it)."""
+    return is_utf8(value) and _CONTROL.search(value) is None
 
 
 class Checks:
@@ -37,7 +50,7 @@ class Checks:
     def text(self, value: str, *field: str, max_length: int, min_length: int = 1) -> str:
         """Trimmed text of min_length..max_length characters without control characters."""
         cleaned = value.strip()
-        if _CONTROL.search(cleaned):
+        if not is_clean(cleaned):
             self.fail("Must not contain control characters.", *field)
         elif not min_length <= len(cleaned) <= max_length:
             self.fail(f"Must be {min_length} to {max_length} characters long.", *field)
@@ -51,8 +64,17 @@ class Checks:
 
     def url(self, value: str, *field: str) -> str:
         cleaned = value.strip()
-        parts = urlsplit(cleaned)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(cleaned) > 2000:
+        try:
+            parts = urlsplit(cleaned)
+        except ValueError:  # "https://[::1", or a netloc NFKC normalization changes
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(cleaned) > 2000
+            or not is_clean(cleaned)
+        ):
             self.fail("Must be an http(s) URL.", *field)
         return cleaned
 

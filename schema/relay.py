@@ -24,6 +24,9 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 MAX_PAGE_SIZE = 100
+# Primary keys are 32-bit integers (int4 on PostgreSQL): a larger pk names no row, and
+# asyncpg refuses to even send it ("value out of int32 range").
+MAX_PK = 2**31 - 1
 DEFAULT_PAGE_SIZE = 20
 
 
@@ -39,7 +42,7 @@ def decode_id(global_id: str) -> tuple[str, int] | None:
         value = int(pk)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         return None
-    if not kind or value <= 0 or value > 2**63:
+    if not kind or value <= 0 or value > MAX_PK:
         return None
     return kind, value
 
