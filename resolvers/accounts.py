@@ -14,8 +14,9 @@ from tortoise.exceptions import IntegrityError
 
 from models.accounts import AccessToken, Account
 from resolvers.context import Context, hash_token
+from resolvers.ratelimit import check_rate, client_key, private_key, rate_limited
 from resolvers.transactions import run_in_transaction
-from resolvers.validation import Checks
+from resolvers.validation import Checks, is_clean, is_utf8
 from schema.accounts import AuthPayload, DeleteAccountInput, LogInInput, SignUpInput, Viewer
 from schema.errors import Refusal, UserErrorCode
 
@@ -34,7 +35,14 @@ def normalize_email(email: str) -> str:
 def check_email(checks: Checks, email: str) -> str:
     normalized = normalize_email(email)
     local, at, domain = normalized.partition("@")
-    if not at or not local or "." not in domain or " " in normalized or len(normalized) > 254:
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or " " in normalized
+        or len(normalized) > 254
+        or not is_clean(normalized)
+    ):
         checks.fail("Must be a valid email address.", "email")
     return normalized
 
@@ -42,9 +50,13 @@ def check_email(checks: Checks, email: str) -> str:
 def check_password(checks: Checks, password: str) -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", "password")
+    elif not is_utf8(password):
+        checks.fail("Must be valid Unicode text.", "password")
 
 
 def verify_password(account: Account | None, password: str) -> bool:
+    if not is_utf8(password):
+        password = ""  # cannot be hashed, so cannot match: verified as a wrong one would be
     try:
         _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -63,11 +75,19 @@ async def do_issue_token(ctx: Context, account: Account) -> str:
     return token
 
 
+def _scope(ctx: Context) -> dict[str, object] | None:
+    return ctx.request.scope if ctx.request is not None else None
+
+
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(description="Create an account and get a bearer token.")
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         ctx: Context = info.context
+        # Counted before anything else: hashing costs CPU, and TAKEN tells which emails exist.
+        limited = await check_rate(ctx.limiter, "signup_ip", client_key(_scope(ctx)), "sign-ups")
+        if limited:
+            return AuthPayload(token=None, viewer=None, user_errors=limited)
         checks = Checks()
         email = check_email(checks, input.email)
         check_password(checks, input.password)
@@ -94,9 +114,20 @@ class AccountsMutation:
     @strawberry.mutation(description="Exchange an email and password for a bearer token.")
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
         ctx: Context = info.context
-        account = await Account.filter(
-            email=normalize_email(input.email), deleted_at__isnull=True
-        ).first()
+        email = normalize_email(input.email)
+        # Each attempt takes its place in both buckets BEFORE the password is verified, so
+        # parallel guesses cannot overtake the count and a limited attacker learns nothing
+        # (not even from the right password); a success gives its places back.
+        ip = client_key(_scope(ctx))
+        by_email = await ctx.limiter.hit("login_email", private_key(email))
+        by_ip = await ctx.limiter.hit("login_ip", ip)
+        if not (by_email.allowed and by_ip.allowed):
+            worst = max((by_email, by_ip), key=lambda d: d.retry_after)
+            return AuthPayload(token=None, viewer=None, user_errors=rate_limited(worst, "failed logins"))
+        # An email no account can have (a NUL, a lone surrogate) would fail the query itself.
+        account = (
+            await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
+        )
         if not verify_password(account, input.password) or account is None:
             return AuthPayload(
                 token=None,
@@ -105,6 +136,8 @@ class AccountsMutation:
                     UserErrorCode.BAD_CREDENTIALS, "The email or the password is wrong."
                 ).errors,
             )
+        await ctx.limiter.reset("login_email", private_key(email))
+        await ctx.limiter.undo("login_ip", ip)
         token, _ = await run_in_transaction(ctx, lambda: do_issue_token(ctx, account))
         return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
 

@@ -13,6 +13,7 @@ from models.notifications import NotificationKind
 from resolvers.context import Context
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify
+from resolvers.ratelimit import check_account_rate
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.comments import AddCommentInput, Comment, CommentPayload
@@ -82,6 +83,8 @@ class CommentsMutation:
     )
     async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
         ctx: Context = info.context
+        if limited := await check_account_rate(ctx, "comment", "comments"):
+            return CommentPayload(comment=None, user_errors=limited)
 
         async def work() -> CommentRow:
             ctx.require_account()

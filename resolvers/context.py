@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from models.accounts import AccessToken, Account, Member, Role
 from resolvers.loaders import Loaders
+from resolvers.ratelimit import Limiter
 from schema.errors import forbidden, unauthenticated
 from subscriptions.broker import Broker
 from subscriptions.events import Event
@@ -53,7 +54,12 @@ class Context:
     token: AccessToken | None = None
     # A token was sent but is unknown, expired or revoked: the operation fails as a whole.
     auth_failed: bool = False
+    # The app's limiter (server.py builds one per app); a hand-built Context gets its own.
+    limiter: Limiter = field(default_factory=Limiter)
     outbox: list[Event] = field(default_factory=list)
+    # Observability: the process's metrics registry, and the cost QueryCost computed.
+    metrics: Any = None
+    query_cost: int | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

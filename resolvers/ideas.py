@@ -20,6 +20,7 @@ from resolvers.context import Context
 from resolvers.feed import do_add_to_feed
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify
+from resolvers.ratelimit import check_account_rate
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -59,6 +60,8 @@ class IdeasMutation:
     )
     async def propose_idea(self, info: Info, input: ProposeIdeaInput) -> IdeaPayload:
         ctx: Context = info.context
+        if limited := await check_account_rate(ctx, "idea", "ideas"):
+            return payload(None, limited)
 
         async def work() -> IdeaRow:
             ctx.require_account()

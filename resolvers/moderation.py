@@ -17,6 +17,7 @@ from resolvers.context import Context
 from resolvers.feed import do_set_feed_hidden
 from resolvers.nodes import KINDS, load_row
 from resolvers.notifications import do_notify
+from resolvers.ratelimit import check_account_rate
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
@@ -114,6 +115,8 @@ class ModerationMutation:
     )
     async def report_content(self, info: Info, input: ReportContentInput) -> ReportPayload:
         ctx: Context = info.context
+        if limited := await check_account_rate(ctx, "report", "reports"):
+            return ReportPayload(report=None, user_errors=limited)
 
         async def work() -> ReportRow:
             ctx.require_account()

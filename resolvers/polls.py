@@ -27,6 +27,7 @@ from resolvers.context import Context
 from resolvers.feed import do_add_to_feed
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify_many
+from resolvers.ratelimit import check_account_rate
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import TITLE_MAX, Checks
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -263,6 +264,9 @@ class PollsMutation:
     )
     async def cast_vote(self, info: Info, input: CastVoteInput) -> PollPayload:
         ctx: Context = info.context
+        # Keyed by account and holding a count only: nothing here names the poll or the option.
+        if limited := await check_account_rate(ctx, "vote", "votes"):
+            return PollPayload(poll=None, user_errors=limited)
 
         async def work() -> PollRow:
             ctx.require_account()

@@ -18,6 +18,7 @@ from resolvers.context import Context
 from resolvers.feed import do_add_to_feed
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify
+from resolvers.ratelimit import check_account_rate
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode, forbidden
@@ -97,6 +98,8 @@ class QuestionsMutation:
     )
     async def ask_question(self, info: Info, input: AskQuestionInput) -> QuestionPayload:
         ctx: Context = info.context
+        if limited := await check_account_rate(ctx, "question", "questions"):
+            return QuestionPayload(question=None, user_errors=limited)
 
         async def work() -> QuestionRow:
             ctx.require_account()

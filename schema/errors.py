@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Iterator
 from enum import Enum
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors
+
+_log = logging.getLogger("parvis.errors")
 
 
 @strawberry.enum(description="Why a mutation refused its input.")
@@ -45,6 +51,10 @@ class UserError:
     )
     message: str = strawberry.field(description="What went wrong, for people.")
     code: UserErrorCode = strawberry.field(description="What went wrong, for programs.")
+    retry_after_seconds: int | None = strawberry.field(
+        default=None,
+        description="With RATE_LIMITED: seconds to wait before trying again; null otherwise.",
+    )
 
 
 class Refusal(Exception):
@@ -66,3 +76,65 @@ def unauthenticated(message: str = "Authentication required.") -> GraphQLError:
 
 def forbidden(message: str = "Your role may not do this.") -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
+
+
+class ErrorCodes(MaskErrors):
+    """Every error leaves with a code in `extensions.code`.
+
+    Parse and validation failures get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED unless a
+    rule gave a more precise code. An unexpected exception becomes INTERNAL_SERVER_ERROR with an
+    `errorId` that is also logged with the traceback; in production its message is replaced, so
+    no exception text or stack trace reaches a client. Expected errors (userErrors, permission
+    errors, limits) keep their messages and codes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: True, error_message="Internal server error.")
+
+    def _process_result(self, result: object) -> None:
+        # In place: a parse failure's result shares its list with pre_execution_errors.
+        errors = getattr(result, "errors", None) or getattr(result, "pre_execution_errors", None)
+        if errors:
+            errors[:] = self._process_errors(errors)
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        if self.execution_context.pre_execution_errors:
+            self._process_result(self.execution_context)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        extensions = dict(error.extensions or {})
+        if "code" in extensions:
+            return error
+        original = error.original_error
+        if isinstance(error, GraphQLSyntaxError):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif original is None and error.path is None:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        elif isinstance(original, GraphQLError):
+            code = (original.extensions or {}).get("code", "BAD_USER_INPUT")
+        else:
+            error_id = uuid.uuid4().hex[:16]
+            _log.error(
+                "unexpected error %s at %s", error_id, ".".join(map(str, error.path or ())),
+                exc_info=(type(original), original, original.__traceback__) if original else None,
+            )
+            production = getattr(getattr(self.execution_context.context, "settings", None), "production", False)
+            return GraphQLError(
+                self.error_message if production else error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                original_error=None,
+                extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+            )
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=original,
+            extensions={**extensions, "code": code},
+        )

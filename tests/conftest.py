@@ -18,6 +18,7 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
+from resolvers.ratelimit import DEFAULT_LIMITS, Limiter
 from server import Settings, apply_migrations, build_app, normalize_database_url, tortoise_config
 from tests.pg import fresh_postgres_database
 
@@ -49,7 +50,10 @@ async def db(database_url: str) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings, db: None) -> Any:
-    return build_app(settings, manage_database=False)
+    # One address and a few busy accounts make every request of the suite: limits are off here
+    # (in memory, so no count outlives the run) and tested with their own apps in tests/ratelimit.
+    unlimited = Limiter(overrides={name: (10**9, 60) for name in DEFAULT_LIMITS})
+    return build_app(settings, manage_database=False, limiter=unlimited)
 
 
 @pytest.fixture(scope="session")

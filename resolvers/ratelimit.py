@@ -1,0 +1,376 @@
+"""Rate limits: named buckets counted per account or per client address, in memory or in Redis.
+
+Every bucket is a fixed window that opens at its first hit: `hit` counts one attempt and says
+whether it fits and, if not, how many seconds remain until the window ends. The numbers and
+why: docs/adr/0005-rate-limits.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import ipaddress
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from schema.errors import UserError, UserErrorCode
+
+log = logging.getLogger("parvis.ratelimit")
+
+# Redis keys are namespaced so Parvis can share a Redis with other services.
+REDIS_PREFIX = "parvis:rl:"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` hits per `window` seconds."""
+
+    limit: int
+    window: float
+
+
+# bucket -> limit. Per-account buckets are keyed by account id, *_email by normalized email,
+# *_ip by client address (an IPv6 client by its /64).
+DEFAULT_LIMITS: dict[str, Limit] = {
+    # Failed logins only; a success resets the email's bucket and refunds the address's hit.
+    "login_email": Limit(5, 300),
+    "login_ip": Limit(30, 300),
+    "signup_ip": Limit(30, 3600),
+    "question": Limit(10, 3600),
+    "idea": Limit(10, 3600),
+    "comment": Limit(60, 3600),
+    "report": Limit(30, 3600),
+    "vote": Limit(120, 60),
+    # Every HTTP request to /graphql, answered 429 over the limit.
+    "requests_ip": Limit(600, 60),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a hit fits its bucket; if not, the seconds until the window ends."""
+
+    allowed: bool
+    retry_after: float = 0.0
+
+    @property
+    def retry_seconds(self) -> int:
+        """retry_after rounded up to whole seconds (at least 1), as told to clients."""
+        return max(1, math.ceil(self.retry_after))
+
+
+class Backend(Protocol):
+    async def incr(self, key: str, window: float) -> tuple[int, float]:
+        """Count one hit: (hits in the current window, seconds until it ends)."""
+
+    async def decr(self, key: str) -> None:
+        """Take one hit back, if the window is still open."""
+
+    async def delete(self, key: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryBackend:
+    """Counters of this process. Expired windows are dropped as time passes (a heap of
+    expiries is swept on every hit), so memory holds only windows still open."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.counters: dict[str, tuple[int, float]] = {}  # key -> (hits, expires at on clock)
+        self._expiries: list[tuple[float, str]] = []
+
+    def _sweep(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] <= now:
+            expires, key = heapq.heappop(self._expiries)
+            current = self.counters.get(key)
+            if current is not None and current[1] == expires:
+                del self.counters[key]
+
+    async def incr(self, key: str, window: float) -> tuple[int, float]:
+        now = self.clock()
+        self._sweep(now)
+        current = self.counters.get(key)
+        if current is None or current[1] <= now:
+            expires = now + window
+            heapq.heappush(self._expiries, (expires, key))
+            current = (0, expires)
+        hits = current[0] + 1
+        self.counters[key] = (hits, current[1])
+        return hits, current[1] - now
+
+    async def decr(self, key: str) -> None:
+        current = self.counters.get(key)
+        if current is not None and current[1] > self.clock():
+            self.counters[key] = (max(0, current[0] - 1), current[1])
+
+    async def delete(self, key: str) -> None:
+        self.counters.pop(key, None)  # its heap entry is skipped when swept
+
+    async def close(self) -> None:
+        return None
+
+
+# INCR and the window's expiry in one atomic step; a key that lost its expiry gets one back
+# (it would otherwise limit forever).
+_INCR = """
+local hits = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {hits, ttl}
+"""
+# DECR only an open window: DECR of a missing key would create one without expiry.
+_DECR = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+return 0
+"""
+REDIS_TIMEOUT = 1.0
+WARN_EVERY = 30.0
+
+
+class RedisBackend:
+    """Counters shared by every process on one Redis. If Redis fails, this process counts
+    in memory meanwhile (limits then hold per process) rather than refusing everyone or
+    letting everything through."""
+
+    def __init__(self, url: str, namespace: str = "") -> None:
+        import redis.asyncio as redis
+
+        self.client = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+        )
+        self.prefix = f"{REDIS_PREFIX}{namespace}:" if namespace else REDIS_PREFIX
+        self._incr = self.client.register_script(_INCR)
+        self._decr = self.client.register_script(_DECR)
+        self.fallback = MemoryBackend()
+        self._warned_at = -math.inf
+
+    def _failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY:
+            self._warned_at = now
+            log.warning("redis rate limiting failed (%s: %s); counting in this process meanwhile",
+                        type(exc).__name__, exc)
+
+    async def incr(self, key: str, window: float) -> tuple[int, float]:
+        try:
+            hits, ttl_ms = await self._incr(keys=[self.prefix + key], args=[math.ceil(window * 1000)])
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: fall back, keep serving
+            self._failed(exc)
+            return await self.fallback.incr(key, window)
+        return int(hits), int(ttl_ms) / 1000
+
+    async def decr(self, key: str) -> None:
+        try:
+            await self._decr(keys=[self.prefix + key])
+        except Exception as exc:  # noqa: BLE001 - see incr
+            self._failed(exc)
+            await self.fallback.decr(key)
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self.client.delete(self.prefix + key)
+        except Exception as exc:  # noqa: BLE001 - see incr
+            self._failed(exc)
+            await self.fallback.delete(key)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def parse_limits(spec: str) -> dict[str, Limit]:
+    """`"vote=60/60,signup_ip=100/3600"` (hits/seconds per bucket) -> overrides; ValueError
+    names what is wrong (for a setting such as PARVIS_RATE_LIMITS)."""
+    overrides: dict[str, Limit] = {}
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in DEFAULT_LIMITS:
+            raise ValueError(f"unknown rate limit {name!r} (known: {', '.join(DEFAULT_LIMITS)})")
+        hits, _, window = value.partition("/")
+        try:
+            limit = Limit(int(hits), float(window))
+        except ValueError as exc:
+            raise ValueError(f"rate limit {name} must read hits/seconds, e.g. {name}=10/60") from exc
+        if limit.limit < 1 or not 0 < limit.window <= 86400:
+            raise ValueError(f"rate limit {name} needs at least 1 hit per 0 to 86400 seconds")
+        overrides[name] = limit
+    return overrides
+
+
+def database_name(url: str) -> str:
+    """The database a URL names, without host or credentials (a SQLite file's path): the
+    same for every process of a deployment however each one reaches the database."""
+    parts = urlsplit(url or "")
+    if parts.scheme == "sqlite":
+        return url.split("://", 1)[1]
+    return parts.path.strip("/")
+
+
+def client_key(scope: Scope | None) -> str:
+    """The client address of an ASGI scope, as a bucket key: an IPv6 client by its /64 (one
+    host usually holds a whole /64), an IPv4-mapped address as IPv4.
+
+    This is the address of the peer, which is the client itself unless a proxy is in front.
+    uvicorn replaces it by the X-Forwarded-For client only when the peer is one of its
+    FORWARDED_ALLOW_IPS (default: loopback); behind a remote proxy, set that, or every client
+    would share the proxy's buckets."""
+    client = scope.get("client") if scope else None
+    host = client[0] if client else None
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return str(host)[:64]  # a unix socket path or a test client's name
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+class Limiter:
+    """Named buckets (DEFAULT_LIMITS, with `overrides`) over one backend. One per app."""
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        overrides: Mapping[str, Limit | tuple[int, float]] | None = None,
+    ) -> None:
+        self.backend: Backend = backend if backend is not None else MemoryBackend()
+        # Told of every refusal, by bucket (server.py counts them in /metrics).
+        self.on_refusal: Callable[[str], None] | None = None
+        self.limits = dict(DEFAULT_LIMITS)
+        for name, value in (overrides or {}).items():
+            if name not in DEFAULT_LIMITS:
+                raise ValueError(f"unknown rate limit {name!r}")
+            self.limits[name] = value if isinstance(value, Limit) else Limit(int(value[0]), float(value[1]))
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> Limiter:
+        """Redis when settings.redis_url is set, else this process's memory. Redis counters
+        are namespaced by the database's name: the processes of one deployment share them,
+        and two deployments (or test runs) on one Redis do not."""
+        overrides = getattr(settings, "rate_limits", None) or {}
+        if isinstance(overrides, str):
+            overrides = parse_limits(overrides)
+        redis_url = getattr(settings, "redis_url", None)
+        if not redis_url:
+            return cls(overrides=overrides)
+        namespace = hashlib.sha256(database_name(getattr(settings, "database_url", "")).encode()).hexdigest()[:12]
+        return cls(RedisBackend(redis_url, namespace), overrides)
+
+    @staticmethod
+    def _key(bucket: str, key: object) -> str:
+        return f"{bucket}:{key}"
+
+    async def hit(self, bucket: str, key: object) -> Decision:
+        """Count one attempt in bucket `bucket` for `key`."""
+        limit = self.limits[bucket]
+        hits, remaining = await self.backend.incr(self._key(bucket, key), limit.window)
+        if hits <= limit.limit:
+            return Decision(True, 0.0)
+        if self.on_refusal is not None:
+            self.on_refusal(bucket)
+        return Decision(False, max(remaining, 0.001))
+
+    async def undo(self, bucket: str, key: object) -> None:
+        """Give back one attempt counted by `hit` (e.g. a login that turned out right)."""
+        await self.backend.decr(self._key(bucket, key))
+
+    async def reset(self, bucket: str, key: object) -> None:
+        """Forget every attempt of `key` in `bucket`."""
+        await self.backend.delete(self._key(bucket, key))
+
+    async def close(self) -> None:
+        await self.backend.close()
+
+
+def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:
+    """The userErrors of a mutation refused by a limit (field null)."""
+    seconds = decision.retry_seconds
+    return [
+        UserError(
+            field=None,
+            message=f"Too many {what}; retry in {seconds} second{'s' if seconds != 1 else ''}.",
+            code=UserErrorCode.RATE_LIMITED,
+            retry_after_seconds=seconds,
+        )
+    ]
+
+
+async def check_rate(limiter: Limiter, bucket: str, key: object, what: str) -> list[UserError]:
+    """Count one attempt; [] when it fits, else the RATE_LIMITED userErrors to return."""
+    decision = await limiter.hit(bucket, key)
+    return [] if decision.allowed else rate_limited(decision, what)
+
+
+async def check_account_rate(ctx: Any, bucket: str, what: str) -> list[UserError]:
+    """check_rate for the viewer's account; [] for an anonymous viewer (the mutation then
+    refuses them as UNAUTHENTICATED itself)."""
+    if ctx.account is None:
+        return []
+    return await check_rate(ctx.limiter, bucket, ctx.account.id, what)
+
+
+def private_key(value: str) -> str:
+    """A bucket key for personal data (an email): Redis holds its digest, not the value."""
+    # surrogatepass: a lone surrogate ("\ud800", legal in JSON) must not make hashing fail.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class RequestRateLimit:
+    """Pure ASGI middleware: HTTP requests to `path`, counted per client address in the
+    `requests_ip` bucket; over the limit, 429 with Retry-After and a GraphQL-shaped error.
+    Websocket connections pass (their operations are limited by what they do)."""
+
+    def __init__(self, app: ASGIApp, limiter: Limiter, path: str = "/graphql") -> None:
+        self.app = app
+        self.limiter = limiter
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        decision = await self.limiter.hit("requests_ip", client_key(scope))
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        seconds = decision.retry_seconds
+        body = json.dumps(
+            {
+                "errors": [
+                    {
+                        "message": f"Too many requests; retry in {seconds} seconds.",
+                        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+                    }
+                ]
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(seconds).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
