@@ -62,8 +62,14 @@ class Settings:
     # Websockets: seconds a client has to send connection_init, and the legacy protocol.
     ws_init_timeout: float = 3.0
     ws_legacy: bool = False
+    # Seconds a websocket may leave a message unread before it is closed as a laggard.
+    ws_send_timeout: float = 10.0
     # How often the server closes polls whose closesAt passed (notifications, final tally).
     poll_closer_seconds: float = 5.0
+    # An operation is stopped after this long; PostgreSQL statements a little before.
+    operation_timeout: float = 10.0
+    # Overrides of the default rate limits, e.g. "signup_ip=100/3600,vote=60/60".
+    rate_limits: str = ""
 
     @property
     def production(self) -> bool:
@@ -97,8 +103,21 @@ class Settings:
             port=port,
             ws_init_timeout=_seconds(env, "PARVIS_WS_INIT_TIMEOUT", 3.0, maximum=60),
             ws_legacy=env.get("PARVIS_WS_LEGACY", "").strip().lower() in ("1", "true", "yes"),
+            ws_send_timeout=_seconds(env, "PARVIS_WS_SEND_TIMEOUT", 10.0, maximum=600),
             poll_closer_seconds=_seconds(env, "PARVIS_POLL_CLOSER_SECONDS", 5.0, maximum=3600),
+            operation_timeout=_seconds(env, "PARVIS_OPERATION_TIMEOUT", 10.0, maximum=300),
+            rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
         )
+
+
+def _rate_limits(spec: str) -> str:
+    from resolvers.ratelimit import parse_limits
+
+    try:
+        parse_limits(spec)
+    except ValueError as exc:
+        raise ConfigError(f"PARVIS_RATE_LIMITS: {exc}") from exc
+    return spec
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
@@ -139,9 +158,19 @@ def redact(url: str) -> str:
     return url
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, statement_timeout: float = 8.0) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith("postgres://"):
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        connection = expand_db_url(database_url)
+        credentials = connection["credentials"]
+        # Below the operation timeout, so a runaway query ends as an error, not a hang.
+        credentials.setdefault("server_settings", {})["statement_timeout"] = str(int(statement_timeout * 1000))
+        # asyncpg's pool defaults to at most 5 connections.
+        credentials.setdefault("maxsize", 20)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -250,17 +279,56 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-def build_graphql_app(settings: Settings, broker: Any) -> Any:
+def wants_graphql_response_json(accept: str) -> bool:
+    """Whether the client asked for application/graphql-response+json (GraphQL over HTTP)."""
+    return any(
+        part.split(";")[0].strip().lower() == "application/graphql-response+json" for part in accept.split(",")
+    )
+
+
+def is_request_error(response_data: dict[str, Any]) -> bool:
+    """A parse or validation failure (no execution happened): no data, no error path."""
+    errors = response_data.get("errors") or []
+    return response_data.get("data") is None and bool(errors) and all("path" not in e for e in errors) and all(
+        (e.get("extensions") or {}).get("code") not in ("UNAUTHENTICATED", "TIMEOUT", "INTERNAL_SERVER_ERROR")
+        for e in errors
+    )
+
+
+def is_mutation(query: str | None, operation_name: str | None) -> bool:
+    """Whether the selected operation of a document is a mutation (unparsable: no)."""
+    from graphql import OperationDefinitionNode, OperationType, parse
+    from graphql.error import GraphQLError
+
+    if not query:
+        return False
+    try:
+        document = parse(query, max_tokens=5_000)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    return len(operations) == 1 and operations[0].operation == OperationType.MUTATION
+
+
+def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, limiter: Any = None) -> Any:
     from datetime import timedelta
 
     from graphql import GraphQLError
+    import orjson
+    from cross_web import HTTPException
     from strawberry.asgi import GraphQL
     from strawberry.exceptions import ConnectionRejectionError
     from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
     from strawberry.types import ExecutionResult
 
     from resolvers.context import Context, account_for_token, bearer_token
+    from resolvers.ratelimit import Limiter
     from schema.root import schema
+    from subscriptions.websocket import transport_ws_handler
+
+    limiter = limiter if limiter is not None else Limiter.for_settings(settings)
 
     @dataclass
     class WebSocketContext(Context):
@@ -268,6 +336,8 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
         connection_params: Any = None
 
     class ParvisGraphQL(GraphQL):  # type: ignore[type-arg]
+        graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout)
+
         async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
             token = bearer_token(request.headers.get("authorization"))
             account = access = None
@@ -281,7 +351,7 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
             kind = WebSocketContext if isinstance(request, WebSocket) else Context
             return kind(
                 request=request, response=response, broker=broker, settings=settings,
-                account=account, token=access, auth_failed=failed,
+                account=account, token=access, auth_failed=failed, metrics=metrics, limiter=limiter,
             )
 
         async def on_ws_connect(self, context: Any) -> Any:
@@ -300,6 +370,84 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
             elif context.auth_failed:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
             return await super().on_ws_connect(context)
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "websocket" or metrics is None:
+                await super().__call__(scope, receive, send)
+                return
+            metrics.gauge("parvis_websockets_open", 1)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                metrics.gauge("parvis_websockets_open", -1)
+
+        async def parse_http_body(self, request: Any) -> Any:
+            # GraphQL over HTTP: a POST body is JSON. Refusing the content types a browser
+            # may send cross-site without a preflight (text/plain, forms) stops CSRF.
+            if request.method == "POST":
+                content_type = (request.content_type or "").split(";")[0].strip().lower()
+                if content_type not in ("application/json", "application/graphql-response+json"):
+                    if metrics is not None:
+                        metrics.inc("parvis_http_rejected_total", reason="content_type")
+                    raise HTTPException(415, "POST bodies must be application/json.")
+            return await super().parse_http_body(request)
+
+        async def get_sub_response(self, request: Request | WebSocket) -> Response:
+            sub_response = await super().get_sub_response(request)
+            # Remember whether the client speaks the GraphQL-over-HTTP media type.
+            sub_response.graphql_response_json = wants_graphql_response_json(  # type: ignore[attr-defined]
+                request.headers.get("accept", "")
+            )
+            return sub_response
+
+        def create_response(self, response_data: Any, sub_response: Response) -> Response:
+            if not getattr(sub_response, "graphql_response_json", False):
+                return super().create_response(response_data, sub_response)
+            status = 200
+            if isinstance(response_data, dict) and is_request_error(response_data):
+                # Parse and validation failures: 4xx without `data` (GraphQL over HTTP).
+                response_data = {k: v for k, v in response_data.items() if k != "data"}
+                status = 400
+            response = Response(
+                self.encode_json(response_data), status_code=status,
+                media_type="application/graphql-response+json",
+            )
+            response.headers.raw.extend(sub_response.headers.raw)
+            return response
+
+        def encode_json(self, data: object) -> bytes:
+            return orjson.dumps(data)
+
+        async def process_result(self, request: Any, result: Any) -> Any:
+            data = await super().process_result(request, result)
+            for error in data.get("errors") or ():
+                extensions = error.setdefault("extensions", {})
+                if "code" not in extensions:
+                    # A parse failure never reaches the schema extensions that give codes.
+                    extensions["code"] = (
+                        "GRAPHQL_PARSE_FAILED" if error.get("message", "").startswith("Syntax Error")
+                        else "GRAPHQL_VALIDATION_FAILED"
+                    )
+            return data
+
+        async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                                 context: Any, root_value: Any, request_data: Any) -> Any:
+            if request_adapter.method == "GET" and is_mutation(request_data.query, request_data.operation_name):
+                # GraphQL over HTTP: GET serves queries only.
+                raise HTTPException(405, "Mutations must be sent with POST.")
+            try:
+                return await asyncio.wait_for(
+                    super().execute_single(request, request_adapter, sub_response, context,
+                                           root_value, request_data),
+                    timeout=settings.operation_timeout,
+                )
+            except TimeoutError:
+                if metrics is not None:
+                    metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
+                return ExecutionResult(data=None, errors=[GraphQLError(
+                    f"The operation took longer than {settings.operation_timeout:g} s and was stopped.",
+                    extensions={"code": "TIMEOUT"},
+                )])
 
         async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
             context = kwargs.get("context")
@@ -329,22 +477,31 @@ def build_graphql_app(settings: Settings, broker: Any) -> Any:
     )
 
 
-def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
-    """The ASGI app. With manage_database, its lifespan opens and closes Tortoise."""
+def build_app(settings: Settings, *, manage_database: bool = True, limiter: Any = None) -> Starlette:
+    """The ASGI app. With manage_database, its lifespan opens and closes Tortoise. Rate limits
+    are the defaults (counted in Redis with REDIS_URL) unless a `limiter` is given."""
     from tortoise.contrib.starlette import RegisterTortoise
 
     from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 
+    from resolvers.observability import Metrics, configure_logging
+    from resolvers.ratelimit import Limiter, RequestRateLimit
+
+    configure_logging(settings.production)
+    metrics = Metrics()
     # With REDIS_URL, events cross processes (one Redis subscription per process).
     broker: Broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
-    graphql = build_graphql_app(settings, broker)
+    limiter = limiter if limiter is not None else Limiter.for_settings(settings)
+    limiter.on_refusal = lambda bucket: metrics.inc("parvis_rate_limited_total", bucket=bucket)
+    graphql = build_graphql_app(settings, broker, metrics, limiter=limiter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if isinstance(broker, RedisBroker):
             broker.start()
         if manage_database:
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            config = tortoise_config(settings.database_url, statement_timeout=settings.operation_timeout * 0.8)
+            async with RegisterTortoise(app, config=config):
                 closer = asyncio.create_task(close_due_polls_forever(settings, broker))
                 try:
                     yield
@@ -355,21 +512,57 @@ def build_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
         else:
             yield
         await broker.close()
+        await limiter.close()
 
     async def healthz(request: Request) -> Response:
+        """The process answers."""
         return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        """The database and the broker are reachable: this process can serve."""
+        from tortoise import Tortoise
+
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(Tortoise.get_connection("default").execute_query("SELECT 1"), 2)
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        if isinstance(broker, RedisBroker):
+            try:
+                await asyncio.wait_for(broker._publisher.ping(), 2)
+                checks["broker"] = "ok" if broker.connected.is_set() else "reconnecting"
+            except Exception as exc:  # noqa: BLE001
+                checks["broker"] = f"unreachable: {type(exc).__name__}"
+        else:
+            checks["broker"] = "ok"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus text format: this process's counters and gauges."""
+        published = float(getattr(broker, "published", 0))
+        return PlainTextResponse(
+            metrics.render({"parvis_events_published_total": published}),
+            media_type="text/plain; version=0.0.4",
+        )
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         lifespan=lifespan,
     )
     app.state.broker = broker
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.limiter = limiter
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestRateLimit, limiter=limiter)  # outermost: refuses before reading a body
     return app
 
 

@@ -12,11 +12,14 @@ from resolvers.inbox import NotificationsMutation
 from resolvers.moderation import ModerationMutation
 from resolvers.news import NewsMutation
 from resolvers.nodes import NodesQuery
+from resolvers.observability import OperationMetrics
 from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
+from schema.errors import ErrorCodes
+from schema.limits import QueryCost, QueryLimits
 from subscriptions.live import LiveSubscription
 
 
@@ -98,8 +101,12 @@ def build_schema() -> strawberry.Schema:
         # Member is an interface: both concrete types must be in the schema.
         types=[Citizen, Official],
         extensions=[
+            OperationMetrics,
+            ErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            QueryLimits,
+            QueryCost,
         ],
     ))
 
