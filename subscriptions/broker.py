@@ -149,19 +149,23 @@ class RedisBroker:
     async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[Event]]:
         self.start()
         async with self._local.listen(channel) as queue:
-            if channel not in self._wanted:
-                self._wanted.add(channel)
-                await self._subscribe(channel)
-            else:
-                # Someone here already asked for it: wait for the same confirmation.
-                waiter = self._confirmed.get(channel)
-                if waiter is not None and not waiter.done():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
+            # The whole body is in the try: a listener cancelled while its subscription
+            # is being confirmed must still let go of the channel (else it stays
+            # subscribed in Redis with nobody here; found by tests/live/test_cycles.py).
             try:
+                if channel not in self._wanted:
+                    self._wanted.add(channel)
+                    await self._subscribe(channel)
+                else:
+                    # Someone here already asked for it: wait for the same confirmation.
+                    waiter = self._confirmed.get(channel)
+                    if waiter is not None and not waiter.done():
+                        with contextlib.suppress(Exception):
+                            async with asyncio.timeout(SUBSCRIBE_WAIT):
+                                await asyncio.shield(waiter)
                 yield queue
             finally:
-                if channel not in self._local._queues or len(self._local._queues[channel]) <= 1:
+                if len(self._local._queues.get(channel, ())) <= 1:
                     # We are the last listener here (our queue leaves right after this).
                     self._wanted.discard(channel)
                     self._spawn(self._unsubscribe(channel))
@@ -178,7 +182,11 @@ class RedisBroker:
             # The confirmation means Redis now routes the channel's messages to us: an
             # event committed after this point cannot be missed (the resumable
             # streams rely on it: listen first, then read the database).
-            await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation
+            # that arrives as the waiter completes, and the cancelled subscription would
+            # then live on (a leaked listener, found by tests/live/test_cycles.py).
+            async with asyncio.timeout(SUBSCRIBE_WAIT):
+                await asyncio.shield(waiter)
         except Exception as exc:  # noqa: BLE001 - the reader will resubscribe on reconnect
             log.warning("redis subscribe to %s not confirmed (%s)", channel, type(exc).__name__)
 

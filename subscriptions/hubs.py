@@ -153,8 +153,10 @@ class PollHub:
                             slot.put(snapshot)
                     if snapshot.final:
                         break
+                    # (asyncio.timeout: wait_for may swallow the hub's cancellation on 3.11)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(queue.get(), _until_status_change(snapshot.row))
+                        async with asyncio.timeout(_until_status_change(snapshot.row)):
+                            await queue.get()
                     # Coalesce a storm of votes: at most one read per tick, and always
                     # one after the last vote (its event is what woke us up).
                     pause = last + POLL_TICK - loop.time()

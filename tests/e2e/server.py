@@ -45,8 +45,9 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 class ServerProcess:
     """`python server.py serve` on a free port, as a user would start it."""
 
-    def __init__(self, database_url: str, **env: str) -> None:
+    def __init__(self, database_url: str, *args: str, **env: str) -> None:
         self.database_url = database_url
+        self.args = args  # more `serve` options, e.g. "--workers", "2"
         self.port = free_port()
         self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), **env}
         self.env.pop("REDIS_URL", None) if "REDIS_URL" not in env else None
@@ -58,7 +59,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "server.py", "serve"], cwd=ROOT, env=self.env,
+            [sys.executable, "server.py", "serve", *self.args], cwd=ROOT, env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 30

@@ -42,12 +42,17 @@ def prepare_database(db: str, slug: str) -> None:
 class Http:
     """One person's GraphQL over real HTTP."""
 
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, url: str, token: str | None = None, ip: str | None = None) -> None:
         self.url = url
         self.token = token
+        # Seen by the server as the client address (uvicorn trusts X-Forwarded-For from
+        # loopback): crowds of test people do not share one rate-limit bucket.
+        self.ip = ip
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.ip:
+            headers["X-Forwarded-For"] = self.ip
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(
                 f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers
@@ -65,14 +70,14 @@ class Person:
     member_id: str
 
 
-async def sign_up(url: str, email: str, name: str, territory_id: str) -> Person:
-    data = await Http(url)(
+async def sign_up(url: str, email: str, name: str, territory_id: str, *, ip: str | None = None) -> Person:
+    data = await Http(url, ip=ip)(
         "mutation($i: SignUpInput!) { signUp(input: $i) { token userErrors { code } } }",
         {"i": {"email": email, "password": "a long passphrase", "displayName": name}},
     )
     assert data["signUp"]["userErrors"] == [], data
     token = data["signUp"]["token"]
-    http = Http(url, token)
+    http = Http(url, token, ip)
     joined = await http(
         "mutation($t: ID!) { joinTerritory(input: {territoryId: $t}) { member { id } } }", {"t": territory_id}
     )
@@ -181,3 +186,40 @@ async def closed_with(url: str, payload: Any, *, wait: float = WAIT) -> int | No
 
 
 __all__ = ["Live", "Person", "ServerProcess", "closed_with", "log_in", "prepare_database", "server_env", "sign_up"]
+
+
+async def citizens_in_postgres(database_url: str, slug: str, count: int, prefix: str) -> list[str]:
+    """Bearer tokens of `count` new citizens of territory `slug`, written straight into the
+    server's PostgreSQL database: crowds for load tests without `count` slow password hashes."""
+    import datetime as dt
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    from resolvers.context import hash_token
+
+    parts = urlsplit(database_url)
+    conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, parts.path, "", "")))
+    now = dt.datetime.now(dt.UTC)
+    tokens = [secrets.token_urlsafe(32) for _ in range(count)]
+    try:
+        async with conn.transaction():
+            territory = await conn.fetchval("SELECT id FROM territory WHERE slug = $1", slug)
+            for i, token in enumerate(tokens):
+                account = await conn.fetchval(
+                    "INSERT INTO account (email, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    f"{prefix}{i}@crowd.example", f"{prefix}{i}", now,
+                )
+                await conn.execute(
+                    "INSERT INTO access_token (account_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    account, hash_token(token), now, now + dt.timedelta(days=1),
+                )
+                await conn.execute(
+                    "INSERT INTO member (account_id, territory_id, role, verified, joined_at)"
+                    " VALUES ($1, $2, 'CITIZEN', false, $3)",
+                    account, territory, now,
+                )
+    finally:
+        await conn.close()
+    return tokens

@@ -1,0 +1,135 @@
+"""Closing a subscription releases everything at once: after thousands of connect /
+subscribe / disconnect cycles against a real uvicorn server (run in this process, so its
+tasks, hubs and broker can be counted), nothing is left behind.
+
+LIVE_CYCLES sets the number of cycles (default 10,000: about 20-25 s; set fewer for a quick run)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+
+from models.accounts import Role
+from schema.relay import encode_id
+from server import Settings, build_app
+from subscriptions.hubs import hubs_for
+from tests.e2e.server import free_port
+from tests.factories import make_person, make_territory
+from tests.live.harness import PROTOCOL
+
+CYCLES = int(os.environ.get("LIVE_CYCLES", "10000"))
+PARALLEL = 40
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[str, Any, uvicorn.Server]]:
+    app = build_app(settings, manage_database=False)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets", log_level="warning",
+                            lifespan="on")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # pytest keeps its own
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql", app.state.broker, server
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_thousands_of_subscribe_and_disconnect_cycles_leave_nothing_behind(
+    served: tuple[str, Any, uvicorn.Server], gql: Any,
+) -> None:
+    url, broker, server = served
+    territory = await make_territory()
+    odile = await make_person("odile", territory, role=Role.OFFICIAL, title="Mayor")
+    alice = await make_person("alice", territory)
+    territory_id = encode_id("Territory", territory.id)
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    poll = (await gql(
+        "mutation($i: CreatePollInput!) { createPoll(input: $i) { poll { id } } }",
+        {"i": {"territoryId": territory_id, "question": "Q?", "options": ["A", "B"], "closesAt": closes}},
+        token=odile.token,
+    ))["data"]["createPoll"]["poll"]
+    streams = [
+        ("subscription($p: ID!) { pollResults(pollId: $p) { totalVotes } }", {"p": poll["id"]}, None),
+        ("subscription($t: ID!) { feed(territoryId: $t) { cursor } }", {"t": territory_id}, None),
+        ("subscription($t: ID!) { officialReplies(territoryId: $t) { id } }", {"t": territory_id}, None),
+        ("subscription { notifications { cursor } }", {}, alice.token),
+    ]
+    hubs = hubs_for(broker)
+    await asyncio.sleep(0.2)
+    baseline = len(asyncio.all_tasks())
+
+    async def cycle(n: int) -> None:
+        query, variables, token = streams[n % len(streams)]
+        async with connect(url, subprotocols=[PROTOCOL], open_timeout=10, compression=None) as conn:
+            init = {"authorization": f"Bearer {token}"} if token else {}
+            await conn.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await conn.recv())["type"] == "connection_ack"
+            await conn.send(json.dumps({"id": "1", "type": "subscribe",
+                                        "payload": {"query": query, "variables": variables}}))
+            how = random.random()
+            if query.startswith("subscription($p"):
+                assert json.loads(await conn.recv())["type"] == "next"  # the current tally
+            elif how < 0.3:
+                await asyncio.sleep(0.01)  # let it reach the hub or broker
+            if how < 0.5:
+                await conn.send(json.dumps({"id": "1", "type": "complete"}))
+            # else: the socket just closes with the subscription running (or still starting)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    done = 0
+    while done < CYCLES:
+        batch = min(PARALLEL, CYCLES - done)
+        await asyncio.gather(*(cycle(done + i) for i in range(batch)))
+        done += batch
+    elapsed = loop.time() - started
+    print(f"\n{CYCLES} cycles in {elapsed:.1f} s ({CYCLES / elapsed:.0f}/s)")
+
+    async def settled() -> bool:
+        return (not server.server_state.connections and not hubs.polls and not hubs.territories
+                and not _local_queues(broker) and not getattr(broker, "_wanted", set())
+                and len(asyncio.all_tasks()) <= baseline)
+
+    deadline = loop.time() + 5
+    while not await settled() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert not server.server_state.connections
+    assert not hubs.polls and not hubs.territories
+    assert not _local_queues(broker)
+    assert len(asyncio.all_tasks()) <= baseline, [t.get_coro() for t in asyncio.all_tasks()]
+    if hasattr(broker, "_wanted"):  # Redis: only the control channel remains subscribed
+        assert broker._wanted == set()
+        await asyncio.sleep(0.3)
+        assert set(broker._pubsub.channels) == {broker.control_channel.encode()}
+        numsub = dict(await broker._publisher.pubsub_numsub(
+            f"parvis:poll:{poll_pk(poll['id'])}", f"parvis:territory:{territory.id}",
+            f"parvis:account:{alice.account.id}",
+        ))
+        assert set(numsub.values()) == {0}, numsub
+
+
+def _local_queues(broker: Any) -> dict[str, Any]:
+    local = getattr(broker, "_local", broker)
+    return local._queues  # type: ignore[no-any-return]
+
+
+def poll_pk(global_id: str) -> int:
+    from schema.relay import decode_id_of
+
+    pk = decode_id_of(global_id, "Poll")
+    assert pk is not None
+    return pk
