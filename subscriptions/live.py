@@ -11,6 +11,7 @@ client's cursor, then go live, skipping what was already sent: no gap, no duplic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -18,12 +19,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from models.accounts import AccessToken
 from models.accounts import Member as MemberRow
 from models.feed import FeedEntry
 from models.notifications import Notification as NotificationRow
 from models.polls import Poll as PollRow
 from models.territories import Territory as TerritoryRow
 from resolvers.context import Context
+from schema.errors import unauthenticated
 from schema.feed import FeedItemEdge, feed_edge, resolve_feed_entries
 from schema.notifications import Notification
 from schema.polls import PollResults
@@ -81,6 +84,20 @@ def remember(sent: set[int], entry_id: int) -> None:
     if len(sent) > SENT_MEMORY:
         for old in sorted(sent)[: SENT_MEMORY // 2]:
             sent.discard(old)
+
+
+async def check_still_authenticated(ctx: Context) -> None:
+    """Raise UNAUTHENTICATED (ending the stream) once the connection's token is revoked or
+    expired, or its account erased."""
+    token = ctx.token
+    alive = token is not None and await AccessToken.filter(
+        id=token.id,
+        revoked_at__isnull=True,
+        expires_at__gt=dt.datetime.now(dt.UTC),
+        account__deleted_at__isnull=True,
+    ).exists()
+    if not alive:
+        raise unauthenticated("The token of this connection was revoked or expired: authenticate again.")
 
 
 @strawberry.type
@@ -222,3 +239,5 @@ class LiveSubscription:
                 await queue.get()
                 while not queue.empty():
                     queue.get_nowait()
+                # A viewer who logged out (or was erased) since connecting stops receiving.
+                await check_still_authenticated(ctx)

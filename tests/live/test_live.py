@@ -363,3 +363,21 @@ async def test_the_legacy_graphql_ws_protocol_is_off(world: World) -> None:
         pass  # refused at the upgrade: as good
     else:
         raise AssertionError("the legacy protocol was served")
+
+
+async def test_a_viewer_who_logged_out_stops_receiving_notifications(world: World) -> None:
+    # Given dora watching her notifications on her phone
+    dora = await world.newcomer()
+    poll = await new_poll(world)
+    await vote(dora, poll)
+    async with await Live.open(world.url, dora.token) as live:
+        op = await live.subscribe(NOTIFICATIONS)
+        await asyncio.sleep(0.2)
+        # When she logs out on the web with the same token, then a notification arrives for her
+        assert (await dora.http("mutation { logOut }"))["logOut"] is True
+        await world.odile.http(CLOSE, {"p": poll["id"]})
+        # Then the stream ends with UNAUTHENTICATED instead of pushing it
+        message = await live.message(op)
+        assert message["type"] == "next" and message["payload"]["data"] is None, message
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        await live.completes(op)
