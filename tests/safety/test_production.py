@@ -78,3 +78,12 @@ async def test_a_slow_operation_is_stopped_with_a_timeout_code(settings: Setting
             "query": "query($s: String!) { territory(slug: $s) { stats { participants } } }",
             "variables": {"s": territory.slug}})).json()
     assert body["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+async def test_postgresql_statements_time_out_before_the_operation(database_url: str):
+    if not database_url.startswith("postgres"):
+        pytest.skip("statement_timeout is a PostgreSQL setting")
+    from tortoise import Tortoise
+
+    _, rows = await Tortoise.get_connection("default").execute_query("SHOW statement_timeout")
+    assert rows[0]["statement_timeout"] == "8s"  # below the 10 s operation timeout
