@@ -89,11 +89,7 @@ class CommentsMutation:
         async def work() -> CommentRow:
             ctx.require_account()
             kind, subject = await check_commentable(ctx, input.subject_id)
-            member = await ctx.membership(subject.territory_id)
-            if member is None:
-                raise Refusal.of(
-                    UserErrorCode.NOT_A_MEMBER, "Join the territory to comment.", "subjectId"
-                )
+            member = await ctx.check_member(subject.territory_id, "comment", "subjectId")
             checks = Checks()
             body = checks.body(input.body, "body")
             checks.done()

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket
 from models.accounts import AccessToken, Account, Member, Role
 from resolvers.loaders import Loaders
 from resolvers.ratelimit import Limiter
-from schema.errors import forbidden, unauthenticated
+from schema.errors import Refusal, UserErrorCode, forbidden, unauthenticated
 from subscriptions.broker import Broker
 from subscriptions.events import Event
 
@@ -78,6 +78,14 @@ class Context:
         if self.account is None:
             return None
         return await self.loaders.membership.load(territory_id)
+
+    async def check_member(self, territory_id: int, action: str, *field: str) -> Member:
+        """The viewer's membership of the territory, or a NOT_A_MEMBER refusal saying
+        what joining would let them do ("Join the territory to vote.")."""
+        member = await self.membership(territory_id)
+        if member is None:
+            raise Refusal.of(UserErrorCode.NOT_A_MEMBER, f"Join the territory to {action}.", *field)
+        return member
 
     async def is_staff(self, territory_id: int) -> bool:
         member = await self.membership(territory_id)

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.accounts import Member, Role
+from models.accounts import Role
 from models.feed import FeedEntry
 from models.ideas import Idea as IdeaRow
 from models.ideas import IdeaStatus as IdeaStatusRow
@@ -40,13 +40,6 @@ async def check_idea(ctx: Context, global_id: str) -> IdeaRow:
     return row  # type: ignore[no-any-return]
 
 
-async def check_member(ctx: Context, territory_id: int) -> Member:
-    member = await ctx.membership(territory_id)
-    if member is None:
-        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory first.")
-    return member
-
-
 def payload(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
     return IdeaPayload(idea=Idea.from_model(row) if row else None, user_errors=errors)
 
@@ -68,7 +61,7 @@ class IdeasMutation:
             territory_id = decode_id_of(input.territory_id, "Territory")
             if territory_id is None or await load_row(ctx, "Territory", territory_id) is None:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
-            member = await check_member(ctx, territory_id)
+            member = await ctx.check_member(territory_id, "propose an idea", "territoryId")
             project_id = None
             if input.project_id is not None:
                 project_id = decode_id_of(input.project_id, "Project")
@@ -103,7 +96,7 @@ class IdeasMutation:
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await check_member(ctx, idea.territory_id)
+            member = await ctx.check_member(idea.territory_id, "support an idea", "ideaId")
             # The unique (idea, member) constraint decides, not a prior read: of concurrent
             # supports by one member exactly one inserts. The savepoint keeps the outer
             # transaction usable after the violation (PostgreSQL aborts it otherwise).
@@ -129,7 +122,7 @@ class IdeasMutation:
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await check_member(ctx, idea.territory_id)
+            member = await ctx.check_member(idea.territory_id, "withdraw a support", "ideaId")
             deleted = await Support.filter(idea_id=idea.id, member_id=member.id).delete()
             if deleted:
                 await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - deleted)

@@ -121,11 +121,7 @@ class ModerationMutation:
         async def work() -> ReportRow:
             ctx.require_account()
             kind, subject = await check_reportable(ctx, input.subject_id)
-            member = await ctx.membership(subject.territory_id)
-            if member is None:
-                raise Refusal.of(
-                    UserErrorCode.NOT_A_MEMBER, "Join the territory to report content.", "subjectId"
-                )
+            member = await ctx.check_member(subject.territory_id, "report content", "subjectId")
             checks = Checks()
             reason = checks.text(input.reason, "reason", max_length=REASON_MAX)
             checks.done()

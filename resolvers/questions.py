@@ -109,11 +109,7 @@ class QuestionsMutation:
             )
             if territory is None:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
-            member = await ctx.membership(territory.id)
-            if member is None:
-                raise Refusal.of(
-                    UserErrorCode.NOT_A_MEMBER, "Join the territory to ask a question.", "territoryId"
-                )
+            member = await ctx.check_member(territory.id, "ask a question", "territoryId")
             checks = Checks()
             title = checks.title(input.title, "title")
             body = checks.body(input.body, "body")
