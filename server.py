@@ -64,12 +64,18 @@ class Settings:
     ws_legacy: bool = False
     # Seconds a websocket may leave a message unread before it is closed as a laggard.
     ws_send_timeout: float = 10.0
+    # permessage-deflate on websockets (PARVIS_WS_DEFLATE; see docs/performance.md, fan-out).
+    ws_deflate: bool = False
     # How often the server closes polls whose closesAt passed (notifications, final tally).
     poll_closer_seconds: float = 5.0
     # An operation is stopped after this long; PostgreSQL statements a little before.
     operation_timeout: float = 10.0
     # Overrides of the default rate limits, e.g. "signup_ip=100/3600,vote=60/60".
     rate_limits: str = ""
+    # The anonymous response cache (docs/adr/0006): on/off, and the longest an entry lives
+    # (what a cross-process "changed" event lost in a Redis outage can cost at most).
+    response_cache: bool = True
+    response_cache_seconds: float = 60.0
 
     @property
     def production(self) -> bool:
@@ -104,9 +110,14 @@ class Settings:
             ws_init_timeout=_seconds(env, "PARVIS_WS_INIT_TIMEOUT", 3.0, maximum=60),
             ws_legacy=env.get("PARVIS_WS_LEGACY", "").strip().lower() in ("1", "true", "yes"),
             ws_send_timeout=_seconds(env, "PARVIS_WS_SEND_TIMEOUT", 10.0, maximum=600),
+            ws_deflate=(env.get("PARVIS_WS_DEFLATE") or str(cls.ws_deflate)).strip().lower()
+            in ("1", "true", "yes", "on"),
             poll_closer_seconds=_seconds(env, "PARVIS_POLL_CLOSER_SECONDS", 5.0, maximum=3600),
             operation_timeout=_seconds(env, "PARVIS_OPERATION_TIMEOUT", 10.0, maximum=300),
             rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
+            response_cache=env.get("PARVIS_RESPONSE_CACHE", "on").strip().lower()
+            not in ("0", "off", "false", "no"),
+            response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
         )
 
 
@@ -322,13 +333,19 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
     from strawberry.exceptions import ConnectionRejectionError
     from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
     from strawberry.types import ExecutionResult
+    from strawberry.types.unset import UNSET
 
     from resolvers.context import Context, account_for_token, bearer_token
     from resolvers.ratelimit import Limiter
+    from resolvers.response_cache import ResponseCache, cache_key, recording
     from schema.root import schema
     from subscriptions.websocket import transport_ws_handler
 
     limiter = limiter if limiter is not None else Limiter.for_settings(settings)
+    cache = (
+        ResponseCache(broker, max_age=settings.response_cache_seconds, metrics=metrics)
+        if settings.response_cache else None
+    )
 
     @dataclass
     class WebSocketContext(Context):
@@ -337,6 +354,39 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
 
     class ParvisGraphQL(GraphQL):  # type: ignore[type-arg]
         graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout)
+        response_cache = cache
+
+        async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+            """Anonymous queries answer from the response cache when they can (docs/adr/0006)."""
+            cache = self.response_cache
+            if (
+                cache is None
+                or not isinstance(request, Request)
+                or request.method != "POST"
+                or "authorization" in request.headers
+                or (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+                not in ("application/json", "application/graphql-response+json")
+            ):
+                return await super().run(request, context, root_value)
+            json_media = wants_graphql_response_json(request.headers.get("accept", ""))
+            media_type = "application/graphql-response+json" if json_media else "application/json"
+            key = cache_key(await request.body(), media_type)
+            if key is None:
+                return await super().run(request, context, root_value)
+            entry = cache.get(key)
+            if entry is not None:
+                if metrics is not None:
+                    metrics.inc("parvis_response_cache_total", result="hit")
+                return Response(entry.body, status_code=200, media_type=entry.media_type)
+            if metrics is not None:
+                metrics.inc("parvis_response_cache_total", result="miss")
+            fill = cache.begin(key)
+            request.state.parvis_fill = fill
+            with recording(fill):
+                response = await super().run(request, context, root_value)
+            if response.status_code == 200 and not response.headers.getlist("set-cookie"):
+                cache.put(fill, bytes(response.body), response.media_type or media_type)
+            return response
 
         async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
             token = bearer_token(request.headers.get("authorization"))
@@ -420,6 +470,10 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
 
         async def process_result(self, request: Any, result: Any) -> Any:
             data = await super().process_result(request, result)
+            fill = getattr(getattr(request, "state", None), "parvis_fill", None)
+            if fill is not None and not data.get("errors"):
+                # A whole answer without errors: the only kind the cache keeps.
+                fill.cacheable = True
             for error in data.get("errors") or ():
                 extensions = error.setdefault("extensions", {})
                 if "code" not in extensions:
@@ -511,6 +565,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Any 
                         await closer
         else:
             yield
+        if graphql.response_cache is not None:
+            await graphql.response_cache.close()
         await broker.close()
         await limiter.close()
 
@@ -561,6 +617,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Any 
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.limiter = limiter
+    app.state.graphql = graphql
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # outermost: refuses before reading a body
     return app
@@ -603,8 +660,25 @@ def _run(coro: Callable[[], Awaitable[None]], settings: Settings) -> None:
             await coro()
         finally:
             await Tortoise.close_connections()
+            await announce_cli_writes(settings)
 
     asyncio.run(main())
+
+
+async def announce_cli_writes(settings: Settings) -> None:
+    """A CLI command may have written what servers cache for anonymous readers: tell the
+    servers that share REDIS_URL (a lone in-process server's cache lives at most
+    response_cache_seconds; see docs/adr/0006)."""
+    if not settings.redis_url:
+        return
+    from resolvers.response_cache import notify_changed
+    from subscriptions.broker import RedisBroker
+
+    broker = RedisBroker(settings.redis_url)
+    try:
+        await notify_changed(broker)
+    finally:
+        await broker.close()
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -618,9 +692,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     port = args.port or settings.port
     if args.workers and args.workers > 1:
         uvicorn.run("server:app_factory", factory=True, host=host, port=port,
-                    workers=args.workers, ws="websockets", log_level="info")
+                    workers=args.workers, ws="websockets", log_level="info",
+                    ws_per_message_deflate=settings.ws_deflate)
     else:
-        uvicorn.run(build_app(settings), host=host, port=port, ws="websockets", log_level="info")
+        uvicorn.run(build_app(settings), host=host, port=port, ws="websockets", log_level="info",
+                    ws_per_message_deflate=settings.ws_deflate)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -182,7 +182,10 @@ def servers(url: str, *, pool: int, profile: str | None = None) -> Iterator[tupl
     started: list[Server] = []
     try:
         started.append(start_server("graphql", app_argv, app_url, port_app,
-                                    {"PARVIS_ENV": "production"}))
+                                    # One load generator is one client address: the per-IP
+                                    # request limit (600/min) would answer it 429.
+                                    {"PARVIS_ENV": "production",
+                                     "PARVIS_RATE_LIMITS": "requests_ip=1000000000/60"}))
         port_base = free_port()
         started.append(start_server(
             "baseline", ["bench/baseline_server.py", "--port", str(port_base), "--pool", str(pool)],

@@ -18,6 +18,7 @@ from models.ideas import Support
 from models.polls import PollOption, PollParticipation
 from models.projects import Document
 from models.questions import Question, QuestionStatus, Reply
+from schema.horizon import not_reusable
 
 M = TypeVar("M", bound=Model)
 
@@ -122,6 +123,8 @@ class Loaders:
 
 
     async def _official_stats(self, member_ids: Sequence[int]) -> list[OfficialStats]:
+        # The overdue count moves with the clock: an answer showing it is not cached.
+        not_reusable()
         keys = list(member_ids)
         seconds: dict[int, list[int]] = defaultdict(list)
         for official_id, took in await Reply.filter(official_id__in=keys).values_list(

@@ -13,8 +13,9 @@ import datetime as dt
 
 import strawberry
 from strawberry.types import Info
+from tortoise.connection import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Case, F, When
+from tortoise.expressions import F
 
 from models.accounts import Member, Role
 from models.notifications import NotificationKind
@@ -24,6 +25,7 @@ from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
 from resolvers.context import Context
+from resolvers.loaders import PollTally
 from resolvers.feed import do_add_to_feed
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify_many
@@ -44,6 +46,8 @@ from schema.polls import (
 from schema.relay import decode_id_of
 from subscriptions.events import Event, poll_channel
 
+OPTION_TABLE = PollOptionRow._meta.db_table
+POLL_TABLE = PollRow._meta.db_table
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 POLL_MANAGERS = (Role.OFFICIAL, Role.ADMIN)
@@ -111,7 +115,22 @@ async def check_project(
     return int(row.id)
 
 
-async def check_ballot(checks: Checks, poll: PollRow, option_ids: list[strawberry.ID]) -> list[int]:
+async def check_poll_and_options(ctx: Context, global_id: str) -> tuple[PollRow, set[int]]:
+    """check_poll and the ids of the poll's options, in one statement (options joined with
+    their poll) when it has options, as every poll created through the API has."""
+    pk = decode_id_of(global_id, "Poll")
+    rows = await PollOptionRow.filter(poll_id=pk).select_related("poll") if pk is not None else []
+    if not rows:
+        return await check_poll(ctx, global_id), set()
+    poll = rows[0].poll
+    if not await ctx.can_see(poll):
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such poll.", "pollId")
+    return poll, {row.id for row in rows}
+
+
+async def check_ballot(
+    checks: Checks, poll: PollRow, option_ids: list[strawberry.ID], own: set[int] | None = None
+) -> list[int]:
     """The chosen options: exactly one, or 1..n distinct options of this very poll."""
     if not option_ids:
         checks.fail("Choose an option.", "optionIds")
@@ -119,7 +138,8 @@ async def check_ballot(checks: Checks, poll: PollRow, option_ids: list[strawberr
     if not poll.multiple_choice and len(option_ids) != 1:
         checks.fail("This poll takes exactly one option.", "optionIds")
         return []
-    own = set(await PollOptionRow.filter(poll_id=poll.id).values_list("id", flat=True))
+    if own is None:
+        own = set(await PollOptionRow.filter(poll_id=poll.id).values_list("id", flat=True))
     if len(option_ids) > len(own):
         checks.fail(f"Choose at most {len(own)} options.", "optionIds")
         return []
@@ -135,8 +155,9 @@ async def check_ballot(checks: Checks, poll: PollRow, option_ids: list[strawberr
     return chosen
 
 
-async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) -> None:
-    """Add one ballot to the poll's counters, if it is still open at this very statement.
+async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) -> PollTally:
+    """Add one ballot to the poll's counters, if it is still open at this very statement;
+    returns the tally right after it (ballots and counters from under the poll's row lock).
 
     The poll row is updated first: its row lock orders concurrent ballots of the same
     poll (no deadlock between option rows), and the WHERE re-checks the window after
@@ -151,9 +172,27 @@ async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) ->
     # on PostgreSQL each row version carries the id of the transaction that wrote it
     # (xmin), the same as the participation row's. Touching only the chosen options
     # would let anyone able to SELECT xmin match the last voter to their choice.
-    await PollOptionRow.filter(poll_id=poll.id).update(
-        votes=Case(When(id__in=chosen, then=F("votes") + 1), default=F("votes"))
+    # RETURNING gives the new counters and, through the subquery (which sees this
+    # transaction's own UPDATE above, and nobody else's since we hold the poll's row
+    # lock), the new total: the payload needs no further read.
+    conn = connections.get("default")
+    postgres = conn.capabilities.dialect == "postgres"
+    mark = (lambda n: f"${n}") if postgres else (lambda n: "?")
+    # Parameters in the order they appear (SQLite's `?` are positional).
+    n = len(chosen)
+    chosen_marks = ", ".join(mark(i + 1) for i in range(n))
+    rows = await conn.execute_query_dict(
+        f'UPDATE "{OPTION_TABLE}" SET "votes" = CASE WHEN "id" IN ({chosen_marks}) THEN "votes" + 1 '
+        f'ELSE "votes" END WHERE "poll_id" = {mark(n + 1)} RETURNING "id", "position", "label", "votes", '
+        f'(SELECT "total_votes" FROM "{POLL_TABLE}" WHERE "id" = {mark(n + 2)}) AS "poll_total"',
+        [*chosen, poll.id, poll.id],
     )
+    rows.sort(key=lambda r: (r["position"], r["id"]))
+    options = [
+        PollOptionRow(id=r["id"], poll_id=poll.id, position=r["position"], label=r["label"], votes=r["votes"])
+        for r in rows
+    ]
+    return PollTally(int(rows[0]["poll_total"]) if rows else 0, options)
 
 
 async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
@@ -270,12 +309,8 @@ class PollsMutation:
 
         async def work() -> PollRow:
             ctx.require_account()
-            poll = await check_poll(ctx, input.poll_id)
-            member = await ctx.membership(poll.territory_id)
-            if member is None:
-                raise Refusal.of(
-                    UserErrorCode.NOT_A_MEMBER, "Join the territory to vote.", "pollId"
-                )
+            poll, own = await check_poll_and_options(ctx, input.poll_id)
+            member = await ctx.check_member(poll.territory_id, "vote", "pollId")
             if poll.verified_only and not member.verified:
                 raise Refusal.of(
                     UserErrorCode.NOT_VERIFIED, "Only verified residents may vote in this poll.",
@@ -285,7 +320,7 @@ class PollsMutation:
             if poll_status(poll, now) != PollStatus.OPEN:
                 raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
             checks = Checks()
-            chosen = await check_ballot(checks, poll, input.option_ids)
+            chosen = await check_ballot(checks, poll, input.option_ids, own)
             checks.done()
 
             try:
@@ -295,9 +330,13 @@ class PollsMutation:
                 raise Refusal.of(
                     UserErrorCode.ALREADY_VOTED, "You already voted in this poll.", "pollId"
                 ) from exc
-            await do_count_ballot(poll, chosen, now)
+            tally = await do_count_ballot(poll, chosen, now)
             ctx.queue(Event(channel=poll_channel(poll.id), type="vote", data={"poll": poll.id}))
-            return await PollRow.get(id=poll.id)
+            # The payload is built from what this transaction knows: the poll as read (its
+            # window held, as the counting UPDATE proved) and the tally RETURNING gave.
+            ctx.loaders.poll_tallies.prime(poll.id, tally)
+            ctx.loaders.options_by_poll.prime(poll.id, tally.options)
+            return poll
 
         row, errors = await run_in_transaction(ctx, work)
         return PollPayload(poll=Poll.from_model(row) if row else None, user_errors=errors)

@@ -8,6 +8,7 @@ from typing import TypeVar
 from tortoise.transactions import in_transaction
 
 from resolvers.context import Context
+from resolvers.response_cache import notify_changed
 from schema.errors import Refusal, UserError
 
 T = TypeVar("T")
@@ -29,6 +30,9 @@ async def run_in_transaction(
         ctx.outbox.clear()
         raise
     events, ctx.outbox = ctx.outbox, []
+    # Other processes drop their cached anonymous answers (this one already did: every
+    # commit moves its write count, see resolvers/response_cache.py).
+    await notify_changed(ctx.broker)
     for event in events:
         await ctx.broker.publish(event)
     return result, []

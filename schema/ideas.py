@@ -62,6 +62,10 @@ class Idea(Commentable, InTerritory, AboutProject, Node):
     territory_pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
+    # Set by the connection that listed the idea (see prepare_ideas): plain values, so
+    # these hot fields cost no async resolver per item. None: resolve through the loaders.
+    ready_author: strawberry.Private[Member | None] = None
+    ready_viewer_supports: strawberry.Private[bool | None] = None
 
     @classmethod
     def from_model(cls, row: mi.Idea) -> Idea:
@@ -79,14 +83,44 @@ class Idea(Commentable, InTerritory, AboutProject, Node):
             project_pk=row.project_id,
         )
 
+    @classmethod
+    def from_model_with_author(cls, row: mi.Idea) -> Idea:
+        """An idea read with select_related("author__account")."""
+        idea = cls.from_model(row)
+        idea.ready_author = member_from_model(row.author)
+        return idea
+
+    # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
+    # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description="The member who proposed the idea.")
-    async def author(self, info: Info) -> Member:
+    def author(self, info: Info) -> Member:
+        if self.ready_author is not None:
+            return self.ready_author
+        return self._load_author(info)  # type: ignore[return-value]
+
+    async def _load_author(self, info: Info) -> Member:
         row = await info.context.loaders.member.load(self.author_pk)
         return member_from_model(row)
 
     @strawberry.field(description="Whether the viewer supports the idea; false when anonymous.")
-    async def viewer_supports(self, info: Info) -> bool:
+    def viewer_supports(self, info: Info) -> bool:
+        if self.ready_viewer_supports is not None:
+            return self.ready_viewer_supports
+        return self._load_viewer_supports(info)  # type: ignore[return-value]
+
+    async def _load_viewer_supports(self, info: Info) -> bool:
         return bool(await info.context.loaders.viewer_supports.load(self.pk))
+
+
+async def prepare_ideas(info: Info, ideas: list[Idea]) -> None:
+    """What a page of ideas shows per item, loaded once for the page."""
+    if info.context.account is None:
+        for idea in ideas:
+            idea.ready_viewer_supports = False
+        return
+    supports = await info.context.loaders.viewer_supports.load_many([idea.pk for idea in ideas])
+    for idea, supported in zip(ideas, supports, strict=True):
+        idea.ready_viewer_supports = bool(supported)
 
 
 @strawberry.input(description="A new idea for a territory, optionally for one of its projects.")

@@ -16,6 +16,7 @@ from tortoise.expressions import Q
 
 from models import polls as mp
 from schema.errors import UserError
+from schema.horizon import note_boundary, recording
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
 from schema.placement import AboutProject, InTerritory
@@ -54,10 +55,16 @@ def poll_status(row: mp.Poll, now: dt.datetime | None = None) -> PollStatus:
     """CLOSED once closed_at is set or closes_at is reached, SCHEDULED before opens_at,
     OPEN in between: a poll past closes_at is closed whether or not anyone acted."""
     now = now or dt.datetime.now(dt.UTC)
-    if row.closed_at is not None or now >= as_utc(row.closes_at):
+    if row.closed_at is not None:
         return PollStatus.CLOSED
-    if now < as_utc(row.opens_at):
+    closes_at = as_utc(row.closes_at)
+    if now >= closes_at:
+        return PollStatus.CLOSED
+    opens_at = as_utc(row.opens_at)
+    if now < opens_at:
+        note_boundary(opens_at)
         return PollStatus.SCHEDULED
+    note_boundary(closes_at)
     return PollStatus.OPEN
 
 
@@ -75,6 +82,19 @@ def status_filter(status: PollStatus, now: dt.datetime | None = None) -> Q:
 def filter_by_status(queryset: QuerySet[mp.Poll], status: PollStatus) -> QuerySet[mp.Poll]:
     """Narrow a queryset of polls to those with the given status now."""
     return queryset.filter(status_filter(status))
+
+
+async def note_status_boundaries(queryset: QuerySet[mp.Poll], now: dt.datetime | None = None) -> None:
+    """For a cached answer filtered by status: the next instant any poll of `queryset`
+    (returned or not) changes status, as the answer expires then (schema/horizon.py)."""
+    if not recording():
+        return
+    now = now or dt.datetime.now(dt.UTC)
+    running = queryset.filter(closed_at__isnull=True)
+    for name in ("opens_at", "closes_at"):
+        nxt = await running.filter(**{f"{name}__gt": now}).order_by(name).first().values_list(name, flat=True)
+        if nxt is not None:
+            note_boundary(as_utc(nxt))  # type: ignore[arg-type]
 
 
 @strawberry.type(description="One of a poll's options.")
@@ -148,6 +168,11 @@ class Poll(InTerritory, AboutProject, Node):
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
+    # Set by the connection that listed the poll (see prepare_polls): plain values, so
+    # these fields cost no async resolver per item. None: resolve through the loaders.
+    ready_results: strawberry.Private[PollResults | None] = None
+    ready_options: strawberry.Private[list[PollOption] | None] = None
+    ready_viewer_has_voted: strawberry.Private[bool | None] = None
 
     @classmethod
     def from_model(cls, row: mp.Poll) -> Poll:
@@ -166,18 +191,50 @@ class Poll(InTerritory, AboutProject, Node):
             project_pk=row.project_id,
         )
 
+    # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
+    # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description="The options, in the order they were given.")
-    async def options(self, info: Info) -> list[PollOption]:
+    def options(self, info: Info) -> list[PollOption]:
+        if self.ready_options is not None:
+            return self.ready_options
+        return self._load_options(info)  # type: ignore[return-value]
+
+    async def _load_options(self, info: Info) -> list[PollOption]:
         rows = await info.context.loaders.options_by_poll.load(self.pk)
         return [PollOption.from_model(row) for row in rows]
 
     @strawberry.field(description="The tally: ballots cast and, when visible, votes per option.")
-    async def results(self, info: Info) -> PollResults:
-        return await poll_results(info.context.loaders, self)
+    def results(self, info: Info) -> PollResults:
+        if self.ready_results is not None:
+            return self.ready_results
+        return poll_results(info.context.loaders, self)  # type: ignore[return-value]
 
     @strawberry.field(description="Whether the viewer has voted in this poll (never what they chose).")
-    async def viewer_has_voted(self, info: Info) -> bool:
+    def viewer_has_voted(self, info: Info) -> bool:
+        if self.ready_viewer_has_voted is not None:
+            return self.ready_viewer_has_voted
+        return self._load_viewer_has_voted(info)  # type: ignore[return-value]
+
+    async def _load_viewer_has_voted(self, info: Info) -> bool:
         return bool(await info.context.loaders.viewer_voted.load(self.pk))
+
+
+async def prepare_polls(info: Info, polls: list[Poll]) -> None:
+    """What a page of polls shows per item, loaded once for the page: the tallies (options
+    with their counters and the ballots cast, one statement) and whether the viewer voted."""
+    if not polls:
+        return
+    loaders = info.context.loaders
+    pks = [poll.pk for poll in polls]
+    tallies = await loaders.poll_tallies.load_many(pks)
+    if info.context.account is None:
+        voted = [False] * len(polls)
+    else:
+        voted = await loaders.viewer_voted.load_many(pks)
+    for poll, tally, has_voted in zip(polls, tallies, voted, strict=True):
+        poll.ready_results = PollResults.from_tally(poll, tally)
+        poll.ready_options = [PollOption.from_model(row) for row in tally.options]
+        poll.ready_viewer_has_voted = bool(has_voted)
 
 
 async def poll_results(loaders: Loaders, poll: Poll) -> PollResults:

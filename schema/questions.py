@@ -13,6 +13,7 @@ from models import questions as mq
 from schema.accounts import Member, Official, member_from_model, official_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.horizon import note_boundary
 from schema.relay import Connection, Node, encode_id
 from schema.scalars import DateTime
 from schema.placement import InTerritory
@@ -37,6 +38,16 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def question_overdue(status: str, due_at: dt.datetime) -> bool:
+    """Still open after dueAt (an open question not yet due turns overdue at dueAt)."""
+    if status != mq.QuestionStatus.OPEN.value:
+        return False
+    if dt.datetime.now(dt.UTC) > due_at:
+        return True
+    note_boundary(due_at)
+    return False
+
+
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
 class Question(Commentable, InTerritory):
     id: strawberry.ID = strawberry.field(description="The question's global id.")
@@ -55,6 +66,12 @@ class Question(Commentable, InTerritory):
     territory_pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
+    # Set by the connection that listed the question (see prepare_questions): plain
+    # values, no async resolver per item. `ready` says whether they were set.
+    ready: strawberry.Private[bool] = False
+    ready_author: strawberry.Private[Member | None] = None
+    ready_official: strawberry.Private[Official | None] = None
+    ready_reply: strawberry.Private[Reply | None] = None
 
     @classmethod
     def from_model(cls, row: mq.Question) -> Question:
@@ -68,29 +85,54 @@ class Question(Commentable, InTerritory):
             closed_reason=row.closed_reason,
             created_at=as_utc(row.created_at),
             due_at=due_at,
-            overdue=status == mq.QuestionStatus.OPEN.value and dt.datetime.now(dt.UTC) > due_at,
+            overdue=question_overdue(status, due_at),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
             official_pk=row.official_id,
         )
 
+    @classmethod
+    def from_model_with_people(cls, row: mq.Question) -> Question:
+        """A question read with select_related("author__account", "official__account")."""
+        question = cls.from_model(row)
+        question.ready_author = member_from_model(row.author)
+        question.ready_official = official_from_model(row.official) if row.official is not None else None
+        return question
+
+    # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
+    # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description='Who asked (shown as "Former member" once they erased their account).')
-    async def author(self, info: Info) -> Member:
+    def author(self, info: Info) -> Member:
+        if self.ready_author is not None:
+            return self.ready_author
+        return self._load_author(info)  # type: ignore[return-value]
+
+    async def _load_author(self, info: Info) -> Member:
         row = await info.context.loaders.member.load(self.author_pk)
         return member_from_model(row)
 
     @strawberry.field(
         description="The official it is addressed to; null: addressed to the territory as a whole."
     )
-    async def official(self, info: Info) -> Official | None:
+    def official(self, info: Info) -> Official | None:
         if self.official_pk is None:
             return None
+        if self.ready_official is not None:
+            return self.ready_official
+        return self._load_official(info)  # type: ignore[return-value]
+
+    async def _load_official(self, info: Info) -> Official | None:
         row = await info.context.loaders.member.load(self.official_pk)
         return official_from_model(row) if row is not None else None
 
     @strawberry.field(description="The official's public reply; null until answered (or while hidden).")
-    async def reply(self, info: Info) -> Reply | None:
+    def reply(self, info: Info) -> Reply | None:
+        if self.ready:
+            return self.ready_reply
+        return self._load_reply(info)  # type: ignore[return-value]
+
+    async def _load_reply(self, info: Info) -> Reply | None:
         row = await info.context.loaders.reply_by_question.load(self.pk)
         if row is None or not await info.context.can_see(row):
             return None
@@ -122,6 +164,8 @@ class Reply(Node):
     question_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
+    # Set when the reply was read with its official (see prepare_questions).
+    ready_official: strawberry.Private[Official | None] = None
 
     @classmethod
     def from_model(cls, row: mq.Reply) -> Reply:
@@ -136,7 +180,12 @@ class Reply(Node):
         )
 
     @strawberry.field(description="The official who replied.")
-    async def official(self, info: Info) -> Official:
+    def official(self, info: Info) -> Official:
+        if self.ready_official is not None:
+            return self.ready_official
+        return self._load_official(info)  # type: ignore[return-value]
+
+    async def _load_official(self, info: Info) -> Official:
         row = await info.context.loaders.member.load(self.official_pk)
         return official_from_model(row)
 
@@ -144,6 +193,26 @@ class Reply(Node):
     async def question(self, info: Info) -> Question:
         row = await info.context.loaders.by_id(mq.Question).load(self.question_pk)
         return Question.from_model(row)
+
+
+async def prepare_questions(info: Info, questions: list[Question]) -> None:
+    """The replies of a page of questions, with their officials, in one statement; hidden
+    replies only for the territory's staff (as Question.reply decides item by item)."""
+    if not questions:
+        return
+    rows = await mq.Reply.filter(question_id__in=[q.pk for q in questions]).select_related(
+        "official__account"
+    )
+    replies: dict[int, Reply] = {}
+    for row in rows:
+        if row.hidden and not await info.context.can_see(row):
+            continue
+        reply = Reply.from_model(row)
+        reply.ready_official = official_from_model(row.official)
+        replies[row.question_id] = reply
+    for question in questions:
+        question.ready_reply = replies.get(question.pk)
+        question.ready = True
 
 
 @strawberry.input(description="A question to ask in a territory.")

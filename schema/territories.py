@@ -21,6 +21,7 @@ from models.moderation import Report as ReportRow
 from schema.accounts import Member, Official, Role, member_from_model
 
 from schema.errors import UserError
+from schema.horizon import not_reusable
 from schema.relay import Connection, Node, SortKey, encode_id, paginate
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class Territory(Node):
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        from schema.questions import Question
+        from schema.questions import Question, prepare_questions
         from schema.relay import decode_id_of
 
         query = mq.Question.filter(territory_id=self.pk)
@@ -108,9 +109,12 @@ class Territory(Node):
         if official_id is not None:
             query = query.filter(official_id=decode_id_of(official_id, "Member") or 0)
         query = await self._visible(info, query)
-        return await paginate(
-            query, Question.from_model, first=first, after=after, last=last, before=before
+        page = await paginate(
+            query.select_related("author__account", "official__account"), Question.from_model_with_people,
+            first=first, after=after, last=last, before=before,
         )
+        await prepare_questions(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
     async def ideas(
@@ -119,7 +123,7 @@ class Territory(Node):
         order_by: Annotated[IdeaOrder, strawberry.lazy("schema.ideas")] | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        from schema.ideas import Idea, IdeaOrder
+        from schema.ideas import Idea, IdeaOrder, prepare_ideas
 
         query = mi.Idea.filter(territory_id=self.pk)
         if status is not None:
@@ -130,9 +134,12 @@ class Territory(Node):
             if order_by == IdeaOrder.MOST_SUPPORTED
             else (SortKey("id"),)
         )
-        return await paginate(
-            query, Idea.from_model, first=first, after=after, last=last, before=before, order=order
+        page = await paginate(
+            query.select_related("author__account"), Idea.from_model_with_author,
+            first=first, after=after, last=last, before=before, order=order,
         )
+        await prepare_ideas(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(description="Projects of the territory, newest first.")
     async def projects(
@@ -152,14 +159,17 @@ class Territory(Node):
         status: Annotated[PollStatus, strawberry.lazy("schema.polls")] | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
-        from schema.polls import Poll, filter_by_status
+        from schema.polls import Poll, filter_by_status, note_status_boundaries, prepare_polls
 
         query = await self._visible(info, mp.Poll.filter(territory_id=self.pk))
         if status is not None:
+            await note_status_boundaries(query)
             query = filter_by_status(query, status)
-        return await paginate(
+        page = await paginate(
             query, Poll.from_model, first=first, after=after, last=last, before=before
         )
+        await prepare_polls(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(description="News posts of the territory, newest first.")
     async def news(
@@ -229,6 +239,8 @@ class TerritoryStats:
 
     @classmethod
     async def compute(cls, territory_id: int) -> TerritoryStats:
+        # Overdue questions and polls held move with the clock: not bounded here.
+        not_reusable()
         now = dt.datetime.now(dt.UTC)
         territory = await mt.Territory.get(id=territory_id)
         people: set[int] = set()

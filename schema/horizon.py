@@ -1,0 +1,52 @@
+"""The time boundaries an answer depends on.
+
+Some answers change with nobody writing anything: a poll's status turns OPEN at opensAt and
+CLOSED at closesAt, a question becomes `overdue` at dueAt. While an anonymous answer is being
+computed for the response cache (see resolvers/response_cache.py and docs/adr/0006), every
+place that compares a row with the clock notes the next instant at which that comparison
+would flip, and the cached answer expires at the earliest of them. Outside such a
+computation `note_boundary` does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+
+
+class Horizon:
+    """The earliest boundary noted so far (a POSIX timestamp), or None."""
+
+    __slots__ = ("until",)
+
+    def __init__(self) -> None:
+        self.until: float | None = None
+
+    def note(self, when: dt.datetime) -> None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        at = when.timestamp()
+        if self.until is None or at < self.until:
+            self.until = at
+
+
+# The mutable Horizon is shared by the tasks graphql-core and the DataLoaders spawn: they
+# copy the context, hence the reference, at creation.
+CURRENT: ContextVar[Horizon | None] = ContextVar("parvis_horizon", default=None)
+
+
+def note_boundary(when: dt.datetime) -> None:
+    """This answer is only valid before `when`."""
+    horizon = CURRENT.get()
+    if horizon is not None:
+        horizon.note(when)
+
+
+def recording() -> bool:
+    """Whether an answer is being computed for the cache (worth an extra query to bound it)."""
+    return CURRENT.get() is not None
+
+
+def not_reusable() -> None:
+    """This answer depends on the clock in a way not bounded here: never reuse it."""
+    note_boundary(dt.datetime.fromtimestamp(0, dt.UTC))
