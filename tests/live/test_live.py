@@ -381,3 +381,20 @@ async def test_a_viewer_who_logged_out_stops_receiving_notifications(world: Worl
         assert message["type"] == "next" and message["payload"]["data"] is None, message
         assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         await live.completes(op)
+
+
+async def test_query_limits_hold_over_websockets_too(world: World) -> None:
+    async with await Live.open(world.url) as live:
+        many = "subscription($t: ID!) { feed(territoryId: $t) { " + " ".join(
+            f"a{i}: cursor" for i in range(31)) + " } }"
+        op = await live.subscribe(many, {"t": world.territory_id})
+        message = await live.message(op)
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "TOO_MANY_ALIASES"
+        deep = "subscription($p: ID!) { pollResults(pollId: $p) { poll { project { polls(first: 100) { edges { node { project { polls(first: 100) { edges { node { id } } } } } } } } } } }"
+        op = await live.subscribe(deep, {"p": "x"})
+        message = await live.message(op)
+        # The cost is known once variables are: refused before anything streams.
+        assert message["type"] == "next" and message["payload"]["data"] is None, message
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+        await live.completes(op)
