@@ -1,0 +1,391 @@
+"""Shared streams: one execution and one serialization per event for a crowd of subscribers.
+
+The hubs (subscriptions/hubs.py) already read a poll's tally or a new reply once per event
+per process; Strawberry would still execute each subscriber's selection set on it and
+serialize each result (0.3-0.7 ms of CPU per subscriber and event: seconds for 10,000
+phones). When subscribers ask the SAME document with the SAME variables and the answer
+cannot depend on who they are, this module runs `schema.stream` once per group and hands
+every member the same serialized payload; each member's connection splices its own
+subscription id around those bytes: `{"id":<theirs>,"type":"next","payload":<shared>}`.
+
+Which operations are shared (`share_plan`): a valid document with one subscription
+operation whose single root field is `pollResults` or `officialReplies`, and every field
+it selects (fragments included) in VIEWER_INDEPENDENT below: fields whose value is the
+same for everyone who may see the object. Anything else (`viewerHasVoted`, `feed`,
+`notifications`, an unknown field, an invalid document) keeps the per-subscriber path.
+
+Who joins a group: the group executes as an anonymous viewer, so only viewers who would
+get exactly the anonymous answer join it: anonymous ones and signed-in viewers who are not
+moderators or admins of the territory (hidden polls and replies reach staff only; staff
+keep their own per-subscriber stream, checked per event as before). A member who becomes
+staff after subscribing keeps the anonymous view until they re-subscribe (never more). A
+subscription to a poll that is hidden at that moment takes the per-subscriber path (NOT_FOUND
+for non-staff); a poll hidden later stops being pushed to the group (its anonymous
+execution no longer sees it).
+
+Delivery: the group's task never awaits a member. It puts the payload in each member's
+mailbox (pollResults: only the latest unread state is kept, the last one is never lost;
+officialReplies: a bounded queue that drops the oldest), and each member's own operation
+task writes to its socket, so a stalled socket only delays itself and the connection's
+send timeout (1013) still applies. When the stream ends (the poll closed), every member
+gets the final payload, then `complete`; an error before the first result reaches every
+member as an `error` message. A member that leaves (complete, socket closed, laggard)
+leaves the group; the last one out stops the group's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import gc
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableNode,
+    Visitor,
+    parse,
+    validate,
+    visit,
+)
+from graphql.type import get_named_type
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+log = logging.getLogger("parvis.live")
+
+# Fields whose value is the same for every viewer allowed to see the object (no viewer
+# state, no per-viewer visibility below them). Keep this list short and obvious.
+VIEWER_INDEPENDENT: dict[str, frozenset[str]] = {
+    "Subscription": frozenset({"pollResults", "officialReplies"}),
+    "PollResults": frozenset({"poll", "totalVotes", "options", "final"}),
+    "OptionResult": frozenset({"option", "votes", "share"}),
+    "PollOption": frozenset({"id", "label"}),
+    "Poll": frozenset({"id", "question", "multipleChoice", "verifiedOnly", "opensAt", "closesAt", "status",
+                       "resultsVisibility", "options"}),
+    "Reply": frozenset({"id", "body", "createdAt", "official", "question"}),
+    "Official": frozenset({"id", "displayName", "title", "role"}),
+    "Question": frozenset({"id", "title", "body", "status", "createdAt", "dueAt", "overdue", "closedReason"}),
+}
+# Root field -> (the argument naming what visibility depends on, whether a member joining
+# late gets the latest payload at once: pollResults starts with the current state,
+# officialReplies with nothing).
+SHARED_ROOTS: dict[str, tuple[str, bool]] = {
+    "pollResults": ("pollId", True),
+    "officialReplies": ("territoryId", False),
+}
+MEMBER_QUEUE = 500
+PLAN_CACHE = 256
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a shareable operation is shared: its root field and the value of its scoping argument."""
+
+    root: str
+    scope_argument: str | None  # the raw global id (pollId / territoryId); None: not a plain value
+    replay_latest: bool
+
+
+class _Unshareable(Exception):
+    pass
+
+
+class _Checker(Visitor):
+    def __init__(self, type_info: TypeInfo) -> None:
+        super().__init__()
+        self.type_info = type_info
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        name = node.name.value
+        if name == "__typename":
+            return
+        parent = self.type_info.get_parent_type()
+        parent_name = get_named_type(parent).name if parent is not None else None
+        if parent_name is None or name not in VIEWER_INDEPENDENT.get(parent_name, ()):
+            raise _Unshareable(f"{parent_name}.{name}")
+
+
+_plans: collections.OrderedDict[tuple[int, str, str | None], tuple[str, str | None, bool] | None] = (
+    collections.OrderedDict()
+)
+
+
+def _analyse(graphql_schema: Any, query: str, operation_name: str | None) -> tuple[str, str | None, bool] | None:
+    """(root field, scoping argument's variable name or literal marker, replay) or None."""
+    try:
+        document = parse(query, max_tokens=5_000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].operation != OperationType.SUBSCRIPTION:
+        return None
+    operation = operations[0]
+    if operation_name is not None and (operation.name is None or operation.name.value != operation_name):
+        return None
+    if validate(graphql_schema, document):
+        return None  # the per-subscriber path reports the errors
+    selections = operation.selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode) or selections[0].directives:
+        return None
+    root = selections[0]
+    if root.name.value not in SHARED_ROOTS or root.alias is not None:
+        return None
+    type_info = TypeInfo(graphql_schema)
+    try:
+        visit(document, TypeInfoVisitor(type_info, _Checker(type_info)))
+    except _Unshareable:
+        return None
+    argument_name, replay = SHARED_ROOTS[root.name.value]
+    scope: str | None = None
+    for argument in root.arguments or ():
+        if argument.name.value == argument_name:
+            if isinstance(argument.value, VariableNode):
+                scope = "$" + argument.value.name.value
+            elif isinstance(argument.value, StringValueNode):
+                scope = "=" + argument.value.value
+    if scope is None:
+        return None
+    return root.name.value, scope, replay
+
+
+def share_plan(graphql_schema: Any, query: str, variables: dict[str, Any] | None,
+               operation_name: str | None) -> Plan | None:
+    """How this operation can be shared, or None (per-subscriber execution)."""
+    key = (id(graphql_schema), query, operation_name)
+    if key in _plans:
+        _plans.move_to_end(key)
+        analysed = _plans[key]
+    else:
+        analysed = _analyse(graphql_schema, query, operation_name)
+        _plans[key] = analysed
+        if len(_plans) > PLAN_CACHE:
+            _plans.popitem(last=False)
+    if analysed is None:
+        return None
+    root, scope, replay = analysed
+    value: Any = scope[1:] if scope and scope[0] == "=" else (variables or {}).get(scope[1:]) if scope else None
+    if not isinstance(value, str):
+        return None
+    return Plan(root=root, scope_argument=value, replay_latest=replay)
+
+
+async def viewer_gets_anonymous_answer(context: Any, plan: Plan) -> bool:
+    """Whether this viewer's answer is the anonymous one: not staff where the stream is.
+
+    A hidden (or unknown) poll is never shared: a group replays its latest payload to
+    newcomers, which may predate the hiding; the per-subscriber path answers NOT_FOUND to
+    non-staff and serves staff. (One read per subscribe, as the per-subscriber path does.)"""
+    if getattr(context, "auth_failed", False):
+        return False
+    from models.polls import Poll as PollRow
+    from schema.relay import decode_id_of
+
+    territory_pk: int | None
+    if plan.root == "pollResults":
+        pk = decode_id_of(plan.scope_argument, "Poll")
+        if pk is None:
+            return False
+        row = await PollRow.filter(id=pk).first().values_list("territory_id", "hidden")
+        if row is None or row[1]:
+            return False
+        territory_pk = row[0]
+    else:
+        territory_pk = decode_id_of(plan.scope_argument, "Territory")
+    if getattr(context, "account", None) is None:
+        return True
+    if territory_pk is None:
+        return False  # unknown: the per-subscriber path answers NOT_FOUND
+    context.fresh_loaders()
+    return not await context.is_staff(territory_pk)
+
+
+class Member:
+    """One subscriber in a group: a mailbox of shared payloads, read by its own task."""
+
+    def __init__(self, operation_id: str, coalesce: bool) -> None:
+        self.prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
+        self.pending: collections.deque[str] = collections.deque(maxlen=1 if coalesce else MEMBER_QUEUE)
+        self.dropped = 0
+        self.ended = False
+        self.error: list[Any] | None = None
+        self._wake = asyncio.Event()
+
+    def offer(self, payload: str) -> None:
+        if len(self.pending) == self.pending.maxlen and self.pending.maxlen != 1:
+            self.dropped += 1
+        self.pending.append(payload)
+        self._wake.set()
+
+    def end(self, error: list[Any] | None = None) -> None:
+        self.ended = True
+        self.error = error
+        self._wake.set()
+
+    async def frames(self) -> AsyncIterator[str]:
+        """The member's `next` frames (text), until the group ends."""
+        while True:
+            while self.pending:
+                yield self.prefix + self.pending.popleft() + "}"
+            if self.ended:
+                return
+            self._wake.clear()
+            await self._wake.wait()
+
+
+class Group:
+    """One execution of a shareable operation, fanned out to its members."""
+
+    def __init__(self, streams: SharedStreams, key: tuple[Any, ...], schema: Any, query: str,
+                 variables: dict[str, Any] | None, operation_name: str | None, context: Any,
+                 replay_latest: bool) -> None:
+        self.streams = streams
+        self.key = key
+        self.members: set[Member] = set()
+        self.latest: str | None = None
+        self.replay_latest = replay_latest
+        self.finished = False
+        self.results = 0
+        self.metrics = getattr(context, "metrics", None)
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(schema, query, variables, operation_name, context))
+
+    def add(self, member: Member) -> None:
+        if self.replay_latest and self.latest is not None:
+            member.offer(self.latest)
+        self.members.add(member)
+
+    def remove(self, member: Member) -> None:
+        self.members.discard(member)
+        if not self.members and not self.finished:
+            self._close()
+            self.task.cancel()
+
+    def _close(self) -> None:
+        self.finished = True
+        if self.streams.groups.get(self.key) is self:
+            del self.streams.groups[self.key]
+
+    def _end(self, error: list[Any] | None = None) -> None:
+        # Out of the registry first: whoever subscribes from now on starts a new execution.
+        self._close()
+        for member in list(self.members):
+            member.end(error)
+
+    async def _run(self, schema: Any, query: str, variables: dict[str, Any] | None,
+                   operation_name: str | None, context: Any) -> None:
+        error: list[Any] | None = None
+        try:
+            source = await schema.stream(query, variable_values=variables, context_value=context,
+                                         operation_name=operation_name)
+            async with aclosing(source):
+                first = True
+                async for result in source:
+                    if first and isinstance(result, PreExecutionError):
+                        error = [e.formatted for e in result.errors or ()]
+                        return
+                    if not isinstance(result, ExecutionResult):
+                        error = [GraphQLError("Incremental delivery is not supported over "
+                                              "graphql-transport-ws").formatted]
+                        return
+                    first = False
+                    self._publish(result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("shared stream %s failed", self.key[:1])
+        finally:
+            if not self.finished or self.members:
+                self._end(error)
+
+    def _publish(self, result: ExecutionResult) -> None:
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [e.formatted for e in result.errors]
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        text = orjson.dumps(payload).decode()  # serialized once for every member
+        self.latest = text
+        self.results += 1
+        if self.metrics is not None:
+            self.metrics.inc("parvis_ws_shared_results_total")
+        # Waking 10,000 members allocates 10,000 loop handles; with the heap of 10,000
+        # connections, the collections these allocations trigger cost more than the
+        # wake-ups themselves (profiled: over half of a fan-out's CPU). Nothing else runs
+        # during this loop (no await), so the collector is paused for its duration only.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for member in list(self.members):
+                member.offer(text)
+        finally:
+            if paused:
+                gc.enable()
+
+
+class SharedStreams:
+    """This process's shared groups (one registry per broker, so per app).
+
+    Metrics (GET /metrics): parvis_ws_shared_groups and parvis_ws_shared_members (gauges),
+    parvis_ws_shared_results_total (payloads executed and serialized once for a group)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, ...], Group] = {}
+
+    @contextlib.asynccontextmanager
+    async def join(self, schema: Any, plan: Plan, operation_id: str, query: str,
+                   variables: dict[str, Any] | None, operation_name: str | None,
+                   context: Any) -> AsyncIterator[Member]:
+        key = (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+        member = Member(operation_id, coalesce=plan.replay_latest)
+        metrics = getattr(context, "metrics", None)
+        group = self.groups.get(key)
+        if group is None or group.finished:
+            group = self.groups[key] = Group(self, key, schema, query, variables, operation_name,
+                                             anonymous(context), plan.replay_latest)
+            if metrics is not None:
+                metrics.gauge("parvis_ws_shared_groups", 1)
+                group.task.add_done_callback(lambda _: metrics.gauge("parvis_ws_shared_groups", -1))
+        group.add(member)
+        if metrics is not None:
+            metrics.gauge("parvis_ws_shared_members", 1)
+        try:
+            yield member
+        finally:
+            group.remove(member)
+            if metrics is not None:
+                metrics.gauge("parvis_ws_shared_members", -1)
+
+
+def anonymous(context: Any) -> Any:
+    """The group's context: the connection's, as an anonymous viewer with no request."""
+    changes: dict[str, Any] = {"account": None, "token": None, "auth_failed": False, "request": None,
+                               "response": None, "outbox": []}
+    if any(f.name == "connection_params" for f in dataclasses.fields(context)):
+        changes["connection_params"] = None
+    if any(f.name == "query_cost" for f in dataclasses.fields(context)):
+        changes["query_cost"] = None
+    return dataclasses.replace(context, **changes)
+
+
+_STREAMS: weakref.WeakKeyDictionary[Any, SharedStreams] = weakref.WeakKeyDictionary()
+
+
+def streams_for(broker: Any) -> SharedStreams:
+    streams = _STREAMS.get(broker)
+    if streams is None:
+        streams = _STREAMS[broker] = SharedStreams()
+    return streams
