@@ -692,10 +692,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     port = args.port or settings.port
     if args.workers and args.workers > 1:
         uvicorn.run("server:app_factory", factory=True, host=host, port=port,
-                    workers=args.workers, ws="websockets", log_level="info",
+                    workers=args.workers, ws="websockets-sansio", log_level="info",
                     ws_per_message_deflate=settings.ws_deflate)
     else:
-        uvicorn.run(build_app(settings), host=host, port=port, ws="websockets", log_level="info",
+        uvicorn.run(build_app(settings), host=host, port=port, ws="websockets-sansio", log_level="info",
                     ws_per_message_deflate=settings.ws_deflate)
 
 

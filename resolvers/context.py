@@ -60,14 +60,19 @@ class Context:
     # Observability: the process's metrics registry, and the cost QueryCost computed.
     metrics: Any = None
     query_cost: int | None = None
-    loaders: Loaders = field(init=False)
+    # Made on first use: an idle websocket (thousands per process) never pays for them.
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.account.id if self.account else None)
+    @property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders (or this subscription event's: see fresh_loaders)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.account.id if self.account else None)
+        return self._loaders
 
     def fresh_loaders(self) -> None:
         """New loaders, for a long-lived (websocket) context before each event."""
-        self.loaders = Loaders(self.account.id if self.account else None)
+        self._loaders = None
 
     def require_account(self) -> Account:
         if self.account is None:

@@ -34,7 +34,7 @@ PARALLEL = 40
 async def served(settings: Settings) -> AsyncIterator[tuple[str, Any, uvicorn.Server]]:
     app = build_app(settings, manage_database=False)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets", log_level="warning",
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets-sansio", log_level="warning",
                             lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # pytest keeps its own
