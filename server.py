@@ -326,9 +326,9 @@ def is_mutation(query: str | None, operation_name: str | None) -> bool:
 def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, limiter: Any = None) -> Any:
     from datetime import timedelta
 
-    from graphql import GraphQLError
     import orjson
     from cross_web import HTTPException
+    from graphql import GraphQLError
     from strawberry.asgi import GraphQL
     from strawberry.exceptions import ConnectionRejectionError
     from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -536,10 +536,9 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Any 
     are the defaults (counted in Redis with REDIS_URL) unless a `limiter` is given."""
     from tortoise.contrib.starlette import RegisterTortoise
 
-    from subscriptions.broker import Broker, InProcessBroker, RedisBroker
-
     from resolvers.observability import Metrics, configure_logging
     from resolvers.ratelimit import Limiter, RequestRateLimit
+    from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 
     configure_logging(settings.production)
     metrics = Metrics()

@@ -18,13 +18,23 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    DEMO_SLUG, Result, database_url, drop_database, far_future, http_request, log, machine,
-    new_token, post_json, prepare_database, run_load, servers, table,
+    DEMO_SLUG,
+    Result,
+    drop_database,
+    far_future,
+    http_request,
+    log,
+    machine,
+    new_token,
+    post_json,
+    prepare_database,
+    run_load,
+    servers,
+    table,
 )
 
 POLLS, IDEAS, QUESTIONS = 5, 10, 10

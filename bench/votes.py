@@ -30,11 +30,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import asyncpg  # noqa: E402
-
 from baseline_server import cast_ballot, gid  # noqa: E402
 from common import (  # noqa: E402
-    DEMO_SLUG, Result, drop_database, far_future, http_request, log, machine, new_token,
-    post_json, prepare_database, run_load, servers, table,
+    DEMO_SLUG,
+    Result,
+    drop_database,
+    far_future,
+    http_request,
+    log,
+    machine,
+    new_token,
+    post_json,
+    prepare_database,
+    run_load,
+    servers,
+    table,
 )
 
 CAST_VOTE = """

@@ -1,5 +1,8 @@
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+
 from models.accounts import Role
 from models.ideas import IdeaStatus
 from models.moderation import ReportStatus
@@ -7,9 +10,7 @@ from models.notifications import NotificationKind
 from models.polls import ResultsVisibility
 from models.projects import DocumentKind
 from models.questions import QuestionStatus
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     initial = True

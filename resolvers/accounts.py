@@ -7,8 +7,8 @@ import secrets
 
 import strawberry
 from argon2 import PasswordHasher
-from graphql import GraphQLError
 from argon2.exceptions import InvalidHashError, VerificationError
+from graphql import GraphQLError
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 

@@ -25,8 +25,8 @@ from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
 from resolvers.context import Context
-from resolvers.loaders import PollTally
 from resolvers.feed import do_add_to_feed
+from resolvers.loaders import PollTally
 from resolvers.nodes import load_row
 from resolvers.notifications import do_notify_many
 from resolvers.ratelimit import check_account_rate

@@ -24,7 +24,6 @@ from schema.relay import Connection, decode_id_of, paginate
 from schema.territories import Territory, TerritoryPayload, UpdateTerritoryInput
 
 
-
 async def check_territory(territory_gid: str, *field: str) -> TerritoryRow:
     pk = decode_id_of(territory_gid, "Territory")
     row = await TerritoryRow.get_or_none(id=pk) if pk else None

@@ -12,9 +12,9 @@ from models import ideas as mi
 from schema.accounts import Member, member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.placement import AboutProject, InTerritory
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
-from schema.placement import AboutProject, InTerritory
 
 if TYPE_CHECKING:
     pass

@@ -11,9 +11,9 @@ from models import news as mn
 from schema.accounts import Official, official_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.placement import AboutProject, InTerritory
 from schema.relay import encode_id
 from schema.scalars import DateTime
-from schema.placement import AboutProject, InTerritory
 
 if TYPE_CHECKING:
     pass

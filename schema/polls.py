@@ -17,9 +17,9 @@ from tortoise.expressions import Q
 from models import polls as mp
 from schema.errors import UserError
 from schema.horizon import note_boundary, recording
+from schema.placement import AboutProject, InTerritory
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
-from schema.placement import AboutProject, InTerritory
 
 if TYPE_CHECKING:
     from tortoise.queryset import QuerySet

@@ -13,9 +13,9 @@ from models import polls as mp
 from models import projects as mpr
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.placement import InTerritory
 from schema.relay import Connection, Node, encode_id, paginate
 from schema.scalars import DateTime, Decimal
-from schema.placement import InTerritory
 
 if TYPE_CHECKING:
     from schema.ideas import Idea

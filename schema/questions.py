@@ -14,9 +14,9 @@ from schema.accounts import Member, Official, member_from_model, official_from_m
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.horizon import note_boundary
+from schema.placement import InTerritory
 from schema.relay import Connection, Node, encode_id
 from schema.scalars import DateTime
-from schema.placement import InTerritory
 
 if TYPE_CHECKING:
     from schema.comments import Comment

@@ -19,7 +19,6 @@ from models import questions as mq
 from models import territories as mt
 from models.moderation import Report as ReportRow
 from schema.accounts import Member, Official, Role, member_from_model
-
 from schema.errors import UserError
 from schema.horizon import not_reusable
 from schema.relay import Connection, Node, SortKey, encode_id, paginate
