@@ -10,7 +10,7 @@ from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
 from resolvers.context import Context
 from resolvers.transactions import run_in_transaction
-from resolvers.validation import Checks
+from resolvers.validation import Checks, is_clean
 from schema.accounts import (
     AppointOfficialInput,
     JoinTerritoryInput,
@@ -54,7 +54,10 @@ async def reload_member(pk: int) -> Member:
 class TerritoriesQuery:
     @strawberry.field(description="A territory by its slug, or null.")
     async def territory(self, slug: str) -> Territory | None:
-        row = await TerritoryRow.get_or_none(slug=slug.strip().lower())
+        slug = slug.strip().lower()
+        if len(slug) > 64 or not is_clean(slug):
+            return None  # no territory has such a slug (and the database could not compare it)
+        row = await TerritoryRow.get_or_none(slug=slug)
         return Territory.from_model(row) if row else None
 
     @strawberry.field(description="All territories, oldest first.")

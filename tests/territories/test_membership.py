@@ -137,3 +137,11 @@ async def test_admin_updates_the_charter_and_deadline(gql):
         "name": territory.name, "replyDeadlineDays": 10, "charter": "Be kind.", "population": 110000
     }
     assert (await Territory.get(id=territory.id)).reply_deadline_days == 10
+
+
+async def test_a_slug_no_territory_can_have_finds_nothing_instead_of_failing(http):
+    for slug in ("\\ud800", "nul\\u0000byte", "x" * 300):
+        body = '{"query": "query($s: String!) { territory(slug: $s) { id } }", "variables": {"s": "%s"}}' % slug
+        response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.json()["data"] == {"territory": None}
+        assert "errors" not in response.json()
