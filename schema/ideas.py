@@ -9,10 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from models import ideas as mi
-from schema.accounts import Member, member_from_model
+from schema.accounts import member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
-from schema.placement import AboutProject, InTerritory
+from schema.placement import AboutProject, InTerritory, WrittenByMember
 from schema.relay import Node, encode_id
 from schema.scalars import DateTime
 
@@ -48,7 +48,7 @@ class IdeaOrder(Enum):
         "support their own idea); officials, moderators and admins set its status."
     )
 )
-class Idea(Commentable, InTerritory, AboutProject, Node):
+class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     id: strawberry.ID = strawberry.field(description="The idea's global id.")
     title: str = strawberry.field(description="The idea in a few words.")
     body: str = strawberry.field(description="The idea in full.")
@@ -60,11 +60,9 @@ class Idea(Commentable, InTerritory, AboutProject, Node):
     created_at: DateTime = strawberry.field(description="When the idea was proposed.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
-    author_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
     # Set by the connection that listed the idea (see prepare_ideas): plain values, so
     # these hot fields cost no async resolver per item. None: resolve through the loaders.
-    ready_author: strawberry.Private[Member | None] = None
     ready_viewer_supports: strawberry.Private[bool | None] = None
 
     @classmethod
@@ -92,16 +90,6 @@ class Idea(Commentable, InTerritory, AboutProject, Node):
 
     # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
-    @strawberry.field(description="The member who proposed the idea.")
-    def author(self, info: Info) -> Member:
-        if self.ready_author is not None:
-            return self.ready_author
-        return self._load_author(info)  # type: ignore[return-value]
-
-    async def _load_author(self, info: Info) -> Member:
-        row = await info.context.loaders.member.load(self.author_pk)
-        return member_from_model(row)
-
     @strawberry.field(description="Whether the viewer supports the idea; false when anonymous.")
     def viewer_supports(self, info: Info) -> bool:
         if self.ready_viewer_supports is not None:

@@ -10,11 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from models import questions as mq
-from schema.accounts import Member, Official, member_from_model, official_from_model
+from schema.accounts import Official, member_from_model, official_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.horizon import note_boundary
-from schema.placement import InTerritory
+from schema.placement import InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id
 from schema.scalars import DateTime
 
@@ -49,7 +49,7 @@ def question_overdue(status: str, due_at: dt.datetime) -> bool:
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
-class Question(Commentable, InTerritory):
+class Question(Commentable, InTerritory, WrittenByMember):
     id: strawberry.ID = strawberry.field(description="The question's global id.")
     title: str = strawberry.field(description="The question in a line.")
     body: str = strawberry.field(description="The question in full.")
@@ -64,12 +64,10 @@ class Question(Commentable, InTerritory):
     overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
-    author_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
     # Set by the connection that listed the question (see prepare_questions): plain
     # values, no async resolver per item. `ready` says whether they were set.
     ready: strawberry.Private[bool] = False
-    ready_author: strawberry.Private[Member | None] = None
     ready_official: strawberry.Private[Official | None] = None
     ready_reply: strawberry.Private[Reply | None] = None
 
@@ -102,16 +100,6 @@ class Question(Commentable, InTerritory):
 
     # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
-    @strawberry.field(description='Who asked (shown as "Former member" once they erased their account).')
-    def author(self, info: Info) -> Member:
-        if self.ready_author is not None:
-            return self.ready_author
-        return self._load_author(info)  # type: ignore[return-value]
-
-    async def _load_author(self, info: Info) -> Member:
-        row = await info.context.loaders.member.load(self.author_pk)
-        return member_from_model(row)
-
     @strawberry.field(
         description="The official it is addressed to; null: addressed to the territory as a whole."
     )
