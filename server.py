@@ -306,29 +306,12 @@ def is_request_error(response_data: dict[str, Any]) -> bool:
     )
 
 
-def is_mutation(query: str | None, operation_name: str | None) -> bool:
-    """Whether the selected operation of a document is a mutation (unparsable: no)."""
-    from graphql import OperationDefinitionNode, OperationType, parse
-    from graphql.error import GraphQLError
-
-    if not query:
-        return False
-    try:
-        document = parse(query, max_tokens=5_000)
-    except GraphQLError:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    return len(operations) == 1 and operations[0].operation == OperationType.MUTATION
-
-
 def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, limiter: Any = None) -> Any:
     from datetime import timedelta
 
     import orjson
     from cross_web import HTTPException
-    from graphql import GraphQLError
+    from graphql import GraphQLError, OperationType
     from strawberry.asgi import GraphQL
     from strawberry.exceptions import ConnectionRejectionError
     from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -338,6 +321,7 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
     from resolvers.context import Context, account_for_token, bearer_token
     from resolvers.ratelimit import Limiter
     from resolvers.response_cache import ResponseCache, cache_key, recording
+    from schema.limits import selected_operation_type
     from schema.root import schema
     from subscriptions.websocket import transport_ws_handler
 
@@ -486,7 +470,8 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
 
         async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                                  context: Any, root_value: Any, request_data: Any) -> Any:
-            if request_adapter.method == "GET" and is_mutation(request_data.query, request_data.operation_name):
+            selected = selected_operation_type(request_data.query, request_data.operation_name)
+            if request_adapter.method == "GET" and selected == OperationType.MUTATION:
                 # GraphQL over HTTP: GET serves queries only.
                 raise HTTPException(405, "Mutations must be sent with POST.")
             try:

@@ -112,6 +112,13 @@ class Context:
             raise forbidden(f"Only a member with one of these roles may do this: {names}.")
         return member
 
+    async def visible(self, query: Any, territory_id: int) -> Any:
+        """`query` narrowed to what the viewer may see: hidden rows only for the territory's
+        moderators and admins (the list form of can_see)."""
+        if await self.is_staff(territory_id):
+            return query
+        return query.filter(hidden=False)
+
     async def can_see(self, row: Any) -> bool:
         """Hidden content is visible to the territory's moderators and admins only."""
         if row is None:

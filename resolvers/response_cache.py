@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from graphql import OperationType
 
 from schema.horizon import CURRENT, Horizon
+from schema.limits import selected_operation_type
 from subscriptions.broker import RESYNC
 from subscriptions.events import Event
 
@@ -131,22 +133,6 @@ ORIGIN = uuid.uuid4().hex
 # --- keys ------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=512)
-def single_query(query: str, operation_name: str | None) -> bool:
-    """Whether the document selects exactly one operation and it is a query."""
-    from graphql import OperationDefinitionNode, OperationType, parse
-    from graphql.error import GraphQLError
-
-    try:
-        document = parse(query, max_tokens=5_000)
-    except GraphQLError:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    return len(operations) == 1 and operations[0].operation == OperationType.QUERY
-
-
 def cache_key(body: bytes, media_type: str) -> tuple[str, bytes, str | None, str] | None:
     """The key of a POSTed GraphQL request, or None when it is not a cacheable query."""
     try:
@@ -162,7 +148,7 @@ def cache_key(body: bytes, media_type: str) -> tuple[str, bytes, str | None, str
         return None
     if operation_name is not None and not isinstance(operation_name, str):
         return None
-    if not single_query(query, operation_name):
+    if selected_operation_type(query, operation_name) != OperationType.QUERY:
         return None
     try:
         canonical = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)

@@ -93,8 +93,7 @@ class Official(Member):
         query = mq.Question.filter(official_id=self.pk)
         if status is not None:
             query = query.filter(status=status.value)
-        if not await info.context.is_staff(self.territory_pk):
-            query = query.filter(hidden=False)
+        query = await info.context.visible(query, self.territory_pk)
         return await paginate(
             query, Question.from_model, first=first, after=after, last=last, before=before
         )

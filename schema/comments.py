@@ -67,9 +67,9 @@ async def comments_page(
 
     Hidden comments are shown only to the territory's moderators and admins.
     """
-    query = mc.Comment.filter(subject_type=subject_type, subject_id=subject_pk)
-    if not await info.context.is_staff(territory_pk):
-        query = query.filter(hidden=False)
+    query = await info.context.visible(
+        mc.Comment.filter(subject_type=subject_type, subject_id=subject_pk), territory_pk
+    )
     return await paginate(
         query, Comment.from_model, first=first, after=after, last=last, before=before,
         order=OLDEST_FIRST,

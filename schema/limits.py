@@ -11,6 +11,7 @@ refused request costs nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,7 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    parse,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
@@ -138,6 +140,22 @@ class QueryCost(SchemaExtension):
         if self.cost is None:
             return {}
         return {"cost": {"requestedQueryCost": self.cost, "maximumAvailable": MAX_COST}}
+
+
+@functools.lru_cache(maxsize=512)
+def selected_operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """The type of the operation a request selects (query, mutation, subscription), or None
+    when the document does not parse or selects no single operation."""
+    if not query:
+        return None
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    return operations[0].operation if len(operations) == 1 else None
 
 
 def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,

@@ -94,9 +94,7 @@ class Project(Commentable, InTerritory, Node):
     ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
         from schema.ideas import Idea
 
-        query = mi.Idea.filter(project_id=self.pk)
-        if not await info.context.is_staff(self.territory_pk):
-            query = query.filter(hidden=False)
+        query = await info.context.visible(mi.Idea.filter(project_id=self.pk), self.territory_pk)
         return await paginate(
             query, Idea.from_model, first=first, after=after, last=last, before=before
         )
@@ -112,9 +110,7 @@ class Project(Commentable, InTerritory, Node):
     ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
         from schema.polls import Poll
 
-        query = mp.Poll.filter(project_id=self.pk)
-        if not await info.context.is_staff(self.territory_pk):
-            query = query.filter(hidden=False)
+        query = await info.context.visible(mp.Poll.filter(project_id=self.pk), self.territory_pk)
         return await paginate(
             query, Poll.from_model, first=first, after=after, last=last, before=before
         )

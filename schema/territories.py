@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -87,11 +87,6 @@ class Territory(Node):
             order=MEMBER_ORDER,
         )  # type: ignore[arg-type]
 
-    async def _visible(self, info: Info, query: Any) -> Any:
-        if not await info.context.is_staff(self.pk):
-            query = query.filter(hidden=False)
-        return query
-
     @strawberry.field(description="Questions asked in the territory, newest first.")
     async def questions(
         self, info: Info, first: int | None = None, after: str | None = None,
@@ -107,7 +102,7 @@ class Territory(Node):
             query = query.filter(status=status.value)
         if official_id is not None:
             query = query.filter(official_id=decode_id_of(official_id, "Member") or 0)
-        query = await self._visible(info, query)
+        query = await info.context.visible(query, self.pk)
         page = await paginate(
             query.select_related("author__account", "official__account"), Question.from_model_with_people,
             first=first, after=after, last=last, before=before,
@@ -127,7 +122,7 @@ class Territory(Node):
         query = mi.Idea.filter(territory_id=self.pk)
         if status is not None:
             query = query.filter(status=status.value)
-        query = await self._visible(info, query)
+        query = await info.context.visible(query, self.pk)
         order = (
             (SortKey("support_count"), SortKey("id"))
             if order_by == IdeaOrder.MOST_SUPPORTED
@@ -147,7 +142,7 @@ class Territory(Node):
     ) -> Connection[Annotated[Project, strawberry.lazy("schema.projects")]]:
         from schema.projects import Project
 
-        query = await self._visible(info, mpr.Project.filter(territory_id=self.pk))
+        query = await info.context.visible(mpr.Project.filter(territory_id=self.pk), self.pk)
         return await paginate(
             query, Project.from_model, first=first, after=after, last=last, before=before
         )
@@ -160,7 +155,7 @@ class Territory(Node):
     ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
         from schema.polls import Poll, filter_by_status, note_status_boundaries, prepare_polls
 
-        query = await self._visible(info, mp.Poll.filter(territory_id=self.pk))
+        query = await info.context.visible(mp.Poll.filter(territory_id=self.pk), self.pk)
         if status is not None:
             await note_status_boundaries(query)
             query = filter_by_status(query, status)
@@ -177,7 +172,7 @@ class Territory(Node):
     ) -> Connection[Annotated[NewsPost, strawberry.lazy("schema.news")]]:
         from schema.news import NewsPost
 
-        query = await self._visible(info, mn.NewsPost.filter(territory_id=self.pk))
+        query = await info.context.visible(mn.NewsPost.filter(territory_id=self.pk), self.pk)
         return await paginate(
             query, NewsPost.from_model, first=first, after=after, last=last, before=before
         )
