@@ -169,6 +169,14 @@ def redact(url: str) -> str:
     return url
 
 
+async def keep_session(connection: Any) -> None:
+    """The pool's reset for a connection coming back: nothing beyond what asyncpg always does
+    (it rolls back a transaction left open). asyncpg's default would also run `RESET ALL;
+    CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()`, one more round trip per
+    statement; Parvis never leaves such state on a session (no SET outside a transaction,
+    no cursor, LISTEN or advisory lock: events go through Redis)."""
+
+
 def tortoise_config(database_url: str, *, statement_timeout: float = 8.0) -> dict[str, Any]:
     connection: str | dict[str, Any] = database_url
     if database_url.startswith("postgres://"):
@@ -180,6 +188,9 @@ def tortoise_config(database_url: str, *, statement_timeout: float = 8.0) -> dic
         credentials.setdefault("server_settings", {})["statement_timeout"] = str(int(statement_timeout * 1000))
         # asyncpg's pool defaults to at most 5 connections.
         credentials.setdefault("maxsize", 20)
+        # Tortoise takes a pooled connection per statement; asyncpg's default reset on
+        # release is one more round trip each time (docs/adr/0007).
+        credentials["reset"] = keep_session
     return {
         "connections": {"default": connection},
         "apps": {

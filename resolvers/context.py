@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from models.accounts import AccessToken, Account, Member, Role
+from resolvers import sql
 from resolvers.loaders import Loaders
 from resolvers.ratelimit import Limiter
 from schema.errors import Refusal, UserErrorCode, forbidden, unauthenticated
@@ -25,13 +27,27 @@ def hash_token(token: str) -> str:
 
 
 async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
-    """The live account behind a bearer token, or None (unknown, expired, revoked)."""
-    row = await AccessToken.filter(token_hash=hash_token(token)).select_related("account").first()
-    if row is None or row.revoked_at is not None or row.expires_at <= dt.datetime.now(dt.UTC):
+    """The live account behind a bearer token, or None (unknown, expired, revoked).
+    Every authenticated request asks: one fixed statement (resolvers/sql.py)."""
+    row = await sql.fetchrow(_token_sql(), hash_token(token))
+    if row is None:
         return None
-    if row.account.deleted_at is not None:
+    access = sql.model_from_row(AccessToken, row, "t_")
+    account = sql.model_from_row(Account, row, "a_")
+    if access.revoked_at is not None or access.expires_at <= dt.datetime.now(dt.UTC):
         return None
-    return row.account, row
+    if account.deleted_at is not None:
+        return None
+    access._account = account  # what select_related("account") would have set
+    return account, access
+
+
+@functools.cache
+def _token_sql() -> str:
+    return (
+        f"SELECT {sql.columns(AccessToken, 't', 't_')}, {sql.columns(Account, 'a', 'a_')} "
+        "FROM access_token t JOIN account a ON a.id = t.account_id WHERE t.token_hash = $1"
+    )
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models.accounts import Member
+from models.accounts import Account, Member
 from models.comments import Comment
-from models.ideas import Support
-from models.polls import PollOption, PollParticipation
+from models.polls import PollOption
 from models.projects import Document
 from models.questions import Question, QuestionStatus, Reply
+from resolvers import sql
 from schema.horizon import not_reusable
 
 M = TypeVar("M", bound=Model)
@@ -81,31 +81,43 @@ class Loaders:
         """The viewer's membership of each territory, or None."""
         if self._viewer is None:
             return [None] * len(territory_ids)
-        rows = await Member.filter(
-            account_id=self._viewer, territory_id__in=list(territory_ids)
-        ).select_related("account")
-        found = {m.territory_id: m for m in rows}
-        return [found.get(key) for key in territory_ids]
+        keys = list(territory_ids)
+        rows = await sql.fetch(
+            f"SELECT {sql.columns(Member, 'm', 'm_')}, {sql.columns(Account, 'a', 'a_')} "
+            "FROM member m JOIN account a ON a.id = m.account_id "
+            f"WHERE m.account_id = $1 AND m.territory_id IN ({sql.placeholders(len(keys), 2)})",
+            self._viewer, *keys,
+        )
+        found: dict[int, Member] = {}
+        for row in rows:
+            member = sql.model_from_row(Member, row, "m_")
+            member._account = sql.model_from_row(Account, row, "a_")  # type: ignore[attr-defined]
+            found[member.territory_id] = member
+        return [found.get(key) for key in keys]
 
     async def _voted(self, poll_ids: Sequence[int]) -> list[bool]:
         if self._viewer is None:
             return [False] * len(poll_ids)
-        voted = set(
-            await PollParticipation.filter(
-                poll_id__in=list(poll_ids), member__account_id=self._viewer
-            ).values_list("poll_id", flat=True)
+        keys = list(poll_ids)
+        rows = await sql.fetch(
+            "SELECT pp.poll_id FROM poll_participation pp JOIN member m ON m.id = pp.member_id "
+            f"WHERE m.account_id = $1 AND pp.poll_id IN ({sql.placeholders(len(keys), 2)})",
+            self._viewer, *keys,
         )
-        return [key in voted for key in poll_ids]
+        voted = {row[0] for row in rows}
+        return [key in voted for key in keys]
 
     async def _supports(self, idea_ids: Sequence[int]) -> list[bool]:
         if self._viewer is None:
             return [False] * len(idea_ids)
-        supported = set(
-            await Support.filter(
-                idea_id__in=list(idea_ids), member__account_id=self._viewer
-            ).values_list("idea_id", flat=True)
+        keys = list(idea_ids)
+        rows = await sql.fetch(
+            "SELECT s.idea_id FROM support s JOIN member m ON m.id = s.member_id "
+            f"WHERE m.account_id = $1 AND s.idea_id IN ({sql.placeholders(len(keys), 2)})",
+            self._viewer, *keys,
         )
-        return [key in supported for key in idea_ids]
+        supported = {row[0] for row in rows}
+        return [key in supported for key in keys]
 
     async def _comment_counts(self, subjects: Sequence[tuple[str, int]]) -> list[int]:
         """Visible comments per (subject_type, subject_id)."""
@@ -150,12 +162,17 @@ class Loaders:
         reader never sees a total from before a vote beside counters from after it."""
         groups: dict[int, list[PollOption]] = defaultdict(list)
         totals: dict[int, int] = {}
-        rows = await PollOption.filter(poll_id__in=list(poll_ids)).select_related("poll").order_by(
-            "poll_id", "position"
+        keys = list(poll_ids)
+        rows = await sql.fetch(
+            f"SELECT {sql.columns(PollOption, 'o', 'o_')}, p.total_votes AS p_total_votes "
+            "FROM poll_option o JOIN poll p ON p.id = o.poll_id "
+            f"WHERE o.poll_id IN ({sql.placeholders(len(keys))}) ORDER BY o.poll_id, o.position",
+            *keys,
         )
         for row in rows:
-            groups[row.poll_id].append(row)
-            totals[row.poll_id] = row.poll.total_votes
+            option = sql.model_from_row(PollOption, row, "o_")
+            groups[option.poll_id].append(option)
+            totals[option.poll_id] = row["p_total_votes"]
         return [PollTally(totals.get(key, 0), groups.get(key, [])) for key in poll_ids]
 
 

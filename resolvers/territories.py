@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
+from resolvers import sql
 from resolvers.context import Context
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks, is_clean
@@ -50,6 +53,11 @@ async def reload_member(pk: int) -> Member:
     return await Member.filter(id=pk).select_related("account").get()
 
 
+@functools.cache
+def _territory_by_slug() -> str:
+    return f"SELECT {sql.columns(TerritoryRow, 't')} FROM territory t WHERE t.slug = $1"
+
+
 @strawberry.type
 class TerritoriesQuery:
     @strawberry.field(description="A territory by its slug, or null.")
@@ -57,8 +65,8 @@ class TerritoriesQuery:
         slug = slug.strip().lower()
         if len(slug) > 64 or not is_clean(slug):
             return None  # no territory has such a slug (and the database could not compare it)
-        row = await TerritoryRow.get_or_none(slug=slug)
-        return Territory.from_model(row) if row else None
+        row = await sql.fetchrow(_territory_by_slug(), slug)
+        return Territory.from_model(sql.model_from_row(TerritoryRow, row)) if row else None
 
     @strawberry.field(description="All territories, oldest first.")
     async def territories(

@@ -188,11 +188,10 @@ async def prepare_questions(info: Info, questions: list[Question]) -> None:
     replies only for the territory's staff (as Question.reply decides item by item)."""
     if not questions:
         return
-    rows = await mq.Reply.filter(question_id__in=[q.pk for q in questions]).select_related(
-        "official__account"
-    )
+    from schema import lists
+
     replies: dict[int, Reply] = {}
-    for row in rows:
+    for row in await lists.replies_of([q.pk for q in questions]):
         if row.hidden and not await info.context.can_see(row):
             continue
         reply = Reply.from_model(row)

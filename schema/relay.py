@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -219,6 +220,125 @@ def connection_of(
         page_info=PageInfo(
             has_next_page=False,
             has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
+
+
+# --- the same pages in hand-written SQL (the hot lists: see resolvers/sql.py) ------------
+
+
+@dataclass(frozen=True)
+class SqlList:
+    """A list in SQL: `select` is `SELECT <columns> FROM <table> <alias> [JOIN ...]`, `table`
+    and `alias` name the listed table (sort keys are its columns), `where` holds conditions
+    over it with `$1..$n` placeholders for `args`."""
+
+    select: str
+    table: str
+    alias: str
+    where: tuple[str, ...]
+    args: tuple[Any, ...]
+
+    def narrowed(self, condition: str, *args: Any) -> SqlList:
+        """Another condition; its placeholders `$1..` are numbered from 1 and renumbered."""
+        shifted = _shift(condition, len(self.args))
+        return SqlList(self.select, self.table, self.alias, (*self.where, shifted), (*self.args, *args))
+
+
+def _shift(condition: str, by: int) -> str:
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + by}", condition)
+
+
+def _beyond_sql(alias: str, order: Sequence[SortKey], values: Sequence[int], forward: bool,
+                start: int) -> tuple[str, list[int]]:
+    """The SQL form of _beyond: rows strictly after (or before) `values` in `order`."""
+    alternatives: list[str] = []
+    args: list[int] = []
+    for i, key in enumerate(order):
+        going_down = key.descending == forward
+        parts = []
+        for prior, value in zip(order[:i], values[:i], strict=True):
+            args.append(value)
+            parts.append(f'{alias}."{prior.field}" = ${start + len(args)}')
+        args.append(values[i])
+        parts.append(f'{alias}."{key.field}" {"<" if going_down else ">"} ${start + len(args)}')
+        alternatives.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(alternatives) + ")", args
+
+
+async def paginate_sql(
+    source: SqlList,
+    mapper: Callable[[Any], T],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    order: Sequence[SortKey] = NEWEST_FIRST,
+    prefix: str = "",
+) -> Connection[T]:
+    """paginate() for a SqlList: one statement per page, rows handed to `mapper` as the
+    driver returns them (sort key columns selected as `prefix + column`)."""
+    from resolvers import sql
+
+    check_page_size(first, last)
+    if first is None and last is None:
+        first = DEFAULT_PAGE_SIZE
+    page = source
+    for cursor, forward in ((after, True), (before, False)):
+        if cursor is not None:
+            condition, values = _beyond_sql(
+                source.alias, order, decode_cursor(cursor, len(order)), forward, 0
+            )
+            page = page.narrowed(condition, *values)
+
+    def statement(forward: bool, limit: int) -> tuple[str, list[Any]]:
+        ordering = ", ".join(
+            f'{source.alias}."{key.field}" {"DESC" if key.descending == forward else "ASC"}'
+            for key in order
+        )
+        where = " AND ".join(page.where) or "TRUE"
+        args = [*page.args, limit]
+        return f"{page.select} WHERE {where} ORDER BY {ordering} LIMIT ${len(args)}", args
+
+    has_next = has_previous = False
+    if first is not None:
+        text, args = statement(True, first + 1)
+        rows = list(await sql.fetch(text, *args))
+        has_next = len(rows) > first
+        rows = rows[:first]
+        has_previous = after is not None
+        if last is not None:
+            has_previous = has_previous or len(rows) > last
+            rows = rows[len(rows) - last :] if last else []
+    else:
+        assert last is not None
+        text, args = statement(False, last + 1)
+        rows = list(await sql.fetch(text, *args))
+        has_previous = len(rows) > last
+        rows = list(reversed(rows[:last]))
+        has_next = before is not None
+
+    edges = [
+        Edge(cursor=encode_cursor([row[prefix + key.field] for key in order]), node=mapper(row))
+        for row in rows
+    ]
+
+    async def count() -> int:
+        where = " AND ".join(source.where) or "TRUE"
+        found = await sql.fetchrow(
+            f"SELECT COUNT(*) FROM {source.table} {source.alias} WHERE {where}", *source.args
+        )
+        return int(found[0])
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

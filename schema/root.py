@@ -19,6 +19,7 @@ from resolvers.questions import QuestionsMutation
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
+from schema.execution import FastExecutionContext
 from schema.limits import QueryCost, QueryLimits
 from subscriptions.live import LiveSubscription
 
@@ -93,13 +94,14 @@ class Subscription(LiveSubscription):
     pass
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(execution_context_class: type = FastExecutionContext) -> strawberry.Schema:
     return describe_arguments(strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         # Member is an interface: both concrete types must be in the schema.
         types=[Citizen, Official],
+        execution_context_class=execution_context_class,
         extensions=[
             OperationMetrics,
             ErrorCodes,

@@ -21,7 +21,7 @@ from models.moderation import Report as ReportRow
 from schema.accounts import Member, Official, Role, member_from_model
 from schema.errors import UserError
 from schema.horizon import not_reusable
-from schema.relay import Connection, Node, SortKey, encode_id, paginate
+from schema.relay import Connection, Node, SortKey, encode_id, paginate, paginate_sql
 
 if TYPE_CHECKING:
     from schema.feed import FeedItemConnection
@@ -94,18 +94,19 @@ class Territory(Node):
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
+        from schema import lists
         from schema.questions import Question, prepare_questions
         from schema.relay import decode_id_of
 
-        query = mq.Question.filter(territory_id=self.pk)
-        if status is not None:
-            query = query.filter(status=status.value)
-        if official_id is not None:
-            query = query.filter(official_id=decode_id_of(official_id, "Member") or 0)
-        query = await info.context.visible(query, self.pk)
-        page = await paginate(
-            query.select_related("author__account", "official__account"), Question.from_model_with_people,
-            first=first, after=after, last=last, before=before,
+        source = lists.questions(
+            self.pk,
+            staff=await info.context.is_staff(self.pk),
+            status=status.value if status is not None else None,
+            official_id=(decode_id_of(official_id, "Member") or 0) if official_id is not None else None,
+        )
+        page = await paginate_sql(
+            source, lambda row: Question.from_model_with_people(lists.question_row(row)),
+            first=first, after=after, last=last, before=before, prefix="q_",
         )
         await prepare_questions(info, [edge.node for edge in page.edges])
         return page
@@ -117,20 +118,22 @@ class Territory(Node):
         order_by: Annotated[IdeaOrder, strawberry.lazy("schema.ideas")] | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
+        from schema import lists
         from schema.ideas import Idea, IdeaOrder, prepare_ideas
 
-        query = mi.Idea.filter(territory_id=self.pk)
-        if status is not None:
-            query = query.filter(status=status.value)
-        query = await info.context.visible(query, self.pk)
+        source = lists.ideas(
+            self.pk,
+            staff=await info.context.is_staff(self.pk),
+            status=status.value if status is not None else None,
+        )
         order = (
             (SortKey("support_count"), SortKey("id"))
             if order_by == IdeaOrder.MOST_SUPPORTED
             else (SortKey("id"),)
         )
-        page = await paginate(
-            query.select_related("author__account"), Idea.from_model_with_author,
-            first=first, after=after, last=last, before=before, order=order,
+        page = await paginate_sql(
+            source, lambda row: Idea.from_model_with_author(lists.idea_row(row)),
+            first=first, after=after, last=last, before=before, order=order, prefix="i_",
         )
         await prepare_ideas(info, [edge.node for edge in page.edges])
         return page
@@ -153,14 +156,21 @@ class Territory(Node):
         status: Annotated[PollStatus, strawberry.lazy("schema.polls")] | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
-        from schema.polls import Poll, filter_by_status, note_status_boundaries, prepare_polls
+        from schema import lists
+        from schema.horizon import recording
+        from schema.polls import Poll, note_status_boundaries, prepare_polls
 
-        query = await info.context.visible(mp.Poll.filter(territory_id=self.pk), self.pk)
-        if status is not None:
-            await note_status_boundaries(query)
-            query = filter_by_status(query, status)
-        page = await paginate(
-            query, Poll.from_model, first=first, after=after, last=last, before=before
+        staff = await info.context.is_staff(self.pk)
+        if status is not None and recording():
+            visible = mp.Poll.filter(territory_id=self.pk)
+            await note_status_boundaries(visible if staff else visible.filter(hidden=False))
+        source = lists.polls(
+            self.pk, staff=staff, status=status.value if status is not None else None,
+            now=dt.datetime.now(dt.UTC),
+        )
+        page = await paginate_sql(
+            source, lambda row: Poll.from_model(lists.poll_row(row)),
+            first=first, after=after, last=last, before=before, prefix="p_",
         )
         await prepare_polls(info, [edge.node for edge in page.edges])
         return page

@@ -1,0 +1,95 @@
+"""Hand-written SQL for the hot paths, on PostgreSQL and SQLite alike.
+
+Building a statement through Tortoise and pypika costs more CPU than running it (profiles in
+docs/performance.md), so the paths every request takes (the token lookup, the home lists, the
+ballot) run fixed SQL text instead. Statements are written once in PostgreSQL's style:
+`$1, $2...` placeholders, which SQLite also understands when spelled `?1, ?2...`; the text is
+rewritten once per statement and cached. They run on Tortoise's connection for the current
+context, so inside `in_transaction()` they are part of the transaction, and writes move the
+response cache's write count like any other statement (resolvers/response_cache.py).
+
+Rows come back as asyncpg Records or sqlite3 Rows: both index by name and position. Values
+are what the driver returns: on SQLite, datetimes are ISO strings and booleans integers; use
+`model_from_row` (Tortoise's own conversions) or the converters below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def client() -> BaseDBAsyncClient:
+    """The connection (or the transaction) of the current context."""
+    return connections.get("default")
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_text(sql: str) -> str:
+    return _PLACEHOLDER.sub(r"?\1", sql)
+
+
+def _text(conn: BaseDBAsyncClient, sql: str) -> str:
+    return sql if conn.capabilities.dialect == "postgres" else _sqlite_text(sql)
+
+
+async def fetch(sql: str, *args: Any) -> Sequence[Any]:
+    """All rows of a SELECT (or of a statement with RETURNING)."""
+    conn = client()
+    _, rows = await conn.execute_query(_text(conn, sql), list(args))
+    return rows
+
+
+async def fetchrow(sql: str, *args: Any) -> Any | None:
+    rows = await fetch(sql, *args)
+    return rows[0] if rows else None
+
+
+async def execute(sql: str, *args: Any) -> int:
+    """Run a write without RETURNING; the number of rows it changed."""
+    conn = client()
+    changed, _ = await conn.execute_query(_text(conn, sql), list(args))
+    return changed
+
+
+def model_from_row(model: type[M], row: Mapping[str, Any] | Any, prefix: str = "") -> M:
+    """A Tortoise model instance from a row holding all its columns (named `prefix + column`),
+    converted as Tortoise converts its own reads."""
+    if prefix:
+        values = {name: row[prefix + name] for name in model._meta.db_fields}
+    else:
+        values = {name: row[name] for name in model._meta.db_fields}
+    return model._init_from_db(**values)
+
+
+def columns(model: type[Model], alias: str, prefix: str = "") -> str:
+    """`alias.col AS prefixcol, ...` for every column of `model`, for a SELECT list (call it
+    once Tortoise is initialised: foreign key columns are only known from then on)."""
+    return ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in model._meta.db_fields)
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    """An aware UTC datetime from a driver value (SQLite hands back text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def placeholders(count: int, start: int = 1) -> str:
+    """`$start, $start+1, ...` for an IN list of `count` values."""
+    return ", ".join(f"${i}" for i in range(start, start + count))
