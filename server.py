@@ -393,11 +393,18 @@ def build_graphql_app(settings: Settings, broker: Any, metrics: Any = None, *, l
                     failed = True
                 else:
                     account, access = found
-            kind = WebSocketContext if isinstance(request, WebSocket) else Context
-            return kind(
+            if isinstance(request, WebSocket):
+                return WebSocketContext(
+                    request=request, response=response, broker=broker, settings=settings,
+                    account=account, token=access, auth_failed=failed, metrics=metrics, limiter=limiter,
+                )
+            context = Context(
                 request=request, response=response, broker=broker, settings=settings,
                 account=account, token=access, auth_failed=failed, metrics=metrics, limiter=limiter,
             )
+            if cache is not None:
+                context.pages = cache.pages  # type: ignore[assignment]
+            return context
 
         async def on_ws_connect(self, context: Any) -> Any:
             """connection_init {"authorization": "Bearer <token>"} authenticates the

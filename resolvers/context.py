@@ -78,6 +78,9 @@ class Context:
     query_cost: int | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
+    # The app's shared pages (resolvers/page_cache.py), set on HTTP requests by the server;
+    # a class attribute, so a websocket's context carries nothing for it.
+    pages = None
 
     @property
     def loaders(self) -> Loaders:

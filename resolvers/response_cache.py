@@ -199,6 +199,10 @@ class ResponseCache:
         self._listening = False
         self.hits = self.misses = self.stored = 0
         watch_writes()
+        from resolvers.page_cache import PageCache
+
+        # Signed-in readers' hot lists, under this cache's stamp (resolvers/page_cache.py).
+        self.pages = PageCache(self)
 
     # The stamp an answer is computed under; any committed write moves it.
     def stamp(self) -> tuple[int, int]:
@@ -253,6 +257,8 @@ class ResponseCache:
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+        if hasattr(self, "pages"):
+            self.pages.clear()
 
     def get(self, key: Any) -> Entry | None:
         if not self.ready:

@@ -220,20 +220,25 @@ class Poll(InTerritory, AboutProject, Node):
 
 
 async def prepare_polls(info: Info, polls: list[Poll]) -> None:
-    """What a page of polls shows per item, loaded once for the page: the tallies (options
-    with their counters and the ballots cast, one statement) and whether the viewer voted."""
+    """What a page of polls shows per item, loaded once for the page, the same for every
+    viewer: the tallies (options with their counters and the ballots cast, one statement)."""
     if not polls:
         return
-    loaders = info.context.loaders
-    pks = [poll.pk for poll in polls]
-    tallies = await loaders.poll_tallies.load_many(pks)
+    tallies = await info.context.loaders.poll_tallies.load_many([poll.pk for poll in polls])
+    for poll, tally in zip(polls, tallies, strict=True):
+        poll.ready_results = PollResults.from_tally(poll, tally)
+        poll.ready_options = [PollOption.from_model(row) for row in tally.options]
+
+
+async def prepare_polls_for_viewer(info: Info, polls: list[Poll]) -> None:
+    """Whether the viewer voted in each poll of a page, in one statement."""
+    if not polls:
+        return
     if info.context.account is None:
         voted = [False] * len(polls)
     else:
-        voted = await loaders.viewer_voted.load_many(pks)
-    for poll, tally, has_voted in zip(polls, tallies, voted, strict=True):
-        poll.ready_results = PollResults.from_tally(poll, tally)
-        poll.ready_options = [PollOption.from_model(row) for row in tally.options]
+        voted = await info.context.loaders.viewer_voted.load_many([poll.pk for poll in polls])
+    for poll, has_voted in zip(polls, voted, strict=True):
         poll.ready_viewer_has_voted = bool(has_voted)
 
 

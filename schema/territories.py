@@ -18,6 +18,7 @@ from models import projects as mpr
 from models import questions as mq
 from models import territories as mt
 from models.moderation import Report as ReportRow
+from resolvers.page_cache import shared_page
 from schema.accounts import Member, Official, Role, member_from_model
 from schema.errors import UserError
 from schema.horizon import not_reusable
@@ -98,18 +99,21 @@ class Territory(Node):
         from schema.questions import Question, prepare_questions
         from schema.relay import decode_id_of
 
-        source = lists.questions(
-            self.pk,
-            staff=await info.context.is_staff(self.pk),
-            status=status.value if status is not None else None,
-            official_id=(decode_id_of(official_id, "Member") or 0) if official_id is not None else None,
-        )
-        page = await paginate_sql(
-            source, lambda row: Question.from_model_with_people(lists.question_row(row)),
-            first=first, after=after, last=last, before=before, prefix="q_",
-        )
-        await prepare_questions(info, [edge.node for edge in page.edges])
-        return page
+        staff = await info.context.is_staff(self.pk)
+        official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
+        kind = status.value if status is not None else None
+
+        async def build() -> Connection[Question]:
+            source = lists.questions(self.pk, staff=staff, status=kind, official_id=official)
+            page = await paginate_sql(
+                source, lambda row: Question.from_model_with_people(lists.question_row(row)),
+                first=first, after=after, last=last, before=before, prefix="q_",
+            )
+            await prepare_questions(info, [edge.node for edge in page.edges])
+            return page
+
+        key = ("questions", self.pk, staff, kind, official, first, after, last, before)
+        return await shared_page(info.context, key, build)
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
     async def ideas(
@@ -121,20 +125,23 @@ class Territory(Node):
         from schema import lists
         from schema.ideas import Idea, IdeaOrder, prepare_ideas
 
-        source = lists.ideas(
-            self.pk,
-            staff=await info.context.is_staff(self.pk),
-            status=status.value if status is not None else None,
-        )
+        staff = await info.context.is_staff(self.pk)
+        kind = status.value if status is not None else None
         order = (
             (SortKey("support_count"), SortKey("id"))
             if order_by == IdeaOrder.MOST_SUPPORTED
             else (SortKey("id"),)
         )
-        page = await paginate_sql(
-            source, lambda row: Idea.from_model_with_author(lists.idea_row(row)),
-            first=first, after=after, last=last, before=before, order=order, prefix="i_",
-        )
+
+        async def build() -> Connection[Idea]:
+            return await paginate_sql(
+                lists.ideas(self.pk, staff=staff, status=kind),
+                lambda row: Idea.from_model_with_author(lists.idea_row(row)),
+                first=first, after=after, last=last, before=before, order=order, prefix="i_",
+            )
+
+        key = ("ideas", self.pk, staff, kind, order, first, after, last, before)
+        page = await shared_page(info.context, key, build)
         await prepare_ideas(info, [edge.node for edge in page.edges])
         return page
 
@@ -158,21 +165,26 @@ class Territory(Node):
     ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
         from schema import lists
         from schema.horizon import recording
-        from schema.polls import Poll, note_status_boundaries, prepare_polls
+        from schema.polls import Poll, note_status_boundaries, prepare_polls, prepare_polls_for_viewer
 
         staff = await info.context.is_staff(self.pk)
-        if status is not None and recording():
-            visible = mp.Poll.filter(territory_id=self.pk)
-            await note_status_boundaries(visible if staff else visible.filter(hidden=False))
-        source = lists.polls(
-            self.pk, staff=staff, status=status.value if status is not None else None,
-            now=dt.datetime.now(dt.UTC),
-        )
-        page = await paginate_sql(
-            source, lambda row: Poll.from_model(lists.poll_row(row)),
-            first=first, after=after, last=last, before=before, prefix="p_",
-        )
-        await prepare_polls(info, [edge.node for edge in page.edges])
+        kind = status.value if status is not None else None
+
+        async def build() -> Connection[Poll]:
+            if kind is not None and recording():
+                visible = mp.Poll.filter(territory_id=self.pk)
+                await note_status_boundaries(visible if staff else visible.filter(hidden=False))
+            source = lists.polls(self.pk, staff=staff, status=kind, now=dt.datetime.now(dt.UTC))
+            page = await paginate_sql(
+                source, lambda row: Poll.from_model(lists.poll_row(row)),
+                first=first, after=after, last=last, before=before, prefix="p_",
+            )
+            await prepare_polls(info, [edge.node for edge in page.edges])
+            return page
+
+        key = ("polls", self.pk, staff, kind, first, after, last, before)
+        page = await shared_page(info.context, key, build)
+        await prepare_polls_for_viewer(info, [edge.node for edge in page.edges])
         return page
 
     @strawberry.field(description="News posts of the territory, newest first.")

@@ -1,0 +1,170 @@
+"""Shared pages for signed-in readers (resolvers/page_cache.py, docs/adr/0007): the public part
+of a hot list is reused across viewers, never a personal field, never after a write or past a
+time boundary, and hidden content only for staff."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import httpx
+
+from models.ideas import Idea as IdeaRow
+from models.polls import Poll as PollRow
+from models.polls import PollOption as PollOptionRow
+from resolvers.page_cache import PageCache
+from resolvers.response_cache import WriteCount
+from tests.cache.test_response_cache import cache_of
+from tests.ideas.stories import proposed, support
+from tests.polls.stories import created, option_ids, pk_of, town, voted
+
+HOME = """query Home($slug: String!) { territory(slug: $slug) {
+  polls(first: 10, status: OPEN) { edges { node { id status viewerHasVoted
+    results { totalVotes final options { votes } } } } }
+  ideas(first: 10, orderBy: MOST_SUPPORTED) { edges { node { id title supportCount viewerSupports
+    author { displayName } } } }
+} }"""
+
+
+def pages_of(app: Any) -> PageCache:
+    return cache_of(app).pages  # type: ignore[no-any-return]
+
+
+async def home(http: httpx.AsyncClient, token: str, slug: str) -> dict[str, Any]:
+    response = await http.post("/graphql", json={"query": HOME, "variables": {"slug": slug}},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]["territory"]  # type: ignore[no-any-return]
+
+
+async def shared(http: httpx.AsyncClient, pages: PageCache, token: str, slug: str) -> dict[str, Any]:
+    """Read the home page until its lists come from the shared pages; returns that read."""
+    for _ in range(50):
+        hits = pages.hits
+        found = await home(http, token, slug)
+        if pages.hits >= hits + 2:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError("the lists never came from the shared pages")
+
+
+def polls(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in page["polls"]["edges"]]
+
+
+def ideas(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in page["ideas"]["edges"]]
+
+
+async def test_viewers_share_the_lists_but_each_sees_their_own_vote_and_support(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    # Given a poll alice voted in and an idea she supports
+    t = await town()
+    slug = t.territory.slug
+    poll = await created(gql, t.odile.token, t.gid)
+    await voted(gql, t.alice.token, poll["id"], option_ids(poll)[0])
+    idea = await proposed(gql, t.vera.token, t.territory)
+    assert not (await support(gql, t.alice.token, idea["id"])).get("errors")
+    pages = pages_of(app)
+
+    # When alice and then bob read the home page, bob from the pages alice's read filled
+    seen_by_alice = await shared(http, pages, t.alice.token, slug)
+    hits = pages.hits
+    seen_by_bob = await home(http, t.bob.token, slug)
+    assert pages.hits == hits + 2
+
+    # Then both see the same tally and support count, each with their own personal fields
+    assert polls(seen_by_alice)[0]["results"]["totalVotes"] == polls(seen_by_bob)[0]["results"]["totalVotes"] == 1
+    assert polls(seen_by_alice)[0]["viewerHasVoted"] is True
+    assert polls(seen_by_bob)[0]["viewerHasVoted"] is False
+    assert ideas(seen_by_alice)[0]["supportCount"] == ideas(seen_by_bob)[0]["supportCount"] == 1
+    assert ideas(seen_by_alice)[0]["viewerSupports"] is True
+    assert ideas(seen_by_bob)[0]["viewerSupports"] is False
+    # And alice, reading again from the shared pages, still sees hers
+    again = await home(http, t.alice.token, slug)
+    assert polls(again)[0]["viewerHasVoted"] is True and ideas(again)[0]["viewerSupports"] is True
+
+
+async def test_a_vote_shows_at_once_to_every_signed_in_reader(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    # Given bob reading a tally from the shared pages
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    before = await shared(http, pages_of(app), t.bob.token, t.territory.slug)
+    assert polls(before)[0]["results"]["totalVotes"] == 0
+
+    # When alice votes
+    await voted(gql, t.alice.token, poll["id"], option_ids(poll)[1])
+
+    # Then bob's very next read shows her ballot
+    after = polls(await home(http, t.bob.token, t.territory.slug))[0]
+    assert after["results"]["totalVotes"] == 1
+    assert [o["votes"] for o in after["results"]["options"]] == [0, 1, 0]
+
+
+async def test_a_hidden_idea_leaves_citizens_pages_at_once_and_staff_still_see_it(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    # Given an idea read by bob and by mona the moderator from the shared pages
+    t = await town()
+    idea = await proposed(gql, t.vera.token, t.territory, title="Rude words")
+    pages = pages_of(app)
+    assert [i["title"] for i in ideas(await shared(http, pages, t.bob.token, t.territory.slug))] == ["Rude words"]
+    assert len(ideas(await shared(http, pages, t.mona.token, t.territory.slug))) == 1
+
+    # When it is hidden (any write, whoever makes it)
+    await IdeaRow.filter(id=pk_of(idea["id"], "Idea")).update(hidden=True)
+
+    # Then bob no longer sees it, and mona still does
+    assert ideas(await home(http, t.bob.token, t.territory.slug)) == []
+    assert [i["title"] for i in ideas(await home(http, t.mona.token, t.territory.slug))] == ["Rude words"]
+
+
+async def test_a_poll_closes_on_time_for_signed_in_readers_without_any_write(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    # Given a poll closing in a moment, among the open polls of bob's shared pages
+    t = await town()
+    now = dt.datetime.now(dt.UTC)
+    row = await PollRow.create(territory_id=t.territory.id, created_by_id=t.odile.member.id,  # type: ignore[union-attr]
+                               question="Now or never?", opens_at=now - dt.timedelta(hours=1),
+                               closes_at=now + dt.timedelta(seconds=1.5))
+    for position, label in enumerate(("Now", "Never")):
+        await PollOptionRow.create(poll_id=row.id, position=position, label=label)
+    page = await shared(http, pages_of(app), t.bob.token, t.territory.slug)
+    assert [p["status"] for p in polls(page)] == ["OPEN"]
+
+    # When closesAt passes and nobody writes anything
+    writes = WriteCount.value
+    await asyncio.sleep(max(0.0, (row.closes_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
+
+    # Then it has left the open polls
+    assert polls(await home(http, t.bob.token, t.territory.slug)) == []
+    assert WriteCount.value == writes
+
+
+async def test_concurrent_readers_never_see_each_others_personal_fields(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    # Given a poll and an idea alice voted in and supports, and bob did not
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    await voted(gql, t.alice.token, poll["id"], option_ids(poll)[0])
+    idea = await proposed(gql, t.vera.token, t.territory)
+    assert not (await support(gql, t.alice.token, idea["id"])).get("errors")
+    await shared(http, pages_of(app), t.alice.token, t.territory.slug)
+
+    # When both read the home page at the same time, many times over
+    readers = [t.alice, t.bob] * 15
+    pages = await asyncio.gather(*(home(http, who.token, t.territory.slug) for who in readers))
+
+    # Then each read carries its own reader's vote and support
+    for who, page in zip(readers, pages, strict=True):
+        mine = who is t.alice
+        assert polls(page)[0]["viewerHasVoted"] is mine
+        assert ideas(page)[0]["viewerSupports"] is mine
