@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class _Entry:
-    page: Connection[Any]
+    value: Any
     stamp: tuple[int, int]
     expires: float
     boundary: float | None
@@ -61,6 +61,12 @@ class PageCache:
     async def page(self, key: Hashable, build: Callable[[], Awaitable[Connection[T]]]) -> Connection[T]:
         """The page under `key`: from the cache, or built by `build()` (and stored when it
         may be). Either way, a connection of its own for this request."""
+        return await self.value(key, build, _copy)
+
+    async def value(self, key: Hashable, build: Callable[[], Awaitable[T]],
+                    hand_out: Callable[[T], T] = lambda value: value) -> T:
+        """Any viewer-independent value under `key`, as `page` does; `hand_out` gives each
+        request its own copy where it may change what it receives."""
         responses = self.responses
         if not responses.ready:
             responses.start()  # listen for other processes' writes; cache from then on
@@ -76,27 +82,27 @@ class PageCache:
                 self.hits += 1
                 if entry.boundary is not None:
                     note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
-                return _copy(entry.page)
+                return hand_out(entry.value)  # type: ignore[no-any-return]
             del self._entries[key]
         self.misses += 1
         horizon = Horizon()
         token = CURRENT.set(horizon)
         try:
-            page = await build()
+            value = await build()
         finally:
             CURRENT.reset(token)
         if horizon.until is not None:
-            # An answer being cached around this page depends on the same boundaries.
+            # An answer being cached around this value depends on the same boundaries.
             note_boundary(dt.datetime.fromtimestamp(horizon.until, dt.UTC))
         if responses.ready and responses.stamp() == stamp:
             expires = now + responses.max_age
             if horizon.until is not None:
                 expires = min(expires, horizon.until)
             if time.time() < expires:
-                self._entries[key] = _Entry(page, stamp, expires, horizon.until)
+                self._entries[key] = _Entry(value, stamp, expires, horizon.until)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-        return _copy(page)
+        return hand_out(value)
 
 
 def _copy(page: Connection[T]) -> Connection[T]:
@@ -113,3 +119,12 @@ async def shared_page(ctx: Any, key: Hashable, build: Callable[[], Awaitable[Con
     if pages is None:
         return await build()
     return await pages.page(key, build)
+
+
+async def shared_value(ctx: Any, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+    """`build()`'s value, which nobody modifies, through the app's page cache when the
+    request has one."""
+    pages: PageCache | None = getattr(ctx, "pages", None)
+    if pages is None:
+        return await build()
+    return await pages.value(key, build)

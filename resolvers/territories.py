@@ -12,6 +12,7 @@ from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
 from resolvers import sql
 from resolvers.context import Context
+from resolvers.page_cache import shared_value
 from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks, is_clean
 from schema.accounts import (
@@ -61,12 +62,16 @@ def _territory_by_slug() -> str:
 @strawberry.type
 class TerritoriesQuery:
     @strawberry.field(description="A territory by its slug, or null.")
-    async def territory(self, slug: str) -> Territory | None:
+    async def territory(self, info: Info, slug: str) -> Territory | None:
         slug = slug.strip().lower()
         if len(slug) > 64 or not is_clean(slug):
             return None  # no territory has such a slug (and the database could not compare it)
-        row = await sql.fetchrow(_territory_by_slug(), slug)
-        return Territory.from_model(sql.model_from_row(TerritoryRow, row)) if row else None
+
+        async def build() -> Territory | None:
+            row = await sql.fetchrow(_territory_by_slug(), slug)
+            return Territory.from_model(sql.model_from_row(TerritoryRow, row)) if row else None
+
+        return await shared_value(info.context, ("territory", slug), build)
 
     @strawberry.field(description="All territories, oldest first.")
     async def territories(

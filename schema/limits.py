@@ -12,6 +12,7 @@ refused request costs nothing.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -125,7 +126,7 @@ class QueryCost(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is not None:
-            self.cost = operation_cost(ctx.schema._schema, document, ctx.operation_name, ctx.variables or {})
+            self.cost = cached_operation_cost(ctx.schema._schema, document, ctx.operation_name, ctx.variables or {})
             if hasattr(ctx.context, "query_cost"):
                 ctx.context.query_cost = self.cost
             if self.cost > MAX_COST:
@@ -156,6 +157,25 @@ def selected_operation_type(query: str | None, operation_name: str | None) -> Op
     if operation_name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
     return operations[0].operation if len(operations) == 1 else None
+
+
+_costs: OrderedDict[tuple[int, int, str | None, tuple[tuple[str, int], ...]], tuple[Any, Any, int]] = OrderedDict()
+
+
+def cached_operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
+                          variables: dict[str, Any]) -> int:
+    """operation_cost, remembered per parsed document (the parser cache hands out the same
+    one for the same text) and the integer variables, the only ones a cost depends on."""
+    numbers = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int)))
+    key = (id(schema), id(document), operation_name, numbers)
+    found = _costs.get(key)
+    if found is not None and found[0] is schema and found[1] is document:  # not reused ids
+        return found[2]  # type: ignore[no-any-return]
+    cost = operation_cost(schema, document, operation_name, variables)
+    _costs[key] = (schema, document, cost)
+    if len(_costs) > 1024:
+        _costs.popitem(last=False)
+    return cost
 
 
 def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,

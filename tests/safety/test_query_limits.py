@@ -33,6 +33,7 @@ async def test_variables_count_in_the_cost(gql):
     query = "query($n: Int!) { territories(first: $n) { edges { node { questions(first: $n) { totalCount } } } } }"
     assert "errors" not in await gql(query, {"n": 10})
     assert code(await gql(query, {"n": 100})) == "MAX_COST_EXCEEDED"
+    assert "errors" not in await gql(query, {"n": 10})  # the cost is remembered per value
 
 
 async def test_a_query_nested_too_deep_is_refused(gql):
