@@ -25,24 +25,25 @@ execution no longer sees it).
 
 Delivery: the group's task never awaits a member. It puts the payload in each member's
 mailbox (pollResults: only the latest unread state is kept, the last one is never lost;
-officialReplies: a bounded queue that drops the oldest), and each member's own operation
-task writes to its socket, so a stalled socket only delays itself and the connection's
-send timeout (1013) still applies. When the stream ends (the poll closed), every member
-gets the final payload, then `complete`; an error before the first result reaches every
-member as an `error` message. A member that leaves (complete, socket closed, laggard)
-leaves the group; the last one out stops the group's stream.
+officialReplies: a bounded queue that drops the oldest) and tells the member, whose
+connection then writes to its socket in a task of its own that lives only while there is
+something to write: a stalled socket only delays itself, the connection's send timeout
+(1013) still applies, and an idle member costs one small object (no task, no event, no
+coroutine frames: memory per idle subscription is what bounds a process's crowd). When
+the stream ends (the poll closed), every member gets the final payload, then `complete`;
+an error before the first result reaches every member as an `error` message. A member
+that leaves (complete, socket closed, laggard) leaves the group; the last one out stops
+the group's stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import gc
 import logging
 import weakref
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,36 +215,64 @@ async def viewer_gets_anonymous_answer(context: Any, plan: Plan) -> bool:
 
 
 class Member:
-    """One subscriber in a group: a mailbox of shared payloads, read by its own task."""
+    """One subscriber in a group: the shared payloads it has not taken yet, and whether the
+    group ended.
+
+    A member holds no task and no event of its own (an idle subscription costs this small
+    object): the group hands it payloads (`offer`) and its end (`end`), each of which calls
+    `ready()`; the connection overrides `ready` to start writing what `take` returns
+    (subscriptions/websocket.py). Coalescing members (pollResults) keep only the latest
+    unread payload; the others (officialReplies) a queue of at most MEMBER_QUEUE, made on
+    first use and dropped once drained, whose oldest payloads are dropped on overflow."""
+
+    __slots__ = ("_latest", "_queue", "coalesce", "dropped", "ended", "error", "group", "prefix")
 
     def __init__(self, operation_id: str, coalesce: bool) -> None:
         self.prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
-        self.pending: collections.deque[str] = collections.deque(maxlen=1 if coalesce else MEMBER_QUEUE)
+        self.coalesce = coalesce
+        self._latest: str | None = None
+        self._queue: collections.deque[str] | None = None
         self.dropped = 0
         self.ended = False
         self.error: list[Any] | None = None
-        self._wake = asyncio.Event()
+        self.group: Group | None = None
 
     def offer(self, payload: str) -> None:
-        if len(self.pending) == self.pending.maxlen and self.pending.maxlen != 1:
-            self.dropped += 1
-        self.pending.append(payload)
-        self._wake.set()
+        if self.coalesce:
+            self._latest = payload
+        else:
+            if self._queue is None:
+                self._queue = collections.deque(maxlen=MEMBER_QUEUE)
+            elif len(self._queue) == MEMBER_QUEUE:
+                self.dropped += 1
+            self._queue.append(payload)
+        self.ready()
 
     def end(self, error: list[Any] | None = None) -> None:
         self.ended = True
         self.error = error
-        self._wake.set()
+        self.ready()
 
-    async def frames(self) -> AsyncIterator[str]:
-        """The member's `next` frames (text), until the group ends."""
-        while True:
-            while self.pending:
-                yield self.prefix + self.pending.popleft() + "}"
-            if self.ended:
-                return
-            self._wake.clear()
-            await self._wake.wait()
+    def take(self) -> str | None:
+        """The next `next` frame (text) to write, or None when nothing is pending."""
+        if self.coalesce:
+            payload, self._latest = self._latest, None
+        elif self._queue:
+            payload = self._queue.popleft()
+            if not self._queue:
+                self._queue = None
+        else:
+            payload = None
+        return None if payload is None else self.prefix + payload + "}"
+
+    def ready(self) -> None:
+        """Called (never awaited) when there is something to take or the group ended."""
+
+    def leave(self) -> None:
+        """Out of the group (idempotent): the last member out stops the group's stream."""
+        group, self.group = self.group, None
+        if group is not None:
+            group.remove(self)
 
 
 class Group:
@@ -254,6 +283,8 @@ class Group:
                  replay_latest: bool) -> None:
         self.streams = streams
         self.key = key
+        self.query = query
+        self.variables = variables
         self.members: set[Member] = set()
         self.latest: str | None = None
         self.replay_latest = replay_latest
@@ -264,12 +295,19 @@ class Group:
             self._run(schema, query, variables, operation_name, context))
 
     def add(self, member: Member) -> None:
+        member.group = self
+        self.members.add(member)
+        if self.metrics is not None:
+            self.metrics.gauge("parvis_ws_shared_members", 1)
         if self.replay_latest and self.latest is not None:
             member.offer(self.latest)
-        self.members.add(member)
 
     def remove(self, member: Member) -> None:
+        if member not in self.members:
+            return
         self.members.discard(member)
+        if self.metrics is not None:
+            self.metrics.gauge("parvis_ws_shared_members", -1)
         if not self.members and not self.finished:
             self._close()
             self.task.cancel()
@@ -322,8 +360,8 @@ class Group:
         self.results += 1
         if self.metrics is not None:
             self.metrics.inc("parvis_ws_shared_results_total")
-        # Waking 10,000 members allocates 10,000 loop handles; with the heap of 10,000
-        # connections, the collections these allocations trigger cost more than the
+        # Waking 10,000 members allocates 10,000 loop handles and tasks; with the heap of
+        # 10,000 connections, the collections these allocations trigger cost more than the
         # wake-ups themselves (profiled: over half of a fan-out's CPU). Nothing else runs
         # during this loop (no await), so the collector is paused for its duration only.
         paused = gc.isenabled()
@@ -345,29 +383,23 @@ class SharedStreams:
     def __init__(self) -> None:
         self.groups: dict[tuple[Any, ...], Group] = {}
 
-    @contextlib.asynccontextmanager
-    async def join(self, schema: Any, plan: Plan, operation_id: str, query: str,
-                   variables: dict[str, Any] | None, operation_name: str | None,
-                   context: Any) -> AsyncIterator[Member]:
-        key = (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
-        member = Member(operation_id, coalesce=plan.replay_latest)
-        metrics = getattr(context, "metrics", None)
+    def join(self, schema: Any, plan: Plan, member: Member, query: str, variables: dict[str, Any] | None,
+             operation_name: str | None, context: Any) -> Group:
+        """Put `member` in the group of this document and variables (started if need be);
+        it stays there until `member.leave()`. A group that already has a payload hands
+        it to the newcomer at once when the plan replays the latest."""
+        # (orjson's bytes keep a 4 KiB buffer: the key holds a str, once per group)
+        key = (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode())
         group = self.groups.get(key)
         if group is None or group.finished:
             group = self.groups[key] = Group(self, key, schema, query, variables, operation_name,
                                              anonymous(context), plan.replay_latest)
+            metrics = group.metrics
             if metrics is not None:
                 metrics.gauge("parvis_ws_shared_groups", 1)
                 group.task.add_done_callback(lambda _: metrics.gauge("parvis_ws_shared_groups", -1))
         group.add(member)
-        if metrics is not None:
-            metrics.gauge("parvis_ws_shared_members", 1)
-        try:
-            yield member
-        finally:
-            group.remove(member)
-            if metrics is not None:
-                metrics.gauge("parvis_ws_shared_members", -1)
+        return group
 
 
 def anonymous(context: Any) -> Any:

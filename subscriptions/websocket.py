@@ -8,9 +8,10 @@ protocol says, and a `connection_init` with a null payload is accepted (the prot
 allows it).
 
 A client that stops reading (a phone in a tunnel, a stalled proxy) fills the socket's
-buffers; from then on every send to it waits. Each operation runs in its own task and
-the hubs never await a subscriber (they hand values to bounded mailboxes), so the other
-clients are not delayed; but the laggard's tasks would wait forever, and its server-side
+buffers; from then on every send to it waits. Each operation writes from its own task (a
+shared one from a writer task of its own, below) and the hubs never await a subscriber
+(they hand values to bounded mailboxes), so the other clients are not delayed; but the
+laggard's tasks would wait forever, and its server-side
 keepalive ping is stuck behind the same buffer. So a send that the socket has not taken
 within `send_timeout` seconds closes the connection with 1013 (try again later): the
 laggard's subscriptions end at once (releasing their hub and broker listeners), and the
@@ -21,7 +22,13 @@ Operations that many subscribers share (the same pollResults or officialReplies 
 and variables, fields that do not depend on the viewer, a viewer who is not staff there)
 are executed and serialized once per process and event (subscriptions/shared.py); this
 handler then writes the shared payload, spliced with the operation's own id, to its
-socket, under the same send timeout.
+socket, under the same send timeout. Such an operation keeps no task while idle (its
+task ends once it joined the group): its member starts a writer task when the group hands
+it something, and the writer ends when all is written. Thousands of idle phones per
+process make memory per idle subscription the limit, and a task with its coroutine
+frames, an event and a mailbox cost several KiB each (docs/performance.md). For the same
+reason the message loop keeps no message between two messages, and the finished
+connection-init timeout task is let go.
 
 Frames are sent as text (RFC 6455 opcode 1), as graphql-transport-ws requires: the app
 encodes JSON with orjson (bytes), which Strawberry would send as binary frames that
@@ -33,16 +40,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from json import JSONDecodeError
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
-from subscriptions.shared import share_plan, streams_for, viewer_gets_anonymous_answer
+from subscriptions.shared import Member, share_plan, streams_for, viewer_gets_anonymous_answer
 
 log = logging.getLogger("parvis.ws")
 
@@ -64,10 +72,26 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.laggard = False
-        # Sends in progress (task -> loop time it started) and the one timer watching them.
-        self._sending: dict[asyncio.Task[Any], float] = {}
-        self._stuck: set[asyncio.Task[Any]] = set()
+        # Sends in progress (task -> loop time it started; None when there are none: an idle
+        # connection keeps no table) and the one timer watching them.
+        self._sending: dict[asyncio.Task[Any], float] | None = None
+        self._stuck: set[asyncio.Task[Any]] | None = None  # made when a laggard is caught
         self._watchdog: asyncio.TimerHandle | None = None
+        # This connection's shared operations (id -> member), made on the first one.
+        self._shared: dict[str, SharedOperation] | None = None
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        # The init timeout's task, once done (cancelled by connection_init, usually), would
+        # stay referenced by the handler for the connection's life, with its coroutine and
+        # CancelledError traceback (about 1.5 KiB per connection): let it go.
+        task = self.connection_init_timeout_task
+        if task is not None:
+            task.add_done_callback(self._forget_init_timeout)
+
+    def _forget_init_timeout(self, task: asyncio.Task[Any]) -> None:
+        if self.connection_init_timeout_task is task:
+            self.connection_init_timeout_task = None
 
     async def handle_message(self, message: Any) -> None:
         problem = _malformed(message)
@@ -92,13 +116,16 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
-        self._sending[task] = loop.time()
+        sending = self._sending
+        if sending is None:
+            sending = self._sending = {}
+        sending[task] = loop.time()
         if self._watchdog is None:
             self._watchdog = loop.call_later(self.send_timeout, self._watch)
         try:
             await self.websocket.ws.send_text(text)  # type: ignore[attr-defined]
         except asyncio.CancelledError:
-            if task in self._stuck:
+            if self._stuck is not None and task in self._stuck:
                 self._stuck.discard(task)
                 task.uncancel()
                 raise LaggardClosed from None
@@ -106,23 +133,26 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
         finally:
-            self._sending.pop(task, None)
+            sending.pop(task, None)
+            if not sending and self._sending is sending:
+                self._sending = None
 
     def _watch(self) -> None:
         """The watchdog: a send older than send_timeout makes this connection a laggard."""
         self._watchdog = None
-        if not self._sending or self.laggard:
+        sending = self._sending
+        if not sending or self.laggard:
             return  # nothing in flight (or already closing)
         loop = asyncio.get_running_loop()
         now = loop.time()
-        stuck = [task for task, began in self._sending.items() if now - began >= self.send_timeout]
+        stuck = [task for task, began in sending.items() if now - began >= self.send_timeout]
         if not stuck:
-            oldest = min(self._sending.values())
+            oldest = min(sending.values())
             self._watchdog = loop.call_at(oldest + self.send_timeout, self._watch)
             return
         # Marked now: whatever these tasks try to send next fails at once with LaggardClosed.
         self.laggard = True
-        self._stuck.update(stuck)
+        self._stuck = set(stuck)
         for task in stuck:
             task.cancel()
         closing = loop.create_task(self._close_laggard())
@@ -134,8 +164,9 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                     self.send_timeout, len(self.operations))
         # The operations end now, whatever the socket does: their hub memberships and
         # broker listeners are released at once (the stuck ones by LaggardClosed).
+        stuck = self._stuck or set()
         for operation_id, operation in list(self.operations.items()):
-            if operation.task in self._stuck or operation.task is asyncio.current_task():
+            if operation.task in stuck or operation.task is asyncio.current_task():
                 self.operations.pop(operation_id, None)
             else:
                 await self.cleanup_operation(operation_id)
@@ -147,10 +178,35 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             log.debug("closing a laggard failed: %s", exc)
 
     async def handle(self) -> None:
+        """Strawberry's message loop (same close codes), without its async generator, and
+        letting go of each message once handled: an idle connection waits here for hours,
+        holding neither a generator frame nor its last message (about 1.5 KiB)."""
+        self.on_request_accepted()
+        ws = self.websocket.ws  # type: ignore[attr-defined]
         try:
-            await super().handle()
-        except LaggardClosed:
-            pass  # a pong or an error message could not be sent: closed above
+            try:
+                while ws.application_state != WebSocketState.DISCONNECTED:
+                    try:
+                        text = await ws.receive_text()
+                    except KeyError as error:
+                        raise NonTextMessageReceived from error
+                    except WebSocketDisconnect:
+                        break
+                    try:
+                        message = self.view.decode_json(text)
+                    except JSONDecodeError as error:
+                        raise NonJsonMessageReceived from error
+                    del text
+                    await self.handle_message(message)
+                    del message
+            except NonTextMessageReceived:
+                await self.handle_invalid_message("WebSocket message type must be text")
+            except NonJsonMessageReceived:
+                await self.handle_invalid_message("WebSocket message must be valid JSON")
+        except (WebSocketDisconnected, LaggardClosed):
+            pass  # gone, or closed as a laggard (a pong or an error could not be sent)
+        finally:
+            await self.shutdown()
 
     async def run_operation(self, operation: Any) -> None:
         try:
@@ -167,31 +223,99 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             if plan is None:
                 await super().run_operation(operation)
             else:
-                await self._run_shared(operation, plan)
+                await self._join_shared(operation, plan)
         except LaggardClosed:
             pass
 
-    async def _run_shared(self, operation: Any, plan: Any) -> None:
-        """A member of a shared stream: the group's payloads with this operation's id, then
-        the group's end (complete, or error before any result)."""
-        streams = streams_for(self.context.broker)
+    async def _join_shared(self, operation: Any, plan: Any) -> None:
+        """Make the operation a member of its shared stream. Its task ends here: from now
+        on the member's writer (started by the group, see SharedOperation) sends its
+        frames, and cleanup_operation (complete, socket closed, laggard) lets it go."""
+        member = SharedOperation(self, operation, plan.replay_latest)
+        if self._shared is None:
+            self._shared = {}
+        self._shared[operation.id] = member
+        # Nothing is left for this task to do: cleanup_operation lets the member go
+        # instead of cancelling it, and the finished task is not kept.
+        operation.task = None
         try:
-            async with streams.join(self.schema, plan, operation.id, operation.query, operation.variables,
-                                    operation.operation_name, self.context) as member:
-                async for frame in member.frames():
-                    await self.send_text(frame)
-                error = member.error
-            if error is not None:
-                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": error})
-            else:
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        except (LaggardClosed, asyncio.CancelledError, WebSocketDisconnected):
-            raise
+            group = streams_for(self.context.broker).join(self.schema, plan, member, operation.query,
+                                                          operation.variables, operation.operation_name, self.context)
+            # The group holds an equal document and variables: this connection's decoded
+            # copies (a few hundred bytes, for hours) can go.
+            operation.query, operation.variables = group.query, group.variables
         except Exception as error:  # noqa: BLE001 - as Strawberry's run_operation: log, complete
+            self._drop_shared(member)
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        member = self._shared.get(operation_id) if self._shared else None
+        if member is None:
+            await super().cleanup_operation(operation_id)
+            return
+        self.operations.pop(operation_id, None)
+        self._drop_shared(member)
+
+    def _drop_shared(self, member: SharedOperation) -> None:
+        """The member leaves its group and this connection; a write in progress stops (as
+        Strawberry cancels an operation's task), unless the watchdog already stopped it."""
+        if self._shared is not None and self._shared.get(member.operation.id) is member:
+            del self._shared[member.operation.id]
+        member.closed = True
+        member.leave()
+        writer = member.writer
+        if writer is not None and writer is not asyncio.current_task() and (
+                self._stuck is None or writer not in self._stuck):
+            writer.cancel()
+
+    async def write_shared(self, member: SharedOperation) -> None:
+        """The member's writer: its pending frames, then its end (complete, or the error
+        the group met before any result). Started by the member when the group hands it
+        something; ends when nothing is left, so an idle subscription has no task."""
+        operation = member.operation
+        try:
+            while (frame := member.take()) is not None:
+                await self.send_text(frame)
+            if member.ended and not member.closed:
+                self._drop_shared(member)
+                if member.error is not None:
+                    await operation.send_operation_message(
+                        {"id": operation.id, "type": "error", "payload": member.error})
+                else:
+                    await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except (LaggardClosed, WebSocketDisconnected):
+            pass  # the connection is closing: its cleanup lets the member go
+        except Exception as error:  # noqa: BLE001 - as Strawberry's run_operation: log, complete
+            await self.handle_task_exception(error)
+            if not member.closed:
+                self._drop_shared(member)
+                self.operations.pop(operation.id, None)
+                with contextlib.suppress(Exception):
+                    await self.send_message({"id": operation.id, "type": "complete"})
+        finally:
+            member.writer = None
+
+
+class SharedOperation(Member):
+    """A shared operation of one connection: the group's member, written to the socket
+    by a short-lived writer task (ParvisTransportWSHandler.write_shared) that exists only
+    while something waits to be written. One writer at a time keeps the frames in order."""
+
+    __slots__ = ("closed", "handler", "operation", "writer")
+
+    def __init__(self, handler: ParvisTransportWSHandler, operation: Any, coalesce: bool) -> None:
+        super().__init__(operation.id, coalesce)
+        self.handler = handler
+        self.operation = operation
+        self.writer: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def ready(self) -> None:
+        if self.writer is None and not self.closed:
+            self.writer = asyncio.get_running_loop().create_task(self.handler.write_shared(self))
 
 
 def _malformed(message: Any) -> str | None:

@@ -1,6 +1,7 @@
 """Closing a subscription releases everything at once: after thousands of connect /
 subscribe / disconnect cycles against a real uvicorn server (run in this process, so its
-tasks, hubs and broker can be counted), nothing is left behind.
+tasks, hubs and broker can be counted), nothing is left behind. And an idle shared
+subscription holds no task of its own (memory per idle subscription bounds a process).
 
 LIVE_CYCLES sets the number of cycles (default 10,000: about 20-25 s; set fewer for a quick run)."""
 
@@ -14,6 +15,7 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from websockets.asyncio.client import connect
@@ -22,6 +24,7 @@ from models.accounts import Role
 from schema.relay import encode_id
 from server import Settings, build_app
 from subscriptions.hubs import hubs_for
+from subscriptions.shared import streams_for
 from tests.e2e.server import free_port
 from tests.factories import make_person, make_territory
 from tests.live.harness import PROTOCOL
@@ -120,6 +123,73 @@ async def test_thousands_of_subscribe_and_disconnect_cycles_leave_nothing_behind
             f"parvis:account:{alice.account.id}",
         ))
         assert set(numsub.values()) == {0}, numsub
+
+
+IDLE = 20
+# The coroutines of tasks an operation of a connection runs (Strawberry's, ours).
+OPERATION_TASKS = {"run_operation", "write_shared"}
+
+
+def operation_tasks() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t.get_coro().__name__ in OPERATION_TASKS]  # type: ignore[union-attr]
+
+
+async def test_idle_shared_subscriptions_hold_no_task_and_wake_for_each_tally(
+    served: tuple[str, Any, uvicorn.Server], gql: Any,
+) -> None:
+    url, broker, _ = served
+    territory = await make_territory()
+    odile = await make_person("odile", territory, role=Role.OFFICIAL, title="Mayor")
+    alice = await make_person("alice", territory)
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    poll = (await gql(
+        "mutation($i: CreatePollInput!) { createPoll(input: $i) { poll { id options { id } } } }",
+        {"i": {"territoryId": encode_id("Territory", territory.id), "question": "Q?", "options": ["A", "B"],
+               "closesAt": closes}},
+        token=odile.token,
+    ))["data"]["createPoll"]["poll"]
+    query = "subscription($p: ID!) { pollResults(pollId: $p) { totalVotes } }"
+
+    # Given twenty phones, each watching the poll twice, all past their first tally
+    phones = []
+    for _ in range(IDLE):
+        conn = await connect(url, subprotocols=[PROTOCOL], open_timeout=10, compression=None)
+        await conn.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await conn.recv())["type"] == "connection_ack"
+        for op in ("1", "2"):
+            await conn.send(json.dumps({"id": op, "type": "subscribe",
+                                        "payload": {"query": query, "variables": {"p": poll["id"]}}}))
+        firsts = [json.loads(await asyncio.wait_for(conn.recv(), 5)) for _ in range(2)]
+        assert sorted(m["id"] for m in firsts) == ["1", "2"]
+        phones.append(conn)
+    try:
+        await asyncio.sleep(0.1)
+        # Then they share one group, and no operation keeps a task while idle
+        groups = list(streams_for(broker).groups.values())
+        assert len(groups) == 1 and len(groups[0].members) == 2 * IDLE
+        assert operation_tasks() == []
+
+        # When alice votes (on the served app), every subscription gets the new tally under its own id
+        async with httpx.AsyncClient(base_url=url.replace("ws://", "http://").removesuffix("/graphql")) as http:
+            voted = (await http.post("/graphql", headers={"Authorization": f"Bearer {alice.token}"}, json={
+                "query": "mutation($p: ID!, $o: [ID!]!) { castVote(input: {pollId: $p, optionIds: $o}) "
+                         "{ userErrors { code } } }",
+                "variables": {"p": poll["id"], "o": [poll["options"][0]["id"]]},
+            })).json()
+        assert voted["data"]["castVote"]["userErrors"] == []
+        for conn in phones:
+            got = [json.loads(await asyncio.wait_for(conn.recv(), 5)) for _ in range(2)]
+            assert sorted(m["id"] for m in got) == ["1", "2"]
+            assert {m["payload"]["data"]["pollResults"]["totalVotes"] for m in got} == {1}
+        # And once written, the writers are gone again
+        await asyncio.sleep(0.1)
+        assert operation_tasks() == []
+    finally:
+        await asyncio.gather(*(conn.close() for conn in phones))
+    deadline = asyncio.get_running_loop().time() + 5
+    while streams_for(broker).groups and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert streams_for(broker).groups == {}
 
 
 def _local_queues(broker: Any) -> dict[str, Any]:

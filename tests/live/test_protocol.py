@@ -32,6 +32,10 @@ HEAVY_FEED = "subscription($t: ID!) { feed(territoryId: $t) { node { ... on News
 )
 VOTE = """mutation($p: ID!, $o: [ID!]!) { castVote(input: {pollId: $p, optionIds: $o}) { userErrors { code } } }"""
 NEWS = """mutation($i: PublishNewsInput!) { publishNews(input: $i) { newsPost { id } userErrors { code } } }"""
+# Shared by every non-staff subscriber of the territory (subscriptions/shared.py).
+HEAVY_REPLIES = "subscription($t: ID!) { officialReplies(territoryId: $t) { id body question { body } } }"
+ASK = "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { question { id } userErrors { code } } }"
+REPLY = "mutation($i: ReplyToQuestionInput!) { replyToQuestion(input: $i) { reply { id } userErrors { code } } }"
 
 
 @dataclass
@@ -303,6 +307,54 @@ async def test_a_client_that_stops_reading_delays_nobody_and_is_closed(world: Wo
             assert closed.rcvd is not None and closed.rcvd.code == 1013, closed
             assert "resume" in closed.rcvd.reason
         assert received < 60
+
+
+async def test_a_laggard_in_a_shared_stream_delays_no_other_member_and_is_closed(world: World) -> None:
+    laggard = await stalled_client(world)
+    # It watches the territory's replies a hundred times over, in the same shared group as
+    # alice (the same document, anonymous and citizen alike): each reply of 40 kB with its
+    # question is 4 MB for it
+    for i in range(100):
+        await laggard.send(subscribe(f"r{i}", HEAVY_REPLIES, {"t": world.territory_id}))
+    async with await Live.open(world.url, world.alice.token) as alice:
+        replies = await alice.subscribe(HEAVY_REPLIES, {"t": world.territory_id})
+        await asyncio.sleep(0.3)  # the territory hub listens
+
+        # Six questions answered while the laggard reads nothing (24 MB for it)
+        body = "y" * 19_000
+        loop = asyncio.get_running_loop()
+        lags: list[float] = []
+        for i in range(6):
+            asked = (await world.alice.http(ASK, {"i": {
+                "territoryId": world.territory_id, "officialId": world.odile.member_id, "title": f"Q{i}",
+                "body": body}}))["askQuestion"]
+            assert asked["userErrors"] == []
+            replied = (await world.odile.http(REPLY, {"i": {"questionId": asked["question"]["id"],
+                                                            "body": body}}))["replyToQuestion"]
+            sent = loop.time()
+            got = (await alice.next(replies, timeout=3))["officialReplies"]
+            lags.append(loop.time() - sent)
+            assert got["id"] == replied["reply"]["id"] and got["question"]["body"] == body
+        # Alice, in the same group, never waited on the laggard
+        assert max(lags) < 0.5, lags
+
+        # The laggard was closed with 1013 once a send waited over 1 s
+        await asyncio.sleep(1.5)
+        received = 0
+        try:
+            async with asyncio.timeout(10):
+                while True:
+                    await laggard.recv()
+                    received += 1
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 1013, closed
+        assert received < 600
+        # And alice's stream goes on
+        asked = (await world.alice.http(ASK, {"i": {
+            "territoryId": world.territory_id, "officialId": world.odile.member_id, "title": "After",
+            "body": "Still there?"}}))["askQuestion"]
+        await world.odile.http(REPLY, {"i": {"questionId": asked["question"]["id"], "body": "Yes."}})
+        assert (await alice.next(replies, timeout=3))["officialReplies"]["body"] == "Yes."
 
 
 # --- graceful shutdown --------------------------------------------------------------
