@@ -24,10 +24,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import (
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    is_leaf_type,
+)
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.cast import get_strawberry_type_cast
 
 _MISSING = object()
 
@@ -49,6 +58,18 @@ class _Plan:
 
 
 _plans: dict[tuple[GraphQLObjectType, str], _Plan | None] = {}
+
+
+class _Bail(Exception):
+    """This subtree needs graphql-core's own path."""
+
+
+def _plan_of(parent_type: GraphQLObjectType, field_name: str) -> _Plan | None:
+    key = (parent_type, field_name)
+    plan = _plans.get(key, _MISSING)
+    if plan is _MISSING:
+        plan = _plans[key] = _plan(parent_type, field_name)
+    return plan  # type: ignore[return-value]
 
 
 def _plan(parent_type: GraphQLObjectType, field_name: str) -> _Plan | None:
@@ -88,10 +109,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self._fast:
             node = field_details_list[0].node
             if not node.arguments:
-                key = (parent_type, node.name.value)
-                plan = _plans.get(key, _MISSING)
-                if plan is _MISSING:
-                    plan = _plans[key] = _plan(parent_type, node.name.value)
+                plan = _plan_of(parent_type, node.name.value)
                 if plan is not None:
                     value = getattr(source, plan.name, _MISSING)  # type: ignore[union-attr]
                     if value is not _MISSING and not (value is None and plan.ready):  # type: ignore[union-attr]
@@ -113,6 +131,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return _MISSING
             return _MISSING if coerced is Undefined or coerced is None else coerced
         field = plan.field
+        try:
+            return self._tree(field.type, field_details_list, value)
+        except _Bail:
+            pass  # graphql-core completes it, errors and all
         info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
         try:
             completed = self.complete_value(
@@ -132,3 +154,69 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core would
             self.handle_field_error(raw_error, field.type, field_details_list, path)
             return None
+
+    # A whole subtree of objects, lists and leaves that only read attributes, completed in
+    # one recursive pass (no paths, infos or awaitable checks). The first thing it cannot do
+    # exactly as graphql-core would (a field with arguments or a resolver without a ready
+    # value, a null in a non-null position, a refused scalar, @defer, a cast object...)
+    # abandons the pass: it only read attributes, so graphql-core then redoes the subtree.
+
+    def _tree(self, return_type: Any, field_details_list: Any, value: Any) -> Any:
+        if isinstance(return_type, GraphQLNonNull):
+            if value is None:
+                raise _Bail
+            return_type = return_type.of_type
+        if value is None:
+            return None
+        if isinstance(return_type, GraphQLList):
+            if not isinstance(value, (list, tuple)):
+                raise _Bail
+            item_type = return_type.of_type
+            return [self._tree(item_type, field_details_list, item) for item in value]
+        if is_leaf_type(return_type):
+            try:
+                coerced = return_type.coerce_output_value(value)
+            except Exception as error:  # noqa: BLE001 - graphql-core reports it
+                raise _Bail from error
+            if coerced is Undefined or coerced is None:
+                raise _Bail
+            return coerced
+        if isinstance(return_type, (GraphQLInterfaceType, GraphQLUnionType)):
+            return_type = self._runtime_type(return_type, value)
+        is_type_of = return_type.is_type_of
+        if is_type_of is not None:
+            matches = is_type_of(value, None)
+            if matches is not True:
+                raise _Bail
+        grouped, defers, _ = self.collect_subfields(return_type, field_details_list)
+        if defers:
+            raise _Bail
+        completed: dict[str, Any] = {}
+        for response_name, sub_fields in grouped.items():
+            node = sub_fields[0].node
+            name = node.name.value
+            if name == "__typename":
+                completed[response_name] = return_type.name
+                continue
+            if node.arguments:
+                raise _Bail
+            plan = _plan_of(return_type, name)
+            if plan is None:
+                raise _Bail
+            field_value = getattr(value, plan.name, _MISSING)
+            if field_value is _MISSING or (field_value is None and plan.ready):
+                raise _Bail
+            completed[response_name] = self._tree(plan.field.type, sub_fields, field_value)
+        return completed
+
+    def _runtime_type(self, abstract: Any, value: Any) -> GraphQLObjectType:
+        """The concrete type of a Strawberry object returned for an interface or union, as
+        Strawberry's resolve_type would name it (cast objects and generics excepted)."""
+        definition = getattr(value, "__strawberry_definition__", None)
+        if definition is None or definition.is_graphql_generic or get_strawberry_type_cast(value) is not None:
+            raise _Bail
+        runtime = self.schema.get_type(definition.name)
+        if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(abstract, runtime):
+            raise _Bail
+        return runtime
+

@@ -77,6 +77,109 @@ def test_the_shortcut_gives_graphql_cores_data_and_errors() -> None:
     ]
 
 
+@strawberry.interface
+class Person:
+    name: str
+
+
+@strawberry.type
+class Citizen(Person):
+    street: str | None
+
+
+@strawberry.type
+class Official(Person):
+    title: str
+
+
+@strawberry.type
+class Item:
+    label: str
+    owner: Person
+    tags: list[Tag]
+    best: Tag | None
+    ready_score: strawberry.Private[int | None] = None
+
+    @strawberry.field
+    def score(self) -> int:
+        if self.ready_score is not None:
+            return self.ready_score
+        return -1
+
+    @strawberry.field
+    def twice(self, n: int) -> int:
+        return 2 * n
+
+
+@strawberry.type
+class Page:
+    items: list[Item]
+
+
+def items(broken: str) -> list[Item]:
+    # Item.owner is non-null and Page.items is a non-null list: a broken owner nulls the page.
+    good = [
+        Item(label="a", owner=Citizen(name="Alice", street=None), tags=[Tag(label="x"), Tag(label="y")],
+             best=None, ready_score=3),
+        Item(label="b", owner=Official(name="Odile", title="Mayor"), tags=[], best=Tag(label="z")),
+    ]
+    if broken == "deep null":
+        good.append(Item(label="c", owner=Citizen(name=None, street="Rue"), tags=[], best=None))  # type: ignore[arg-type]
+    elif broken == "null in list":
+        good.append(Item(label="c", owner=Citizen(name="C", street=None), tags=[Tag(label="ok"), None],  # type: ignore[list-item]
+                         best=None))
+    elif broken == "under a nullable field":
+        good.append(Item(label="c", owner=Citizen(name="C", street=None), tags=[],
+                         best=Tag(label=None)))  # type: ignore[arg-type]
+    elif broken == "bad scalar":
+        good.append(Item(label="c", owner=Citizen(name="C", street=None), tags=[], best=None, ready_score=2**40))
+    return good
+
+
+@strawberry.type
+class TreeQuery:
+    @strawberry.field
+    def page(self, broken: str = "") -> Page:
+        return Page(items=items(broken))
+
+
+TREE = """query($broken: String!, $skip: Boolean!) { page(broken: $broken) { items {
+  __typename label score twice(n: 2) again: label
+  owner { __typename name ... on Citizen { street } ... on Official { title } }
+  tags @skip(if: $skip) { label } best { ...TagFields } } } }
+fragment TagFields on Tag { label }"""
+
+
+def tree_schema(context_class: type) -> strawberry.Schema:
+    return strawberry.Schema(query=TreeQuery, types=[Citizen, Official], execution_context_class=context_class)
+
+
+def test_whole_subtrees_answer_as_graphql_core_does() -> None:
+    for broken in ("", "deep null", "null in list", "under a nullable field", "bad scalar"):
+        for skip in (False, True):
+            answers = []
+            for context_class in (FastExecutionContext, StrawberryGraphQLCoreExecutionContext):
+                result = tree_schema(context_class).execute_sync(
+                    TREE, variable_values={"broken": broken, "skip": skip}
+                )
+                assert all(e.path for e in result.errors or []), result.errors  # executed, not refused
+                answers.append((result.data, sorted((e.message, str(e.path)) for e in result.errors or [])))
+            assert answers[0] == answers[1], (broken, skip)
+    partial = tree_schema(FastExecutionContext).execute_sync(
+        TREE, variable_values={"broken": "under a nullable field", "skip": False}
+    )
+    assert partial.data["page"]["items"][2]["best"] is None  # type: ignore[index]
+    assert [e.path for e in partial.errors or []] == [["page", "items", 2, "best", "label"]]
+    clean = tree_schema(FastExecutionContext).execute_sync(
+        TREE, variable_values={"broken": "", "skip": False}
+    )
+    assert clean.errors is None
+    assert clean.data["page"]["items"][1] == {  # type: ignore[index]
+        "__typename": "Item", "label": "b", "score": -1, "twice": 4, "again": "b",
+        "owner": {"__typename": "Official", "name": "Odile", "title": "Mayor"}, "tags": [], "best": {"label": "z"},
+    }
+
+
 def test_the_shortcut_is_used() -> None:
     gql_schema = strawberry.Schema(query=Query)._schema
     thing = gql_schema.type_map["Thing"]
