@@ -4,7 +4,8 @@ Who voted (PollParticipation) and what was voted (PollOption.votes, Poll.total_v
 are written in one transaction but into rows that share nothing: no ballot row, no id,
 no timestamp. One ballot per member is the unique constraint on (poll, member), taken
 by inserting first; the open window is re-checked by the very UPDATE that counts the
-ballot, so a poll closing concurrently can never take one more vote.
+ballot, so a poll closing concurrently can never take one more vote. castVote's
+statements (fixed SQL, the hottest write) are in resolvers/ballot.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import datetime as dt
 
 import strawberry
 from strawberry.types import Info
-from tortoise.connection import connections
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from models.accounts import Member, Role
 from models.notifications import NotificationKind
@@ -24,6 +22,7 @@ from models.polls import PollOption as PollOptionRow
 from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
+from resolvers.ballot import ballot_gate, do_cast_vote
 from resolvers.context import Context
 from resolvers.feed import do_add_to_feed
 from resolvers.loaders import PollTally
@@ -38,16 +37,14 @@ from schema.polls import (
     CreatePollInput,
     Poll,
     PollInput,
+    PollOption,
     PollPayload,
-    PollStatus,
+    PollResults,
     as_utc,
-    poll_status,
 )
 from schema.relay import decode_id_of
 from subscriptions.events import Event, poll_channel
 
-OPTION_TABLE = PollOptionRow._meta.db_table
-POLL_TABLE = PollRow._meta.db_table
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 POLL_MANAGERS = (Role.OFFICIAL, Role.ADMIN)
@@ -113,86 +110,6 @@ async def check_project(
         )
         return None
     return int(row.id)
-
-
-async def check_poll_and_options(ctx: Context, global_id: str) -> tuple[PollRow, set[int]]:
-    """check_poll and the ids of the poll's options, in one statement (options joined with
-    their poll) when it has options, as every poll created through the API has."""
-    pk = decode_id_of(global_id, "Poll")
-    rows = await PollOptionRow.filter(poll_id=pk).select_related("poll") if pk is not None else []
-    if not rows:
-        return await check_poll(ctx, global_id), set()
-    poll = rows[0].poll
-    if not await ctx.can_see(poll):
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such poll.", "pollId")
-    return poll, {row.id for row in rows}
-
-
-async def check_ballot(
-    checks: Checks, poll: PollRow, option_ids: list[strawberry.ID], own: set[int] | None = None
-) -> list[int]:
-    """The chosen options: exactly one, or 1..n distinct options of this very poll."""
-    if not option_ids:
-        checks.fail("Choose an option.", "optionIds")
-        return []
-    if not poll.multiple_choice and len(option_ids) != 1:
-        checks.fail("This poll takes exactly one option.", "optionIds")
-        return []
-    if own is None:
-        own = set(await PollOptionRow.filter(poll_id=poll.id).values_list("id", flat=True))
-    if len(option_ids) > len(own):
-        checks.fail(f"Choose at most {len(own)} options.", "optionIds")
-        return []
-    chosen: list[int] = []
-    for index, global_id in enumerate(option_ids):
-        pk = decode_id_of(global_id, "PollOption")
-        if pk is None or pk not in own:
-            checks.fail("No such option in this poll.", "optionIds", str(index))
-        elif pk in chosen:
-            checks.fail("An option may be chosen only once.", "optionIds", str(index))
-        else:
-            chosen.append(pk)
-    return chosen
-
-
-async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) -> PollTally:
-    """Add one ballot to the poll's counters, if it is still open at this very statement;
-    returns the tally right after it (ballots and counters from under the poll's row lock).
-
-    The poll row is updated first: its row lock orders concurrent ballots of the same
-    poll (no deadlock between option rows), and the WHERE re-checks the window after
-    any concurrent closePoll committed (PostgreSQL re-evaluates it on the locked row).
-    """
-    counted = await PollRow.filter(
-        id=poll.id, closed_at__isnull=True, opens_at__lte=now, closes_at__gt=now
-    ).update(total_votes=F("total_votes") + 1)
-    if not counted:
-        raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
-    # Every option row of the poll is rewritten, the chosen ones +1 and the others +0:
-    # on PostgreSQL each row version carries the id of the transaction that wrote it
-    # (xmin), the same as the participation row's. Touching only the chosen options
-    # would let anyone able to SELECT xmin match the last voter to their choice.
-    # RETURNING gives the new counters and, through the subquery (which sees this
-    # transaction's own UPDATE above, and nobody else's since we hold the poll's row
-    # lock), the new total: the payload needs no further read.
-    conn = connections.get("default")
-    postgres = conn.capabilities.dialect == "postgres"
-    mark = (lambda n: f"${n}") if postgres else (lambda n: "?")
-    # Parameters in the order they appear (SQLite's `?` are positional).
-    n = len(chosen)
-    chosen_marks = ", ".join(mark(i + 1) for i in range(n))
-    rows = await conn.execute_query_dict(
-        f'UPDATE "{OPTION_TABLE}" SET "votes" = CASE WHEN "id" IN ({chosen_marks}) THEN "votes" + 1 '
-        f'ELSE "votes" END WHERE "poll_id" = {mark(n + 1)} RETURNING "id", "position", "label", "votes", '
-        f'(SELECT "total_votes" FROM "{POLL_TABLE}" WHERE "id" = {mark(n + 2)}) AS "poll_total"',
-        [*chosen, poll.id, poll.id],
-    )
-    rows.sort(key=lambda r: (r["position"], r["id"]))
-    options = [
-        PollOptionRow(id=r["id"], poll_id=poll.id, position=r["position"], label=r["label"], votes=r["votes"])
-        for r in rows
-    ]
-    return PollTally(int(rows[0]["poll_total"]) if rows else 0, options)
 
 
 async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
@@ -307,39 +224,22 @@ class PollsMutation:
         if limited := await check_account_rate(ctx, "vote", "votes"):
             return PollPayload(poll=None, user_errors=limited)
 
-        async def work() -> PollRow:
-            ctx.require_account()
-            poll, own = await check_poll_and_options(ctx, input.poll_id)
-            member = await ctx.check_member(poll.territory_id, "vote", "pollId")
-            if poll.verified_only and not member.verified:
-                raise Refusal.of(
-                    UserErrorCode.NOT_VERIFIED, "Only verified residents may vote in this poll.",
-                    "pollId",
-                )
-            now = dt.datetime.now(dt.UTC)
-            if poll_status(poll, now) != PollStatus.OPEN:
-                raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
-            checks = Checks()
-            chosen = await check_ballot(checks, poll, input.option_ids, own)
-            checks.done()
+        async def work() -> tuple[PollRow, PollTally]:
+            return await do_cast_vote(ctx, input)
 
-            try:
-                await PollParticipation.create(poll_id=poll.id, member_id=member.id)
-            except IntegrityError as exc:
-                # The transaction is aborted on PostgreSQL: refuse at once (rolled back).
-                raise Refusal.of(
-                    UserErrorCode.ALREADY_VOTED, "You already voted in this poll.", "pollId"
-                ) from exc
-            tally = await do_count_ballot(poll, chosen, now)
-            ctx.queue(Event(channel=poll_channel(poll.id), type="vote", data={"poll": poll.id}))
-            # The payload is built from what this transaction knows: the poll as read (its
-            # window held, as the counting UPDATE proved) and the tally RETURNING gave.
-            ctx.loaders.poll_tallies.prime(poll.id, tally)
-            ctx.loaders.options_by_poll.prime(poll.id, tally.options)
-            return poll
-
-        row, errors = await run_in_transaction(ctx, work)
-        return PollPayload(poll=Poll.from_model(row) if row else None, user_errors=errors)
+        async with ballot_gate(decode_id_of(input.poll_id, "Poll")):
+            done, errors = await run_in_transaction(ctx, work)
+        if done is None:
+            return PollPayload(poll=None, user_errors=errors)
+        # The payload is built from what the transaction knew: the poll as read (its window
+        # held, as the counting UPDATE proved) and the tally its RETURNING gave, as plain
+        # values (no loader, no async resolver); the viewer has just voted.
+        row, tally = done
+        poll = Poll.from_model(row)
+        poll.ready_results = PollResults.from_tally(poll, tally)
+        poll.ready_options = [PollOption.from_model(option) for option in tally.options]
+        poll.ready_viewer_has_voted = True
+        return PollPayload(poll=poll, user_errors=[])
 
     @strawberry.mutation(
         description=(
