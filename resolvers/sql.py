@@ -44,10 +44,27 @@ def _text(conn: BaseDBAsyncClient, sql: str) -> str:
     return sql if conn.capabilities.dialect == "postgres" else _sqlite_text(sql)
 
 
+_WRITE_HEADS = ("INSERT", "UPDATE", "DELETE")
+
+
+class _Row(dict[str, Any]):
+    """A row as a dict that also indexes by position, like asyncpg's and sqlite3's rows."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
 async def fetch(sql: str, *args: Any) -> Sequence[Any]:
-    """All rows of a SELECT (or of a statement with RETURNING)."""
+    """All rows of a SELECT, or of a write with RETURNING."""
     conn = client()
-    _, rows = await conn.execute_query(_text(conn, sql), list(args))
+    text = _text(conn, sql)
+    if conn.capabilities.dialect == "postgres" and text.lstrip()[:6].upper() in _WRITE_HEADS:
+        # Tortoise's asyncpg client runs a statement starting with one of these without
+        # fetching its rows (RETURNING would be lost): ask for rows explicitly.
+        return [_Row(row) for row in await conn.execute_query_dict(text, list(args))]
+    _, rows = await conn.execute_query(text, list(args))
     return rows
 
 
@@ -57,7 +74,8 @@ async def fetchrow(sql: str, *args: Any) -> Any | None:
 
 
 async def execute(sql: str, *args: Any) -> int:
-    """Run a write without RETURNING; the number of rows it changed."""
+    """Run a write without RETURNING; the number of rows an UPDATE or DELETE changed (for an
+    INSERT, Tortoise's asyncpg client reports 0: use `fetch` with RETURNING instead)."""
     conn = client()
     changed, _ = await conn.execute_query(_text(conn, sql), list(args))
     return changed
