@@ -174,7 +174,8 @@ def stop_server(server: Server) -> None:
 @contextlib.contextmanager
 def servers(url: str, *, pool: int, profile: str | None = None) -> Iterator[tuple[Server, Server]]:
     """The application (`server.py serve`, one process) and the baseline, both on `url`."""
-    app_url = url if pool == 5 else f"{url}?maxsize={pool}"
+    # Always explicit: `server.py` defaults its pool to 20 connections, the baseline to `pool`.
+    app_url = f"{url}?maxsize={pool}"
     app_argv = ["server.py", "serve", "--port", str(port_app := free_port())]
     if profile:
         renderer = "html" if profile.endswith(".html") else "text"
