@@ -96,28 +96,25 @@ class Loaders:
         return [found.get(key) for key in keys]
 
     async def _voted(self, poll_ids: Sequence[int]) -> list[bool]:
-        if self._viewer is None:
-            return [False] * len(poll_ids)
-        keys = list(poll_ids)
-        rows = await sql.fetch(
+        return await self._viewers(
             "SELECT pp.poll_id FROM poll_participation pp JOIN member m ON m.id = pp.member_id "
-            f"WHERE m.account_id = $1 AND pp.poll_id IN ({sql.placeholders(len(keys), 2)})",
-            self._viewer, *keys,
+            "WHERE m.account_id = $1 AND pp.poll_id IN ({keys})", poll_ids,
         )
-        voted = {row[0] for row in rows}
-        return [key in voted for key in keys]
 
     async def _supports(self, idea_ids: Sequence[int]) -> list[bool]:
-        if self._viewer is None:
-            return [False] * len(idea_ids)
-        keys = list(idea_ids)
-        rows = await sql.fetch(
+        return await self._viewers(
             "SELECT s.idea_id FROM support s JOIN member m ON m.id = s.member_id "
-            f"WHERE m.account_id = $1 AND s.idea_id IN ({sql.placeholders(len(keys), 2)})",
-            self._viewer, *keys,
+            "WHERE m.account_id = $1 AND s.idea_id IN ({keys})", idea_ids,
         )
-        supported = {row[0] for row in rows}
-        return [key in supported for key in keys]
+
+    async def _viewers(self, statement: str, keys: Sequence[int]) -> list[bool]:
+        """For each key, whether `statement` (the viewer's account as $1, the keys in
+        `{keys}`) returns it: did the viewer vote in these polls, support these ideas."""
+        if self._viewer is None:
+            return [False] * len(keys)
+        rows = await sql.fetch(statement.format(keys=sql.placeholders(len(keys), 2)), self._viewer, *keys)
+        found = {row[0] for row in rows}
+        return [key in found for key in keys]
 
     async def _comment_counts(self, subjects: Sequence[tuple[str, int]]) -> list[int]:
         """Visible comments per (subject_type, subject_id)."""

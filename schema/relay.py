@@ -169,9 +169,29 @@ async def paginate(
     if before is not None:
         page = page.filter(_beyond(order, decode_cursor(before, len(order)), forward=False))
 
+    async def fetch(forward: bool, limit: int) -> list[Any]:
+        return list(await page.order_by(*_ordering(order, forward)).limit(limit))
+
+    async def count() -> int:
+        return await base.count()
+
+    rows, has_next, has_previous = await _window(fetch, first, after, last, before)
+    return _connection(
+        [Edge(cursor=encode_cursor([getattr(row, key.field) for key in order]), node=mapper(row))
+         for row in rows],
+        has_next, has_previous, count,
+    )
+
+
+async def _window(
+    fetch: Callable[[bool, int], Awaitable[list[Any]]],
+    first: int | None, after: str | None, last: int | None, before: str | None,
+) -> tuple[list[Any], bool, bool]:
+    """The rows of a page, in order, and whether rows follow and precede it. `fetch(forward,
+    limit)` reads up to `limit` rows beyond the cursors, in (forward) or against the order."""
     has_next = has_previous = False
     if first is not None:
-        rows = list(await page.order_by(*_ordering(order, True)).limit(first + 1))
+        rows = await fetch(True, first + 1)
         has_next = len(rows) > first
         rows = rows[:first]
         has_previous = after is not None
@@ -180,19 +200,15 @@ async def paginate(
             rows = rows[len(rows) - last :] if last else []
     else:
         assert last is not None
-        rows = list(await page.order_by(*_ordering(order, False)).limit(last + 1))
+        rows = await fetch(False, last + 1)
         has_previous = len(rows) > last
         rows = list(reversed(rows[:last]))
         has_next = before is not None
+    return rows, has_next, has_previous
 
-    edges = [
-        Edge(cursor=encode_cursor([getattr(row, key.field) for key in order]), node=mapper(row))
-        for row in rows
-    ]
 
-    async def count() -> int:
-        return await base.count()
-
+def _connection(edges: list[Edge[T]], has_next: bool, has_previous: bool,
+                count: Callable[[], Awaitable[int]]) -> Connection[T]:
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -215,16 +231,7 @@ def connection_of(
     async def count() -> int:
         return total
 
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=False,
-            has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )
+    return _connection(edges, False, False, count)
 
 
 # --- the same pages in hand-written SQL (the hot lists: see resolvers/sql.py) ------------
@@ -295,37 +302,16 @@ async def paginate_sql(
             )
             page = page.narrowed(condition, *values)
 
-    def statement(forward: bool, limit: int) -> tuple[str, list[Any]]:
+    async def fetch(forward: bool, limit: int) -> list[Any]:
         ordering = ", ".join(
             f'{source.alias}."{key.field}" {"DESC" if key.descending == forward else "ASC"}'
             for key in order
         )
         where = " AND ".join(page.where) or "TRUE"
         args = [*page.args, limit]
-        return f"{page.select} WHERE {where} ORDER BY {ordering} LIMIT ${len(args)}", args
-
-    has_next = has_previous = False
-    if first is not None:
-        text, args = statement(True, first + 1)
-        rows = list(await sql.fetch(text, *args))
-        has_next = len(rows) > first
-        rows = rows[:first]
-        has_previous = after is not None
-        if last is not None:
-            has_previous = has_previous or len(rows) > last
-            rows = rows[len(rows) - last :] if last else []
-    else:
-        assert last is not None
-        text, args = statement(False, last + 1)
-        rows = list(await sql.fetch(text, *args))
-        has_previous = len(rows) > last
-        rows = list(reversed(rows[:last]))
-        has_next = before is not None
-
-    edges = [
-        Edge(cursor=encode_cursor([row[prefix + key.field] for key in order]), node=mapper(row))
-        for row in rows
-    ]
+        return list(await sql.fetch(
+            f"{page.select} WHERE {where} ORDER BY {ordering} LIMIT ${len(args)}", *args
+        ))
 
     async def count() -> int:
         where = " AND ".join(source.where) or "TRUE"
@@ -334,13 +320,9 @@ async def paginate_sql(
         )
         return int(found[0])
 
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
+    rows, has_next, has_previous = await _window(fetch, first, after, last, before)
+    return _connection(
+        [Edge(cursor=encode_cursor([row[prefix + key.field] for key in order]), node=mapper(row))
+         for row in rows],
+        has_next, has_previous, count,
     )

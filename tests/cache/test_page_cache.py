@@ -11,12 +11,10 @@ from typing import Any
 import httpx
 
 from models.ideas import Idea as IdeaRow
-from models.polls import Poll as PollRow
-from models.polls import PollOption as PollOptionRow
 from models.territories import Territory as TerritoryRow
 from resolvers.page_cache import PageCache
 from resolvers.response_cache import WriteCount
-from tests.cache.test_response_cache import cache_of
+from tests.cache.test_response_cache import cache_of, poll_closing_soon
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import created, option_ids, pk_of, town, voted
 
@@ -132,12 +130,7 @@ async def test_a_poll_closes_on_time_for_signed_in_readers_without_any_write(
 ) -> None:
     # Given a poll closing in a moment, among the open polls of bob's shared pages
     t = await town()
-    now = dt.datetime.now(dt.UTC)
-    row = await PollRow.create(territory_id=t.territory.id, created_by_id=t.odile.member.id,  # type: ignore[union-attr]
-                               question="Now or never?", opens_at=now - dt.timedelta(hours=1),
-                               closes_at=now + dt.timedelta(seconds=1.5))
-    for position, label in enumerate(("Now", "Never")):
-        await PollOptionRow.create(poll_id=row.id, position=position, label=label)
+    row = await poll_closing_soon(t)
     page = await shared(http, pages_of(app), t.bob.token, t.territory.slug)
     assert [p["status"] for p in polls(page)] == ["OPEN"]
 

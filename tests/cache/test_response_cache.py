@@ -47,6 +47,18 @@ async def warm(http: httpx.AsyncClient, cache: ResponseCache, query: str, variab
     raise AssertionError("the answer never came from the cache")
 
 
+async def poll_closing_soon(t: Any) -> PollRow:
+    """An open poll of town `t` whose closesAt is 1.5 s away (written directly: no mutation
+    creates one that close)."""
+    now = dt.datetime.now(dt.UTC)
+    row = await PollRow.create(territory_id=t.territory.id, created_by_id=t.odile.member.id,
+                               question="Now or never?", opens_at=now - dt.timedelta(hours=1),
+                               closes_at=now + dt.timedelta(seconds=1.5))
+    for position, label in enumerate(("Now", "Never")):
+        await PollOptionRow.create(poll_id=row.id, position=position, label=label)
+    return row
+
+
 async def test_a_vote_invalidates_the_tally(gql: Any, http: httpx.AsyncClient, app: Any) -> None:
     # Given an open poll whose tally anonymous visitors read from the cache
     t = await town()
@@ -94,12 +106,7 @@ async def test_a_poll_reads_closed_once_closes_at_passes_without_any_write(
 ) -> None:
     # Given a poll closing in a moment, read by anonymous visitors from the cache
     t = await town()
-    now = dt.datetime.now(dt.UTC)
-    row = await PollRow.create(territory_id=t.territory.id, created_by_id=t.odile.member.id,  # type: ignore[union-attr]
-                               question="Now or never?", opens_at=now - dt.timedelta(hours=1),
-                               closes_at=now + dt.timedelta(seconds=1.5))
-    for position, label in enumerate(("Now", "Never")):
-        await PollOptionRow.create(poll_id=row.id, position=position, label=label)
+    row = await poll_closing_soon(t)
     cache = cache_of(app)
     variables = {"slug": t.territory.slug, "status": None}
     open_page = await warm(http, cache, TERRITORY_POLLS, variables)
