@@ -315,10 +315,10 @@ async def paginate_sql(
 
     async def count() -> int:
         where = " AND ".join(source.where) or "TRUE"
-        found = await sql.fetchrow(
+        rows = await sql.fetch(
             f"SELECT COUNT(*) FROM {source.table} {source.alias} WHERE {where}", *source.args
         )
-        return int(found[0])
+        return int(rows[0][0])  # COUNT(*) always returns one row
 
     rows, has_next, has_previous = await _window(fetch, first, after, last, before)
     return _connection(
