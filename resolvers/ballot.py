@@ -100,10 +100,6 @@ def _count_options_sqlite(chosen: int) -> str:
     )
 
 
-def _postgres() -> bool:
-    return bool(sql.client().capabilities.dialect == "postgres")
-
-
 @dataclass
 class BallotBox:
     """What castVote reads before a ballot: the poll, its options' ids, the voter's membership."""
@@ -186,7 +182,7 @@ async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) ->
     """
     total: Any
     rows: Sequence[Any]
-    if _postgres():
+    if sql.postgres():
         rows = await sql.fetch(_COUNT_POSTGRES, poll.id, now, chosen)
         total = rows[0]["total_votes"] if rows else None
         if rows and rows[0]["id"] is None:

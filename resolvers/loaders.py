@@ -19,6 +19,7 @@ from models.projects import Document
 from models.questions import Question, QuestionStatus, Reply
 from resolvers import sql
 from schema.horizon import not_reusable
+from schema.lists import member_row
 
 M = TypeVar("M", bound=Model)
 
@@ -90,8 +91,7 @@ class Loaders:
         )
         found: dict[int, Member] = {}
         for row in rows:
-            member = sql.model_from_row(Member, row, "m_")
-            member._account = sql.model_from_row(Account, row, "a_")  # type: ignore[attr-defined]
+            member = member_row(row, "m_", "a_")
             found[member.territory_id] = member
         return [found.get(key) for key in keys]
 

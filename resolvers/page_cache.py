@@ -58,15 +58,11 @@ class PageCache:
     def clear(self) -> None:
         self._entries.clear()
 
-    async def page(self, key: Hashable, build: Callable[[], Awaitable[Connection[T]]]) -> Connection[T]:
-        """The page under `key`: from the cache, or built by `build()` (and stored when it
-        may be). Either way, a connection of its own for this request."""
-        return await self.value(key, build, _copy)
-
     async def value(self, key: Hashable, build: Callable[[], Awaitable[T]],
                     hand_out: Callable[[T], T] = lambda value: value) -> T:
-        """Any viewer-independent value under `key`, as `page` does; `hand_out` gives each
-        request its own copy where it may change what it receives."""
+        """The viewer-independent value under `key`: from the cache, or built by `build()`
+        (and stored when it may be). `hand_out` gives each request its own copy where it may
+        change what it receives."""
         responses = self.responses
         if not responses.ready:
             responses.start()  # listen for other processes' writes; cache from then on
@@ -113,18 +109,16 @@ def _copy(page: Connection[T]) -> Connection[T]:
     )
 
 
+async def shared_value(ctx: Any, key: Hashable, build: Callable[[], Awaitable[T]],
+                       hand_out: Callable[[T], T] = lambda value: value) -> T:
+    """`build()`'s value through the app's page cache when the request has one."""
+    pages: PageCache | None = getattr(ctx, "pages", None)
+    if pages is None:
+        return await build()
+    return await pages.value(key, build, hand_out)
+
+
 async def shared_page(ctx: Any, key: Hashable, build: Callable[[], Awaitable[Connection[T]]]) -> Connection[T]:
-    """`build()`'s page through the app's page cache when the request has one."""
-    pages: PageCache | None = getattr(ctx, "pages", None)
-    if pages is None:
-        return await build()
-    return await pages.page(key, build)
-
-
-async def shared_value(ctx: Any, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
-    """`build()`'s value, which nobody modifies, through the app's page cache when the
-    request has one."""
-    pages: PageCache | None = getattr(ctx, "pages", None)
-    if pages is None:
-        return await build()
-    return await pages.value(key, build)
+    """A page of a list through the app's page cache: a connection of its own for this
+    request either way (its items are copies, for the personal fields set on them)."""
+    return await shared_value(ctx, key, build, _copy)

@@ -257,8 +257,7 @@ class ResponseCache:
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
-        if hasattr(self, "pages"):
-            self.pages.clear()
+        self.pages.clear()
 
     def get(self, key: Any) -> Entry | None:
         if not self.ready:

@@ -10,12 +10,11 @@ response cache's write count like any other statement (resolvers/response_cache.
 
 Rows come back as asyncpg Records or sqlite3 Rows: both index by name and position. Values
 are what the driver returns: on SQLite, datetimes are ISO strings and booleans integers; use
-`model_from_row` (Tortoise's own conversions) or the converters below.
+`model_from_row` (Tortoise's own conversions).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -40,8 +39,13 @@ def _sqlite_text(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql)
 
 
+def postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    """Whether the current connection (or `conn`) is PostgreSQL's (else SQLite's)."""
+    return bool((conn or client()).capabilities.dialect == "postgres")
+
+
 def _text(conn: BaseDBAsyncClient, sql: str) -> str:
-    return sql if conn.capabilities.dialect == "postgres" else _sqlite_text(sql)
+    return sql if postgres(conn) else _sqlite_text(sql)
 
 
 _WRITE_HEADS = ("INSERT", "UPDATE", "DELETE")
@@ -60,7 +64,7 @@ async def fetch(sql: str, *args: Any) -> Sequence[Any]:
     """All rows of a SELECT, or of a write with RETURNING."""
     conn = client()
     text = _text(conn, sql)
-    if conn.capabilities.dialect == "postgres" and text.lstrip()[:6].upper() in _WRITE_HEADS:
+    if postgres(conn) and text.lstrip()[:6].upper() in _WRITE_HEADS:
         # Tortoise's asyncpg client runs a statement starting with one of these without
         # fetching its rows (RETURNING would be lost): ask for rows explicitly.
         return [_Row(row) for row in await conn.execute_query_dict(text, list(args))]
@@ -95,17 +99,6 @@ def columns(model: type[Model], alias: str, prefix: str = "") -> str:
     """`alias.col AS prefixcol, ...` for every column of `model`, for a SELECT list (call it
     once Tortoise is initialised: foreign key columns are only known from then on)."""
     return ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in model._meta.db_fields)
-
-
-def as_datetime(value: Any) -> dt.datetime | None:
-    """An aware UTC datetime from a driver value (SQLite hands back text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def placeholders(count: int, start: int = 1) -> str:

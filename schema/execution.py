@@ -8,15 +8,16 @@ This execution context shortens two kinds of fields without arguments or field e
 
 - a *basic* field (a Strawberry field with no resolver): its value is
   `getattr(source, python_name)`. A scalar or enum is coerced here directly; an object or a
-  list goes to graphql-core's completion as usual, only the resolver call is skipped;
+  list is completed with its whole subtree in one recursive pass (`_tree`, below);
 - a field with a resolver whose object carries a *ready* value, `ready_<python_name>` not
   None: the page that built the object loaded it already (see schema/placement.py,
   prepare_polls...). Every such resolver starts with `if self.ready_x is not None: return
   self.ready_x` (tests/test_execution.py holds them to it), so the value is used as the
   resolver would return it, without calling it.
 
-Anything else, including a null for a non-null leaf or a value a scalar refuses, goes through
-graphql-core unchanged, so errors and their paths are those of the normal path. Field-level
+Anything else, including a null for a non-null leaf or a value a scalar refuses anywhere in
+a subtree, sends that field back through graphql-core unchanged (it only read attributes so
+far), so errors and their paths are those of the normal path. Field-level
 middleware (a schema extension with a `resolve` hook) turns the shortcut off.
 """
 
@@ -33,7 +34,6 @@ from graphql import (
     GraphQLUnionType,
     is_leaf_type,
 )
-from graphql.execution.executor import to_nodes
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import get_strawberry_type_cast
@@ -113,14 +113,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if plan is not None:
                     value = getattr(source, plan.name, _MISSING)  # type: ignore[union-attr]
                     if value is not _MISSING and not (value is None and plan.ready):  # type: ignore[union-attr]
-                        done = self._complete(plan, parent_type, field_details_list, path,  # type: ignore[arg-type]
-                                              value, position_context)
+                        done = self._complete(plan, field_details_list, value)  # type: ignore[arg-type]
                         if done is not _MISSING:
                             return done
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
-    def _complete(self, plan: _Plan, parent_type: GraphQLObjectType, field_details_list: Any,
-                  path: Any, value: Any, position_context: Any) -> Any:
+    def _complete(self, plan: _Plan, field_details_list: Any, value: Any) -> Any:
         """The completed value, or _MISSING to take graphql-core's own path instead."""
         if value is None:
             return None if plan.nullable else _MISSING
@@ -130,30 +128,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except Exception:  # noqa: BLE001 - the normal path reports it
                 return _MISSING
             return _MISSING if coerced is Undefined or coerced is None else coerced
-        field = plan.field
         try:
-            return self._tree(field.type, field_details_list, value)
+            return self._tree(plan.field.type, field_details_list, value)
         except _Bail:
-            pass  # graphql-core completes it, errors and all
-        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
-        try:
-            completed = self.complete_value(
-                field.type, field_details_list, info, path, value, position_context
-            )
-        except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core would
-            self.handle_field_error(raw_error, field.type, field_details_list, path)
-            return None
-        if self.is_awaitable(completed):
-            return self._await_completed(completed, field, field_details_list, path)
-        return completed
-
-    async def _await_completed(self, completed: Any, field: GraphQLField,
-                               field_details_list: Any, path: Any) -> Any:
-        try:
-            return await completed
-        except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core would
-            self.handle_field_error(raw_error, field.type, field_details_list, path)
-            return None
+            return _MISSING  # graphql-core resolves and completes it, errors and all
 
     # A whole subtree of objects, lists and leaves that only read attributes, completed in
     # one recursive pass (no paths, infos or awaitable checks). The first thing it cannot do

@@ -45,7 +45,9 @@ def _poll_select() -> str:
     return f"SELECT {sql.columns(mp.Poll, 'p', 'p_')} FROM poll p"
 
 
-def _member(row: object, member: str, account: str) -> ma.Member:
+def member_row(row: object, member: str, account: str) -> ma.Member:
+    """A membership and its account from one row (columns prefixed `member` and `account`),
+    as select_related("account") gives it."""
     found = sql.model_from_row(ma.Member, row, member)
     found._account = sql.model_from_row(ma.Account, row, account)  # type: ignore[attr-defined]
     return found
@@ -62,7 +64,7 @@ def ideas(territory_id: int, *, staff: bool, status: str | None) -> SqlList:
 
 def idea_row(row: object) -> mi.Idea:
     idea = sql.model_from_row(mi.Idea, row, "i_")
-    idea._author = _member(row, "m_", "a_")  # type: ignore[attr-defined]
+    idea._author = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
     return idea
 
 
@@ -79,9 +81,9 @@ def questions(territory_id: int, *, staff: bool, status: str | None, official_id
 
 def question_row(row: object) -> mq.Question:
     question = sql.model_from_row(mq.Question, row, "q_")
-    question._author = _member(row, "m_", "a_")  # type: ignore[attr-defined]
+    question._author = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
     question._official = (  # type: ignore[attr-defined]
-        _member(row, "om_", "oa_") if row["om_id"] is not None else None  # type: ignore[index]
+        member_row(row, "om_", "oa_") if row["om_id"] is not None else None  # type: ignore[index]
     )
     return question
 
@@ -116,6 +118,6 @@ async def replies_of(question_ids: list[int]) -> list[mq.Reply]:
     replies = []
     for row in rows:
         reply = sql.model_from_row(mq.Reply, row, "r_")
-        reply._official = _member(row, "m_", "a_")  # type: ignore[attr-defined]
+        reply._official = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
         replies.append(reply)
     return replies

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
-from tortoise.expressions import Q
 
 from models import polls as mp
 from schema.errors import UserError
@@ -66,22 +65,6 @@ def poll_status(row: mp.Poll, now: dt.datetime | None = None) -> PollStatus:
         return PollStatus.SCHEDULED
     note_boundary(closes_at)
     return PollStatus.OPEN
-
-
-def status_filter(status: PollStatus, now: dt.datetime | None = None) -> Q:
-    """The rows whose poll_status(row, now) is `status`, as a filter (the same rule in SQL)."""
-    now = now or dt.datetime.now(dt.UTC)
-    if status == PollStatus.CLOSED:
-        return Q(closed_at__isnull=False) | Q(closes_at__lte=now)
-    still_running = Q(closed_at__isnull=True, closes_at__gt=now)
-    if status == PollStatus.SCHEDULED:
-        return still_running & Q(opens_at__gt=now)
-    return still_running & Q(opens_at__lte=now)
-
-
-def filter_by_status(queryset: QuerySet[mp.Poll], status: PollStatus) -> QuerySet[mp.Poll]:
-    """Narrow a queryset of polls to those with the given status now."""
-    return queryset.filter(status_filter(status))
 
 
 async def note_status_boundaries(queryset: QuerySet[mp.Poll], now: dt.datetime | None = None) -> None:
