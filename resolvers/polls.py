@@ -37,9 +37,7 @@ from schema.polls import (
     CreatePollInput,
     Poll,
     PollInput,
-    PollOption,
     PollPayload,
-    PollResults,
     as_utc,
 )
 from schema.relay import decode_id_of
@@ -236,8 +234,7 @@ class PollsMutation:
         # values (no loader, no async resolver); the viewer has just voted.
         row, tally = done
         poll = Poll.from_model(row)
-        poll.ready_results = PollResults.from_tally(poll, tally)
-        poll.ready_options = [PollOption.from_model(option) for option in tally.options]
+        poll.take_tally(tally)
         poll.ready_viewer_has_voted = True
         return PollPayload(poll=poll, user_errors=[])
 

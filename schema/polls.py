@@ -174,6 +174,11 @@ class Poll(InTerritory, AboutProject, Node):
             project_pk=row.project_id,
         )
 
+    def take_tally(self, tally: PollTally) -> None:
+        """Make the results and options of a tally read for this poll ready values."""
+        self.ready_results = PollResults.from_tally(self, tally)
+        self.ready_options = [PollOption.from_model(row) for row in tally.options]
+
     # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description="The options, in the order they were given.")
@@ -209,8 +214,7 @@ async def prepare_polls(info: Info, polls: list[Poll]) -> None:
         return
     tallies = await info.context.loaders.poll_tallies.load_many([poll.pk for poll in polls])
     for poll, tally in zip(polls, tallies, strict=True):
-        poll.ready_results = PollResults.from_tally(poll, tally)
-        poll.ready_options = [PollOption.from_model(row) for row in tally.options]
+        poll.take_tally(tally)
 
 
 async def prepare_polls_for_viewer(info: Info, polls: list[Poll]) -> None:
