@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-pg migrate migrations schema check-contract seed-demo clean
+.PHONY: run test test-pg check migrate migrations schema check-contract seed-demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parvis needs Python 3.11 or newer")'
@@ -18,6 +18,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Lint and types: ruff, then mypy on the application code ([tool.mypy] in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The same suite against the local PostgreSQL and Redis.
 test-pg: $(STAMP)

@@ -75,12 +75,13 @@ async def measure(once: Callable[[], Awaitable[None]], n: int, label: str) -> No
 async def run_schema(url: str, n: int, authenticated: bool) -> None:
     from tortoise import Tortoise
 
-    import server
-    from resolvers.context import Context, account_for_token
-    from schema.root import schema
-    from subscriptions.broker import InProcessBroker
+    from access.context import Context
+    from access.tokens import account_for_token
+    from app.api import schema
+    from app.database import tortoise_config
+    from events.brokers import InProcessBroker
 
-    await Tortoise.init(config=server.tortoise_config(url))
+    await Tortoise.init(config=tortoise_config(url))
     token = await make_viewer(url) if authenticated else None
     broker = InProcessBroker()
     query = home_query(authenticated)
@@ -103,9 +104,10 @@ async def run_app(url: str, n: int, authenticated: bool) -> None:
     import httpx
 
     import server
+    from app.settings import Settings
 
     os.environ.update(PARVIS_ENV="production", PARVIS_RATE_LIMITS="requests_ip=1000000000/60")
-    app = server.build_app(server.Settings.from_env(os.environ))
+    app = server.build_app(Settings.from_env(os.environ))
     token = await make_viewer(url) if authenticated else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"query": home_query(authenticated), "variables": {"slug": DEMO_SLUG}}

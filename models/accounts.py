@@ -1,9 +1,15 @@
 """People: accounts, their bearer tokens, and their memberships of territories."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.territories import Territory
 
 
 class Role(StrEnum):
@@ -46,7 +52,7 @@ class Member(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="memberships", on_delete=fields.CASCADE
     )
-    territory = fields.ForeignKeyField(
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
         "models.Territory", related_name="members", on_delete=fields.CASCADE
     )
     role = fields.CharEnumField(Role, default=Role.CITIZEN, max_length=16)

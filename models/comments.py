@@ -1,13 +1,25 @@
 """Comments on questions, ideas, projects and news posts."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Member
+    from models.territories import Territory
 
 
 class Comment(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="comments")
-    author = fields.ForeignKeyField("models.Member", related_name="comments")
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="comments"
+    )
+    author: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="comments"
+    )
     # The commented item, by kind ("Question", "Idea", "Project", "NewsPost") and id.
     subject_type = fields.CharField(max_length=16)
     subject_id = fields.IntField()

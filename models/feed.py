@@ -5,13 +5,22 @@ reached REALIZED), so the feed is one indexed scan with stable cursors (the row 
 and a reconnecting subscriber can be replayed everything after its cursor.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.territories import Territory
 
 
 class FeedEntry(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="feed_entries")
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="feed_entries"
+    )
     subject_type = fields.CharField(max_length=16)
     subject_id = fields.IntField()
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,9 +1,17 @@
 """Ideas citizens propose, and who supports them."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Member
+    from models.projects import Project
+    from models.territories import Territory
 
 
 class IdeaStatus(StrEnum):
@@ -17,9 +25,13 @@ class IdeaStatus(StrEnum):
 
 class Idea(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="ideas")
-    author = fields.ForeignKeyField("models.Member", related_name="ideas")
-    project = fields.ForeignKeyField("models.Project", related_name="ideas", null=True)
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="ideas"
+    )
+    author: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField("models.Member", related_name="ideas")
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="ideas", null=True
+    )
     title = fields.CharField(max_length=200)
     body = fields.TextField()
     status = fields.CharEnumField(IdeaStatus, default=IdeaStatus.SUBMITTED, max_length=16)
@@ -40,8 +52,12 @@ class Idea(Model):
 
 class Support(Model):
     id = fields.IntField(primary_key=True)
-    idea = fields.ForeignKeyField("models.Idea", related_name="supports", on_delete=fields.CASCADE)
-    member = fields.ForeignKeyField("models.Member", related_name="supports")
+    idea: fields.ForeignKeyRelation[Idea] = fields.ForeignKeyField(
+        "models.Idea", related_name="supports", on_delete=fields.CASCADE
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="supports"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     idea_id: int

@@ -1,9 +1,15 @@
 """Notifications stored per person (account), across territories."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account
 
 
 class NotificationKind(StrEnum):
@@ -16,7 +22,7 @@ class NotificationKind(StrEnum):
 
 class Notification(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="notifications", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(NotificationKind, max_length=32)

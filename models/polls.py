@@ -6,10 +6,18 @@ no timestamp on either side. One ballot per member is the unique constraint on
 PollParticipation; counters only ever move by atomic increments.
 """
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Member
+    from models.projects import Project
+    from models.territories import Territory
 
 
 class ResultsVisibility(StrEnum):
@@ -19,9 +27,15 @@ class ResultsVisibility(StrEnum):
 
 class Poll(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="polls")
-    project = fields.ForeignKeyField("models.Project", related_name="polls", null=True)
-    created_by = fields.ForeignKeyField("models.Member", related_name="polls_created")
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="polls"
+    )
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="polls", null=True
+    )
+    created_by: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="polls_created"
+    )
     question = fields.CharField(max_length=200)
     multiple_choice = fields.BooleanField(default=False)
     verified_only = fields.BooleanField(default=False)
@@ -49,7 +63,9 @@ class Poll(Model):
 
 class PollOption(Model):
     id = fields.IntField(primary_key=True)
-    poll = fields.ForeignKeyField("models.Poll", related_name="options", on_delete=fields.CASCADE)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField(
+        "models.Poll", related_name="options", on_delete=fields.CASCADE
+    )
     position = fields.IntField()
     label = fields.CharField(max_length=200)
     votes = fields.IntField(default=0)
@@ -66,10 +82,12 @@ class PollParticipation(Model):
     # into a table comment, and its SQLite migration splits statements on semicolons.)
 
     id = fields.IntField(primary_key=True)
-    poll = fields.ForeignKeyField(
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField(
         "models.Poll", related_name="participations", on_delete=fields.CASCADE
     )
-    member = fields.ForeignKeyField("models.Member", related_name="participations")
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="participations"
+    )
 
     poll_id: int
     member_id: int

@@ -1,9 +1,16 @@
 """Projects officials publish, with their budget and documents."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Member
+    from models.territories import Territory
 
 
 class DocumentKind(StrEnum):
@@ -15,8 +22,12 @@ class DocumentKind(StrEnum):
 
 class Project(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="projects")
-    created_by = fields.ForeignKeyField("models.Member", related_name="projects")
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="projects"
+    )
+    created_by: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="projects"
+    )
     title = fields.CharField(max_length=200)
     description = fields.TextField()
     budget_amount = fields.DecimalField(max_digits=16, decimal_places=2, null=True)
@@ -33,7 +44,7 @@ class Project(Model):
 
 class Document(Model):
     id = fields.IntField(primary_key=True)
-    project = fields.ForeignKeyField(
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="documents", on_delete=fields.CASCADE
     )
     title = fields.CharField(max_length=200)

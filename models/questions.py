@@ -1,9 +1,28 @@
 """Questions citizens ask their officials, and the officials' public replies."""
 
+from __future__ import annotations
+
+import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Member
+    from models.territories import Territory
+
+
+def due_date(asked: dt.datetime, reply_deadline_days: int) -> dt.datetime:
+    """When a question asked at `asked` is due: the charter's deadline as it was then."""
+    return asked + dt.timedelta(days=reply_deadline_days)
+
+
+def reply_timing(asked: dt.datetime, due: dt.datetime, answered: dt.datetime) -> tuple[bool, int]:
+    """Whether a reply given at `answered` kept the charter's promise, and how many seconds
+    the official took (what the stats and officials' records are made of)."""
+    return answered <= due, max(0, int((answered - asked).total_seconds()))
 
 
 class QuestionStatus(StrEnum):
@@ -14,9 +33,13 @@ class QuestionStatus(StrEnum):
 
 class Question(Model):
     id = fields.IntField(primary_key=True)
-    territory = fields.ForeignKeyField("models.Territory", related_name="questions")
-    author = fields.ForeignKeyField("models.Member", related_name="questions_asked")
-    official = fields.ForeignKeyField(
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="questions"
+    )
+    author: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="questions_asked"
+    )
+    official: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "models.Member", related_name="questions_addressed", null=True
     )
     title = fields.CharField(max_length=200)
@@ -40,9 +63,15 @@ class Question(Model):
 class Reply(Model):
     id = fields.IntField(primary_key=True)
     # One reply per question, enforced by the database.
-    question = fields.OneToOneField("models.Question", related_name="reply")
-    official = fields.ForeignKeyField("models.Member", related_name="replies")
-    territory = fields.ForeignKeyField("models.Territory", related_name="replies")
+    question: fields.OneToOneRelation[Question] = fields.OneToOneField(
+        "models.Question", related_name="reply"
+    )
+    official: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="replies"
+    )
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "models.Territory", related_name="replies"
+    )
     body = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
     on_time = fields.BooleanField()

@@ -9,16 +9,19 @@ import strawberry
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from graphql import GraphQLError
+from starlette.types import Scope
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
+from access.context import Context
+from access.ratelimit import client_key, private_key
+from access.tokens import hash_token
+from models import clock
 from models.accounts import AccessToken, Account
-from resolvers.context import Context, hash_token
-from resolvers.ratelimit import check_rate, client_key, private_key, rate_limited
-from resolvers.transactions import run_in_transaction
+from resolvers.mutations import check_rate, mutate, rate_limited, run_in_transaction
 from resolvers.validation import Checks, is_clean, is_utf8
 from schema.accounts import AuthPayload, DeleteAccountInput, LogInInput, SignUpInput, Viewer
-from schema.errors import Refusal, UserErrorCode
+from schema.errors import Refusal, UserError, UserErrorCode
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1000
@@ -26,6 +29,11 @@ TOKEN_DAYS = 30
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
 # Verified against when the email is unknown, so both halves of a bad login cost the same.
 _DUMMY_HASH = _hasher.hash("parvis-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password (argon2id, salted)."""
+    return _hasher.hash(password)
 
 
 def normalize_email(email: str) -> str:
@@ -70,20 +78,27 @@ async def do_issue_token(ctx: Context, account: Account) -> str:
     await AccessToken.create(
         account=account,
         token_hash=hash_token(token),
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
+        expires_at=clock.now() + dt.timedelta(days=days),
     )
     return token
 
 
-def _scope(ctx: Context) -> dict[str, object] | None:
+def auth_payload(result: tuple[Account, str] | None, errors: list[UserError]) -> AuthPayload:
+    if result is None:
+        return AuthPayload(token=None, viewer=None, user_errors=errors)
+    account, token = result
+    return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
+
+
+def _scope(ctx: Context) -> Scope | None:
     return ctx.request.scope if ctx.request is not None else None
 
 
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(description="Create an account and get a bearer token.")
-    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
-        ctx: Context = info.context
+    async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> AuthPayload:
+        ctx = info.context
         # Counted before anything else: hashing costs CPU, and TAKEN tells which emails exist.
         limited = await check_rate(ctx.limiter, "signup_ip", client_key(_scope(ctx)), "sign-ups")
         if limited:
@@ -94,7 +109,7 @@ class AccountsMutation:
         name = checks.text(input.display_name, "displayName", max_length=100)
         if checks.errors:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
-        password_hash = _hasher.hash(input.password)
+        password_hash = hash_password(input.password)
 
         async def work() -> tuple[Account, str]:
             try:
@@ -105,15 +120,11 @@ class AccountsMutation:
                 raise Refusal.of(UserErrorCode.TAKEN, "This email is already used.", "email") from exc
             return account, await do_issue_token(ctx, account)
 
-        result, errors = await run_in_transaction(ctx, work)
-        if result is None:
-            return AuthPayload(token=None, viewer=None, user_errors=errors)
-        account, token = result
-        return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
+        return await mutate(ctx, work, auth_payload)
 
     @strawberry.mutation(description="Exchange an email and password for a bearer token.")
-    async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
-        ctx: Context = info.context
+    async def log_in(self, info: Info[Context, None], input: LogInInput) -> AuthPayload:
+        ctx = info.context
         email = normalize_email(input.email)
         # Each attempt takes its place in both buckets BEFORE the password is verified, so
         # parallel guesses cannot overtake the count and a limited attacker learns nothing
@@ -142,11 +153,11 @@ class AccountsMutation:
         return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
 
     @strawberry.mutation(description="Revoke the bearer token this request was made with.")
-    async def log_out(self, info: Info) -> bool:
-        ctx: Context = info.context
+    async def log_out(self, info: Info[Context, None]) -> bool:
+        ctx = info.context
         ctx.require_account()
         assert ctx.token is not None
-        await AccessToken.filter(id=ctx.token.id).update(revoked_at=dt.datetime.now(dt.UTC))
+        await AccessToken.filter(id=ctx.token.id).update(revoked_at=clock.now())
         return True
 
     @strawberry.mutation(
@@ -156,8 +167,8 @@ class AccountsMutation:
             "never linked to anyone)."
         )
     )
-    async def delete_account(self, info: Info, input: DeleteAccountInput) -> bool:
-        ctx: Context = info.context
+    async def delete_account(self, info: Info[Context, None], input: DeleteAccountInput) -> bool:
+        ctx = info.context
         account = ctx.require_account()
         if not verify_password(account, input.password):
             raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
@@ -167,7 +178,7 @@ class AccountsMutation:
                 email=None,
                 display_name="Former member",
                 password_hash=None,
-                deleted_at=dt.datetime.now(dt.UTC),
+                deleted_at=clock.now(),
             )
             await AccessToken.filter(account_id=account.id).delete()
             return True
@@ -179,6 +190,6 @@ class AccountsMutation:
 @strawberry.type
 class AccountsQuery:
     @strawberry.field(description="The authenticated person, or null for an anonymous visitor.")
-    async def viewer(self, info: Info) -> Viewer | None:
+    async def viewer(self, info: Info[Context, None]) -> Viewer | None:
         ctx: Context = info.context
         return Viewer.from_model(ctx.account) if ctx.account else None

@@ -1,4 +1,4 @@
-"""castVote's statements: fixed SQL (resolvers/sql.py), no query building, few round trips.
+"""castVote's statements: fixed SQL (reads/sql.py), no query building, few round trips.
 
 A vote is the hottest write (a poll with thousands of voters, all at once), and building its
 statements through Tortoise and pypika cost more CPU than running them (docs/performance.md).
@@ -35,17 +35,18 @@ from typing import Any
 import strawberry
 from tortoise.exceptions import IntegrityError
 
+from access.context import STAFF_ROLES, Context
+from events.envelopes import Event, poll_channel
+from models import clock
 from models.accounts import Member
 from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
-from resolvers import sql
-from resolvers.context import STAFF_ROLES, Context
-from resolvers.loaders import PollTally
+from reads import sql
+from reads.loaders import PollTally
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.polls import CastVoteInput, PollStatus, poll_status
 from schema.relay import decode_id_of
-from subscriptions.events import Event, poll_channel
 
 
 @functools.cache
@@ -123,7 +124,7 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
     member: Member | None = None
     if row["m_id"] is not None:
         member = sql.model_from_row(Member, row, "m_")
-        member._account = account  # type: ignore[attr-defined] # as the loader's select_related
+        member._account = account  # as the loader's select_related
     ctx.loaders.membership.prime(poll.territory_id, member)
     # Hidden polls: the territory's moderators and admins only (ctx.can_see).
     if poll.hidden and (member is None or member.role not in STAFF_ROLES):
@@ -212,7 +213,7 @@ async def do_cast_vote(ctx: Context, input: CastVoteInput) -> tuple[PollRow, Pol
         raise Refusal.of(
             UserErrorCode.NOT_VERIFIED, "Only verified residents may vote in this poll.", "pollId"
         )
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     if poll_status(poll, now) != PollStatus.OPEN:
         raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
     checks = Checks()

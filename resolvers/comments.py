@@ -7,19 +7,18 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
+from events.envelopes import Event, territory_channel
 from models.accounts import Member
 from models.comments import Comment as CommentRow
 from models.notifications import NotificationKind
-from resolvers.context import Context
-from resolvers.nodes import load_row
+from reads.nodes import load_row
+from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
-from resolvers.ratelimit import check_account_rate
-from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.comments import AddCommentInput, Comment, CommentPayload
-from schema.errors import Refusal, UserErrorCode
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.relay import decode_id
-from subscriptions.events import Event, territory_channel
 
 COMMENTABLE_KINDS = ("Question", "Idea", "Project", "NewsPost")
 
@@ -73,6 +72,10 @@ async def do_notify_author_of_comment(
     )
 
 
+def comment_payload(row: CommentRow | None, errors: list[UserError]) -> CommentPayload:
+    return CommentPayload(comment=Comment.from_model(row) if row else None, user_errors=errors)
+
+
 @strawberry.type
 class CommentsMutation:
     @strawberry.mutation(
@@ -81,15 +84,12 @@ class CommentsMutation:
             "joined. Its author is notified."
         )
     )
-    async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
-        ctx: Context = info.context
-        if limited := await check_account_rate(ctx, "comment", "comments"):
-            return CommentPayload(comment=None, user_errors=limited)
-
+    async def add_comment(self, info: Info[Context, None], input: AddCommentInput) -> CommentPayload:
+        ctx = info.context
         async def work() -> CommentRow:
             ctx.require_account()
             kind, subject = await check_commentable(ctx, input.subject_id)
-            member = await ctx.check_member(subject.territory_id, "comment", "subjectId")
+            member = await check_member(ctx, subject.territory_id, "comment", "subjectId")
             checks = Checks()
             body = checks.body(input.body, "body")
             checks.done()
@@ -110,5 +110,4 @@ class CommentsMutation:
             )
             return row
 
-        row, errors = await run_in_transaction(ctx, work)
-        return CommentPayload(comment=Comment.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, comment_payload, limit=("comment", "comments"))

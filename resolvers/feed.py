@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from access.context import Context
+from events.envelopes import Event, territory_channel
 from models.feed import FeedEntry
-from resolvers.context import Context
-from subscriptions.events import Event, territory_channel
 
 
 async def do_add_to_feed(ctx: Context, territory_id: int, kind: str, subject_id: int) -> FeedEntry:

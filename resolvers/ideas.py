@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from access.context import Context
+from models import clock
 from models.accounts import Role
 from models.feed import FeedEntry
 from models.ideas import Idea as IdeaRow
 from models.ideas import IdeaStatus as IdeaStatusRow
 from models.ideas import Support
 from models.notifications import NotificationKind
-from resolvers.context import Context
+from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
-from resolvers.nodes import load_row
+from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
-from resolvers.ratelimit import check_account_rate
-from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.ideas import Idea, IdeaInput, IdeaPayload, ProposeIdeaInput, SetIdeaStatusInput
@@ -51,17 +49,14 @@ class IdeasMutation:
             "Propose an idea to a territory the viewer has joined, optionally for one of its projects."
         )
     )
-    async def propose_idea(self, info: Info, input: ProposeIdeaInput) -> IdeaPayload:
-        ctx: Context = info.context
-        if limited := await check_account_rate(ctx, "idea", "ideas"):
-            return payload(None, limited)
-
+    async def propose_idea(self, info: Info[Context, None], input: ProposeIdeaInput) -> IdeaPayload:
+        ctx = info.context
         async def work() -> IdeaRow:
             ctx.require_account()
             territory_id = decode_id_of(input.territory_id, "Territory")
             if territory_id is None or await load_row(ctx, "Territory", territory_id) is None:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
-            member = await ctx.check_member(territory_id, "propose an idea", "territoryId")
+            member = await check_member(ctx, territory_id, "propose an idea", "territoryId")
             project_id = None
             if input.project_id is not None:
                 project_id = decode_id_of(input.project_id, "Project")
@@ -81,8 +76,7 @@ class IdeasMutation:
                 body=body,
             )
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload, limit=("idea", "ideas"))
 
     @strawberry.mutation(
         description=(
@@ -90,13 +84,13 @@ class IdeasMutation:
             "again changes nothing. Authors may support their own idea."
         )
     )
-    async def support_idea(self, info: Info, input: IdeaInput) -> IdeaPayload:
-        ctx: Context = info.context
+    async def support_idea(self, info: Info[Context, None], input: IdeaInput) -> IdeaPayload:
+        ctx = info.context
 
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await ctx.check_member(idea.territory_id, "support an idea", "ideaId")
+            member = await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
             # The unique (idea, member) constraint decides, not a prior read: of concurrent
             # supports by one member exactly one inserts. The savepoint keeps the outer
             # transaction usable after the violation (PostgreSQL aborts it otherwise).
@@ -108,28 +102,26 @@ class IdeasMutation:
             await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") + 1)
             return await IdeaRow.get(id=idea.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload)
 
     @strawberry.mutation(
         description=(
             "Withdraw the viewer's support from an idea. Idempotent: without support, changes nothing."
         )
     )
-    async def withdraw_support(self, info: Info, input: IdeaInput) -> IdeaPayload:
-        ctx: Context = info.context
+    async def withdraw_support(self, info: Info[Context, None], input: IdeaInput) -> IdeaPayload:
+        ctx = info.context
 
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await ctx.check_member(idea.territory_id, "withdraw a support", "ideaId")
+            member = await check_member(ctx, idea.territory_id, "withdraw a support", "ideaId")
             deleted = await Support.filter(idea_id=idea.id, member_id=member.id).delete()
             if deleted:
                 await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - deleted)
             return await IdeaRow.get(id=idea.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload)
 
     @strawberry.mutation(
         description=(
@@ -138,8 +130,8 @@ class IdeasMutation:
             "time enters the territory's feed."
         )
     )
-    async def set_idea_status(self, info: Info, input: SetIdeaStatusInput) -> IdeaPayload:
-        ctx: Context = info.context
+    async def set_idea_status(self, info: Info[Context, None], input: SetIdeaStatusInput) -> IdeaPayload:
+        ctx = info.context
 
         async def work() -> IdeaRow:
             account = ctx.require_account()
@@ -150,13 +142,13 @@ class IdeasMutation:
             if input.note is not None:
                 note = checks.text(input.note, "note", max_length=NOTE_MAX, min_length=0) or None
             checks.done()
-            status = IdeaStatusRow(input.status.value)
+            status = IdeaStatusRow(input.status.name)
             changed = idea.status != status or idea.status_note != note
             await IdeaRow.filter(id=idea.id).update(status=status, status_note=note)
             if status == IdeaStatusRow.REALIZED:
                 # Conditional update: of concurrent REALIZED, only one sets realized_at,
                 # so the idea enters the feed once even if it goes back and forth.
-                now = dt.datetime.now(dt.UTC)
+                now = clock.now()
                 first_time = await IdeaRow.filter(id=idea.id, realized_at__isnull=True).update(
                     realized_at=now
                 )
@@ -180,5 +172,4 @@ class IdeasMutation:
                 )
             return await IdeaRow.get(id=idea.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
+from events.envelopes import Event, territory_channel
+from models import clock
 from models.accounts import Member, Role
 from models.moderation import Report as ReportRow
 from models.moderation import ReportStatus
 from models.notifications import NotificationKind
+from reads.nodes import KINDS, load_row
 from resolvers.comments import subject_author_field, subject_title
-from resolvers.context import Context
 from resolvers.feed import do_set_feed_hidden
-from resolvers.nodes import KINDS, load_row
+from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
-from resolvers.ratelimit import check_account_rate
-from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
-from schema.errors import Refusal, UserErrorCode
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.moderation import (
     ModerateContentInput,
     ModerationAction,
@@ -29,7 +29,6 @@ from schema.moderation import (
     ReportPayload,
 )
 from schema.relay import decode_id, decode_id_of
-from subscriptions.events import Event, territory_channel
 
 REPORTABLE_KINDS = ("Question", "Reply", "Idea", "Project", "NewsPost", "Poll", "Comment")
 REASON_MAX = 2000
@@ -105,6 +104,10 @@ def notify_moderation(ctx: Context, territory_id: int, kind: str, subject_id: in
     )
 
 
+def report_payload(row: ReportRow | None, errors: list[UserError]) -> ReportPayload:
+    return ReportPayload(report=Report.from_model(row) if row else None, user_errors=errors)
+
+
 @strawberry.type
 class ModerationMutation:
     @strawberry.mutation(
@@ -113,15 +116,12 @@ class ModerationMutation:
             "(members of the territory)."
         )
     )
-    async def report_content(self, info: Info, input: ReportContentInput) -> ReportPayload:
-        ctx: Context = info.context
-        if limited := await check_account_rate(ctx, "report", "reports"):
-            return ReportPayload(report=None, user_errors=limited)
-
+    async def report_content(self, info: Info[Context, None], input: ReportContentInput) -> ReportPayload:
+        ctx = info.context
         async def work() -> ReportRow:
             ctx.require_account()
             kind, subject = await check_reportable(ctx, input.subject_id)
-            member = await ctx.check_member(subject.territory_id, "report content", "subjectId")
+            member = await check_member(ctx, subject.territory_id, "report content", "subjectId")
             checks = Checks()
             reason = checks.text(input.reason, "reason", max_length=REASON_MAX)
             checks.done()
@@ -133,8 +133,7 @@ class ModerationMutation:
                 reason=reason,
             )
 
-        row, errors = await run_in_transaction(ctx, work)
-        return ReportPayload(report=Report.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, report_payload, limit=("report", "reports"))
 
     @strawberry.mutation(
         description=(
@@ -142,8 +141,8 @@ class ModerationMutation:
             "(its author is told why), RESTORE hidden content, or DISMISS the report."
         )
     )
-    async def moderate_content(self, info: Info, input: ModerateContentInput) -> ReportPayload:
-        ctx: Context = info.context
+    async def moderate_content(self, info: Info[Context, None], input: ModerateContentInput) -> ReportPayload:
+        ctx = info.context
 
         async def work() -> ReportRow:
             report, moderator = await check_report(ctx, input.report_id)
@@ -154,8 +153,8 @@ class ModerationMutation:
                 else None
             )
             checks.done()
-            model = KINDS[report.subject_type].load_model()
-            subject = await model.filter(id=report.subject_id).select_for_update().first()
+            model = KINDS[report.subject_type].model
+            subject: Any = await model.filter(id=report.subject_id).select_for_update().first()
             if subject is None:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "The reported content is gone.", "reportId")
 
@@ -172,13 +171,12 @@ class ModerationMutation:
                 report.status = ReportStatus.DISMISSED
             else:
                 report.status = ReportStatus.DISMISSED
-            report.decided_by_id = moderator.id  # type: ignore[attr-defined]
-            report.decided_at = dt.datetime.now(dt.UTC)
-            report.decision_reason = reason
+            report.decided_by_id = moderator.id
+            report.decided_at = clock.now()
+            report.decision_reason = reason  # type: ignore[assignment]  # a nullable TextField, typed str
             await report.save(
                 update_fields=["status", "decided_by_id", "decided_at", "decision_reason"]
             )
             return report
 
-        row, errors = await run_in_transaction(ctx, work)
-        return ReportPayload(report=Report.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, report_payload)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models.accounts import Role
 from models.news import NewsPost as NewsPostRow
 from models.territories import Territory as TerritoryRow
-from resolvers.context import Context
+from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
-from resolvers.nodes import load_row
-from resolvers.transactions import run_in_transaction
+from resolvers.mutations import mutate
 from resolvers.validation import Checks
-from schema.errors import Refusal, UserErrorCode
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.news import NewsPost, NewsPostPayload, PublishNewsInput
 from schema.relay import decode_id_of
 
@@ -29,6 +29,10 @@ async def check_project(ctx: Context, territory_id: int, global_id: str | None) 
     return pk
 
 
+def news_payload(row: NewsPostRow | None, errors: list[UserError]) -> NewsPostPayload:
+    return NewsPostPayload(news_post=NewsPost.from_model(row) if row else None, user_errors=errors)
+
+
 @strawberry.type
 class NewsMutation:
     @strawberry.mutation(
@@ -37,8 +41,8 @@ class NewsMutation:
             "optionally about one of its projects."
         )
     )
-    async def publish_news(self, info: Info, input: PublishNewsInput) -> NewsPostPayload:
-        ctx: Context = info.context
+    async def publish_news(self, info: Info[Context, None], input: PublishNewsInput) -> NewsPostPayload:
+        ctx = info.context
 
         async def work() -> NewsPostRow:
             ctx.require_account()
@@ -62,5 +66,4 @@ class NewsMutation:
             await do_add_to_feed(ctx, territory.id, "NewsPost", row.id)
             return row
 
-        row, errors = await run_in_transaction(ctx, work)
-        return NewsPostPayload(news_post=NewsPost.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, news_payload)

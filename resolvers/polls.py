@@ -11,25 +11,28 @@ statements (fixed SQL, the hottest write) are in resolvers/ballot.py.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
+from events.envelopes import Event, poll_channel
+from models import clock
 from models.accounts import Member, Role
+from models.clock import as_utc
 from models.notifications import NotificationKind
 from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
+from reads.loaders import PollTally
+from reads.nodes import load_row
 from resolvers.ballot import ballot_gate, do_cast_vote
-from resolvers.context import Context
 from resolvers.feed import do_add_to_feed
-from resolvers.loaders import PollTally
-from resolvers.nodes import load_row
+from resolvers.mutations import check_account_rate, mutate, run_in_transaction
 from resolvers.notifications import do_notify_many
-from resolvers.ratelimit import check_account_rate
-from resolvers.transactions import run_in_transaction
 from resolvers.validation import TITLE_MAX, Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.polls import (
@@ -38,10 +41,8 @@ from schema.polls import (
     Poll,
     PollInput,
     PollPayload,
-    as_utc,
 )
 from schema.relay import decode_id_of
-from subscriptions.events import Event, poll_channel
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
@@ -122,7 +123,7 @@ async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
         return
     # Read after the UPDATE above took the poll row: every ballot counted before the
     # close has committed, and none can follow it.
-    voters = await PollParticipation.filter(
+    voters: list[Any] = await PollParticipation.filter(
         poll_id=poll.id, member__account__deleted_at__isnull=True
     ).values_list("member__account_id", flat=True)
     await do_notify_many(
@@ -140,7 +141,7 @@ async def do_close_due_polls(ctx: Context, now: dt.datetime | None = None) -> in
     """Close the polls whose closesAt has passed with nobody acting: their voters get
     POLL_CLOSED and live watchers the final tally. Safe to run from every process at once
     (do_close claims each poll once). Returns how many due polls it examined."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     due = await PollRow.filter(close_notified=False, closes_at__lte=now).order_by("closes_at").limit(100)
     closed = 0
     for poll in due:
@@ -153,6 +154,10 @@ async def do_close_due_polls(ctx: Context, now: dt.datetime | None = None) -> in
     return closed
 
 
+def poll_payload(row: PollRow | None, errors: list[UserError]) -> PollPayload:
+    return PollPayload(poll=Poll.from_model(row) if row else None, user_errors=errors)
+
+
 @strawberry.type
 class PollsMutation:
     @strawberry.mutation(
@@ -161,8 +166,8 @@ class PollsMutation:
             "opening now or later, closing in the future. It is published to the feed."
         )
     )
-    async def create_poll(self, info: Info, input: CreatePollInput) -> PollPayload:
-        ctx: Context = info.context
+    async def create_poll(self, info: Info[Context, None], input: CreatePollInput) -> PollPayload:
+        ctx = info.context
 
         async def work() -> PollRow:
             ctx.require_account()
@@ -174,7 +179,7 @@ class PollsMutation:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
             member: Member = await ctx.check_role(territory.id, *POLL_MANAGERS)
 
-            now = dt.datetime.now(dt.UTC)
+            now = clock.now()
             checks = Checks()
             question = checks.title(input.question, "question")
             labels = check_options(checks, input.options)
@@ -183,7 +188,7 @@ class PollsMutation:
             checks.done()
 
             visibility = (
-                ResultsVisibilityRow(input.results_visibility.value)
+                ResultsVisibilityRow(input.results_visibility.name)
                 if input.results_visibility is not None
                 else ResultsVisibilityRow.LIVE
             )
@@ -207,8 +212,7 @@ class PollsMutation:
             await do_add_to_feed(ctx, territory.id, "Poll", poll.id)
             return poll
 
-        row, errors = await run_in_transaction(ctx, work)
-        return PollPayload(poll=Poll.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, poll_payload)
 
     @strawberry.mutation(
         description=(
@@ -216,8 +220,8 @@ class PollsMutation:
             "ballot per member; the ballot is secret: only that you voted is recorded."
         )
     )
-    async def cast_vote(self, info: Info, input: CastVoteInput) -> PollPayload:
-        ctx: Context = info.context
+    async def cast_vote(self, info: Info[Context, None], input: CastVoteInput) -> PollPayload:
+        ctx = info.context
         # Keyed by account and holding a count only: nothing here names the poll or the option.
         if limited := await check_account_rate(ctx, "vote", "votes"):
             return PollPayload(poll=None, user_errors=limited)
@@ -244,15 +248,14 @@ class PollsMutation:
             "and everyone who voted is notified. Closing a closed poll changes nothing."
         )
     )
-    async def close_poll(self, info: Info, input: PollInput) -> PollPayload:
-        ctx: Context = info.context
+    async def close_poll(self, info: Info[Context, None], input: PollInput) -> PollPayload:
+        ctx = info.context
 
         async def work() -> PollRow:
             ctx.require_account()
             poll = await check_poll(ctx, input.poll_id)
             await ctx.check_role(poll.territory_id, *POLL_MANAGERS)
-            await do_close(ctx, poll, dt.datetime.now(dt.UTC))
+            await do_close(ctx, poll, clock.now())
             return await PollRow.get(id=poll.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return PollPayload(poll=Poll.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, poll_payload)

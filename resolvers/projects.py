@@ -5,14 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models.accounts import Role
 from models.projects import Document as DocumentRow
 from models.projects import DocumentKind as DocumentKindRow
 from models.projects import Project as ProjectRow
-from resolvers.context import Context
+from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
-from resolvers.nodes import load_row
-from resolvers.transactions import run_in_transaction
+from resolvers.mutations import mutate
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.projects import (
@@ -33,7 +33,7 @@ def check_document(checks: Checks, document: DocumentInput, *field: str) -> Docu
     return DocumentRow(
         title=checks.title(document.title, *field, "title"),
         url=checks.url(document.url, *field, "url"),
-        kind=DocumentKindRow(document.kind.value),
+        kind=DocumentKindRow(document.kind.name),
     )
 
 
@@ -49,8 +49,8 @@ class ProjectsMutation:
             "admins of the territory). The project enters the territory's feed."
         )
     )
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
-        ctx: Context = info.context
+    async def create_project(self, info: Info[Context, None], input: CreateProjectInput) -> ProjectPayload:
+        ctx = info.context
 
         async def work() -> ProjectRow:
             ctx.require_account()
@@ -90,14 +90,13 @@ class ProjectsMutation:
             await do_add_to_feed(ctx, territory_id, "Project", project.id)
             return project
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload)
 
     @strawberry.mutation(
         description="Add a document to a project (officials and admins of the project's territory)."
     )
-    async def add_document(self, info: Info, input: AddDocumentInput) -> ProjectPayload:
-        ctx: Context = info.context
+    async def add_document(self, info: Info[Context, None], input: AddDocumentInput) -> ProjectPayload:
+        ctx = info.context
 
         async def work() -> ProjectRow:
             ctx.require_account()
@@ -113,5 +112,4 @@ class ProjectsMutation:
             await document.save()
             return project  # type: ignore[no-any-return]
 
-        row, errors = await run_in_transaction(ctx, work)
-        return payload(row, errors)
+        return await mutate(ctx, work, payload)

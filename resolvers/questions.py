@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
+from access.context import Context
+from access.errors import forbidden
+from events.envelopes import Event, territory_channel
+from models import clock
 from models.accounts import Member, Role
+from models.clock import as_utc
 from models.notifications import NotificationKind
 from models.questions import Question as QuestionRow
-from models.questions import QuestionStatus
+from models.questions import QuestionStatus, due_date, reply_timing
 from models.questions import Reply as ReplyRow
 from models.territories import Territory as TerritoryRow
-from resolvers.context import Context
+from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
-from resolvers.nodes import load_row
+from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
-from resolvers.ratelimit import check_account_rate
-from resolvers.transactions import run_in_transaction
 from resolvers.validation import Checks
-from schema.errors import Refusal, UserErrorCode, forbidden
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
     AskQuestionInput,
     CloseQuestionInput,
@@ -30,10 +31,8 @@ from schema.questions import (
     Reply,
     ReplyPayload,
     ReplyToQuestionInput,
-    as_utc,
 )
 from schema.relay import decode_id_of
-from subscriptions.events import Event, territory_channel
 
 REASON_MAX = 2000
 
@@ -80,6 +79,10 @@ async def check_may_reply(ctx: Context, question: QuestionRow) -> Member:
     return member
 
 
+def question_payload(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
+    return QuestionPayload(question=Question.from_model(row) if row else None, user_errors=errors)
+
+
 def see_written(ctx: Context, question: QuestionRow, reply: ReplyRow | None = None) -> None:
     """Make this request's loaders serve what the mutation just committed: they may hold
     the rows as they were read before the write (load_row goes through them)."""
@@ -96,10 +99,8 @@ class QuestionsMutation:
             "whole. Its due date is fixed now, from the charter's reply deadline."
         )
     )
-    async def ask_question(self, info: Info, input: AskQuestionInput) -> QuestionPayload:
-        ctx: Context = info.context
-        if limited := await check_account_rate(ctx, "question", "questions"):
-            return QuestionPayload(question=None, user_errors=limited)
+    async def ask_question(self, info: Info[Context, None], input: AskQuestionInput) -> QuestionPayload:
+        ctx = info.context
 
         async def work() -> QuestionRow:
             ctx.require_account()
@@ -109,13 +110,13 @@ class QuestionsMutation:
             )
             if territory is None:
                 raise Refusal.of(UserErrorCode.NOT_FOUND, "No such territory.", "territoryId")
-            member = await ctx.check_member(territory.id, "ask a question", "territoryId")
+            member = await check_member(ctx, territory.id, "ask a question", "territoryId")
             checks = Checks()
             title = checks.title(input.title, "title")
             body = checks.body(input.body, "body")
             checks.done()
             official = await check_addressee(territory.id, input.official_id)
-            now = dt.datetime.now(dt.UTC)
+            now = clock.now()
             return await QuestionRow.create(
                 territory_id=territory.id,
                 author_id=member.id,
@@ -124,13 +125,10 @@ class QuestionsMutation:
                 body=body,
                 status=QuestionStatus.OPEN,
                 created_at=now,
-                due_at=now + dt.timedelta(days=territory.reply_deadline_days),
+                due_at=due_date(now, territory.reply_deadline_days),
             )
 
-        row, errors = await run_in_transaction(ctx, work)
-        return QuestionPayload(
-            question=Question.from_model(row) if row else None, user_errors=errors
-        )
+        return await mutate(ctx, work, question_payload, limit=("question", "questions"))
 
     @strawberry.mutation(
         description=(
@@ -138,8 +136,8 @@ class QuestionsMutation:
             "territory when none is addressed. One reply per question; the asker is notified."
         )
     )
-    async def reply_to_question(self, info: Info, input: ReplyToQuestionInput) -> ReplyPayload:
-        ctx: Context = info.context
+    async def reply_to_question(self, info: Info[Context, None], input: ReplyToQuestionInput) -> ReplyPayload:
+        ctx = info.context
 
         async def work() -> tuple[ReplyRow, QuestionRow]:
             account = ctx.require_account()
@@ -157,8 +155,8 @@ class QuestionsMutation:
             body = checks.body(input.body, "body")
             checks.done()
 
-            now = dt.datetime.now(dt.UTC)
-            asked = as_utc(question.created_at)
+            now = clock.now()
+            on_time, took = reply_timing(as_utc(question.created_at), as_utc(question.due_at), now)
             try:
                 reply = await ReplyRow.create(
                     question_id=question.id,
@@ -166,8 +164,8 @@ class QuestionsMutation:
                     territory_id=question.territory_id,
                     body=body,
                     created_at=now,
-                    on_time=now <= as_utc(question.due_at),
-                    reply_seconds=max(0, int((now - asked).total_seconds())),
+                    on_time=on_time,
+                    reply_seconds=took,
                 )
             except IntegrityError as exc:
                 # The OneToOne constraint: another reply won the race.
@@ -203,12 +201,14 @@ class QuestionsMutation:
             )
             return reply, question
 
-        result, errors = await run_in_transaction(ctx, work)
-        if result is None:
-            return ReplyPayload(reply=None, user_errors=errors)
-        row, question = result
-        see_written(ctx, question, row)
-        return ReplyPayload(reply=Reply.from_model(row), user_errors=[])
+        def respond(result: tuple[ReplyRow, QuestionRow] | None, errors: list[UserError]) -> ReplyPayload:
+            if result is None:
+                return ReplyPayload(reply=None, user_errors=errors)
+            row, question = result
+            see_written(ctx, question, row)
+            return ReplyPayload(reply=Reply.from_model(row), user_errors=[])
+
+        return await mutate(ctx, work, respond)
 
     @strawberry.mutation(
         description=(
@@ -216,8 +216,8 @@ class QuestionsMutation:
             "Moderators and admins of the territory only; an answered question stays answered."
         )
     )
-    async def close_question(self, info: Info, input: CloseQuestionInput) -> QuestionPayload:
-        ctx: Context = info.context
+    async def close_question(self, info: Info[Context, None], input: CloseQuestionInput) -> QuestionPayload:
+        ctx = info.context
 
         async def work() -> QuestionRow:
             ctx.require_account()
@@ -239,9 +239,9 @@ class QuestionsMutation:
             await question.save(update_fields=["status", "closed_reason"])
             return question
 
-        row, errors = await run_in_transaction(ctx, work)
-        if row is not None:
-            see_written(ctx, row)
-        return QuestionPayload(
-            question=Question.from_model(row) if row else None, user_errors=errors
-        )
+        def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
+            if row is not None:
+                see_written(ctx, row)
+            return question_payload(row, errors)
+
+        return await mutate(ctx, work, respond)

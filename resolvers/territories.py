@@ -8,12 +8,13 @@ import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
+from access.context import Context
 from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
-from resolvers import sql
-from resolvers.context import Context
-from resolvers.page_cache import shared_value
-from resolvers.transactions import run_in_transaction
+from reads import sql
+from reads.paging import OLDEST_FIRST
+from reads.shared import AudienceReader, SharedPart
+from resolvers.mutations import mutate
 from resolvers.validation import Checks, is_clean
 from schema.accounts import (
     AppointOfficialInput,
@@ -23,9 +24,10 @@ from schema.accounts import (
     SetMemberRoleInput,
     member_from_model,
 )
-from schema.errors import Refusal, UserErrorCode
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.relay import Connection, decode_id_of, paginate
 from schema.territories import Territory, TerritoryPayload, UpdateTerritoryInput
+from sharing.parts import Part
 
 
 async def check_territory(territory_gid: str, *field: str) -> TerritoryRow:
@@ -36,7 +38,7 @@ async def check_territory(territory_gid: str, *field: str) -> TerritoryRow:
     return row
 
 
-async def check_member(ctx: Context, member_gid: str) -> Member:
+async def check_named_member(ctx: Context, member_gid: str) -> Member:
     """A member of a territory where the viewer also belongs (else NOT_FOUND)."""
     ctx.require_account()
     pk = decode_id_of(member_gid, "Member")
@@ -46,8 +48,12 @@ async def check_member(ctx: Context, member_gid: str) -> Member:
     return row
 
 
-def member_payload(row: Member | None, errors: list) -> MemberPayload:  # type: ignore[type-arg]
+def member_payload(row: Member | None, errors: list[UserError]) -> MemberPayload:
     return MemberPayload(member=member_from_model(row) if row else None, user_errors=errors)
+
+
+def territory_payload(row: TerritoryRow | None, errors: list[UserError]) -> TerritoryPayload:
+    return TerritoryPayload(territory=Territory.from_model(row) if row else None, user_errors=errors)
 
 
 async def reload_member(pk: int) -> Member:
@@ -59,27 +65,30 @@ def _territory_by_slug() -> str:
     return f"SELECT {sql.columns(TerritoryRow, 't')} FROM territory t WHERE t.slug = $1"
 
 
+async def build_territory(reader: AudienceReader, slug: str) -> Territory | None:
+    row = await sql.fetchrow(_territory_by_slug(), slug)
+    return Territory.from_model(sql.model_from_row(TerritoryRow, row)) if row else None
+
+
+# The same for everyone: a territory is public.
+TERRITORY_BY_SLUG: SharedPart[str, Territory | None] = Part("territory", build_territory)
+
+
 @strawberry.type
 class TerritoriesQuery:
     @strawberry.field(description="A territory by its slug, or null.")
-    async def territory(self, info: Info, slug: str) -> Territory | None:
+    async def territory(self, info: Info[Context, None], slug: str) -> Territory | None:
         slug = slug.strip().lower()
         if len(slug) > 64 or not is_clean(slug):
             return None  # no territory has such a slug (and the database could not compare it)
 
-        async def build() -> Territory | None:
-            row = await sql.fetchrow(_territory_by_slug(), slug)
-            return Territory.from_model(sql.model_from_row(TerritoryRow, row)) if row else None
-
-        return await shared_value(info.context, ("territory", slug), build)
+        return await info.context.shared(TERRITORY_BY_SLUG, None, slug)
 
     @strawberry.field(description="All territories, oldest first.")
     async def territories(
         self, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Territory]:
-        from schema.relay import OLDEST_FIRST
-
         return await paginate(
             TerritoryRow.all(), Territory.from_model,
             first=first, after=after, last=last, before=before, order=OLDEST_FIRST,
@@ -89,8 +98,8 @@ class TerritoriesQuery:
 @strawberry.type
 class TerritoriesMutation:
     @strawberry.mutation(description="Change a territory's settings. Admins of the territory only.")
-    async def update_territory(self, info: Info, input: UpdateTerritoryInput) -> TerritoryPayload:
-        ctx: Context = info.context
+    async def update_territory(self, info: Info[Context, None], input: UpdateTerritoryInput) -> TerritoryPayload:
+        ctx = info.context
         ctx.require_account()
 
         async def work() -> TerritoryRow:
@@ -115,12 +124,11 @@ class TerritoriesMutation:
                 await TerritoryRow.filter(id=territory.id).update(**changes)
             return await TerritoryRow.get(id=territory.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return TerritoryPayload(territory=Territory.from_model(row) if row else None, user_errors=errors)
+        return await mutate(ctx, work, territory_payload)
 
     @strawberry.mutation(description="Join a territory as a citizen (returns the existing membership if any).")
-    async def join_territory(self, info: Info, input: JoinTerritoryInput) -> MemberPayload:
-        ctx: Context = info.context
+    async def join_territory(self, info: Info[Context, None], input: JoinTerritoryInput) -> MemberPayload:
+        ctx = info.context
         account = ctx.require_account()
 
         async def work() -> Member:
@@ -134,28 +142,26 @@ class TerritoriesMutation:
                     existing = await Member.get(account_id=account.id, territory_id=territory.id)
             return await reload_member(existing.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return member_payload(row, errors)
+        return await mutate(ctx, work, member_payload)
 
     @strawberry.mutation(description="Mark a member as a verified resident. Moderators and admins only.")
-    async def verify_member(self, info: Info, input: MemberInput) -> MemberPayload:
-        ctx: Context = info.context
+    async def verify_member(self, info: Info[Context, None], input: MemberInput) -> MemberPayload:
+        ctx = info.context
 
         async def work() -> Member:
-            member = await check_member(ctx, input.member_id)
+            member = await check_named_member(ctx, input.member_id)
             await ctx.check_staff(member.territory_id)
             await Member.filter(id=member.id).update(verified=True)
             return await reload_member(member.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return member_payload(row, errors)
+        return await mutate(ctx, work, member_payload)
 
     @strawberry.mutation(description="Appoint a member as an official with their mandate. Admins only.")
-    async def appoint_official(self, info: Info, input: AppointOfficialInput) -> MemberPayload:
-        ctx: Context = info.context
+    async def appoint_official(self, info: Info[Context, None], input: AppointOfficialInput) -> MemberPayload:
+        ctx = info.context
 
         async def work() -> Member:
-            member = await check_member(ctx, input.member_id)
+            member = await check_named_member(ctx, input.member_id)
             await ctx.check_role(member.territory_id, Role.ADMIN)
             checks = Checks()
             title = checks.title(input.title, "title")
@@ -164,17 +170,16 @@ class TerritoriesMutation:
             await Member.filter(id=member.id).update(role=Role.OFFICIAL, title=title)
             return await reload_member(member.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return member_payload(row, errors)
+        return await mutate(ctx, work, member_payload)
 
     @strawberry.mutation(description="Change a member's role. Admins only.")
-    async def set_member_role(self, info: Info, input: SetMemberRoleInput) -> MemberPayload:
-        ctx: Context = info.context
+    async def set_member_role(self, info: Info[Context, None], input: SetMemberRoleInput) -> MemberPayload:
+        ctx = info.context
 
         async def work() -> Member:
-            member = await check_member(ctx, input.member_id)
+            member = await check_named_member(ctx, input.member_id)
             await ctx.check_role(member.territory_id, Role.ADMIN)
-            role = Role(input.role.value)
+            role = Role(input.role.name)
             if role == Role.OFFICIAL and not member.title:
                 raise Refusal.of(
                     UserErrorCode.INVALID,
@@ -185,8 +190,7 @@ class TerritoriesMutation:
             await Member.filter(id=member.id).update(role=role)
             return await reload_member(member.id)
 
-        row, errors = await run_in_transaction(ctx, work)
-        return member_payload(row, errors)
+        return await mutate(ctx, work, member_payload)
 
 
 async def check_not_last_admin(member: Member, new_role: Role) -> None:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import accounts as m
 from models import questions as mq
+from models.notifications import Notification as NotificationRow
 from models.territories import Territory as TerritoryRow
 from schema.errors import UserError
-from schema.relay import Connection, Node, encode_id, paginate
-from schema.scalars import DateTime
+from schema.notifications import Notification
+from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 if TYPE_CHECKING:
-    from schema.notifications import Notification
     from schema.questions import Question, QuestionStatus
     from schema.territories import Territory
 
@@ -55,18 +57,16 @@ class Member(Node, Author):
     display_name: str = strawberry.field(description="The member's public name.")
     role: Role = strawberry.field(description="What the member may do in the territory.")
     verified: bool = strawberry.field(description="Residence checked by a moderator.")
-    joined_at: DateTime = strawberry.field(description="When they joined the territory.")
+    joined_at: dt.datetime = strawberry.field(description="When they joined the territory.")
     territory_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The territory of this membership.")
     async def territory(
-        self, info: Info
+        self, info: Info[Context, None]
     ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
         row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
-        return Territory.from_model(row)
+        return cast("Territory", as_node("Territory", row))
 
 
 @strawberry.type(description="A member who is not an official (moderators and admins included).")
@@ -81,34 +81,36 @@ class Official(Member):
     @strawberry.field(description="Questions addressed to this official, newest first.")
     async def questions(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         status: Annotated[QuestionStatus, strawberry.lazy("schema.questions")] | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        from schema.questions import Question
-
         query = mq.Question.filter(official_id=self.pk)
         if status is not None:
-            query = query.filter(status=status.value)
+            query = query.filter(status=status.name)
         query = await info.context.visible(query, self.territory_pk)
         return await paginate(
-            query, Question.from_model, first=first, after=after, last=last, before=before
+            query, question_of, first=first, after=after, last=last, before=before
         )
 
     @strawberry.field(description="How many questions this official has replied to.")
-    async def replies_count(self, info: Info) -> int:
+    async def replies_count(self, info: Info[Context, None]) -> int:
         return (await info.context.loaders.official_stats.load(self.pk)).replies
 
     @strawberry.field(description="Questions addressed to this official, unanswered past their due date.")
-    async def overdue_count(self, info: Info) -> int:
+    async def overdue_count(self, info: Info[Context, None]) -> int:
         return (await info.context.loaders.official_stats.load(self.pk)).overdue
 
     @strawberry.field(description="Median time this official took to reply, in seconds; null before a reply.")
-    async def median_reply_seconds(self, info: Info) -> int | None:
+    async def median_reply_seconds(self, info: Info[Context, None]) -> int | None:
         return (await info.context.loaders.official_stats.load(self.pk)).median_reply_seconds
+
+
+def question_of(row: mq.Question) -> Question:
+    return cast("Question", as_node("Question", row))
 
 
 def member_from_model(row: m.Member) -> Citizen | Official:
@@ -166,16 +168,13 @@ class Viewer:
     @strawberry.field(description="The viewer's notifications, newest first.")
     async def notifications(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         unread_only: bool | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Annotated[Notification, strawberry.lazy("schema.notifications")]]:
-        from models.notifications import Notification as NotificationRow
-        from schema.notifications import Notification
-
+    ) -> Connection[Notification]:
         query = NotificationRow.filter(account_id=self.account_pk)
         if unread_only:
             query = query.filter(read=False)
@@ -249,3 +248,6 @@ class SetMemberRoleInput:
 class MemberPayload:
     member: Member | None = strawberry.field(description="The membership as it now stands.")
     user_errors: list[UserError] = strawberry.field(description="Why the request was refused.")
+
+
+register_node("Member", member_from_model)

@@ -8,21 +8,24 @@ override `comments` with the same arguments and call `comments_page` itself.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import comments as mc
+from reads.paging import OLDEST_FIRST
 from schema.accounts import Author, member_from_model
 from schema.errors import UserError
-from schema.relay import OLDEST_FIRST, Connection, Node, encode_id, paginate
-from schema.scalars import DateTime
+from schema.relay import Connection, Node, encode_id, paginate, register_node
 
 
 @strawberry.type(description="A comment on a question, an idea, a project or a news post.")
 class Comment(Node):
     id: strawberry.ID = strawberry.field(description="The comment's global id.")
     body: str = strawberry.field(description="What the comment says.")
-    created_at: DateTime = strawberry.field(description="When the comment was written.")
+    created_at: dt.datetime = strawberry.field(description="When the comment was written.")
     pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
@@ -33,8 +36,8 @@ class Comment(Node):
     @strawberry.field(
         description='Who wrote the comment (shown as "Former member" once they erased their account).'
     )
-    async def author(self, info: Info) -> Author:
-        row = await info.context.loaders.member.load(self.author_pk)
+    async def author(self, info: Info[Context, None]) -> Author:
+        row = await info.context.loaders.member_of(self.author_pk)
         return member_from_model(row)
 
     @classmethod
@@ -53,7 +56,7 @@ class Comment(Node):
 
 
 async def comments_page(
-    info: Info,
+    info: Info[Context, None],
     subject_type: str,
     subject_pk: int,
     territory_pk: int,
@@ -85,7 +88,7 @@ class Commentable(Node):
     @strawberry.field(description="The comments, oldest first.")
     async def comments(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -110,3 +113,5 @@ class CommentPayload:
     comment: Comment | None = strawberry.field(description="The new comment; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the comment was refused.")
 
+
+register_node("Comment", Comment.from_model)

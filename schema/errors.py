@@ -70,14 +70,6 @@ class Refusal(Exception):
         return cls([UserError(field=path, message=message, code=code)])
 
 
-def unauthenticated(message: str = "Authentication required.") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
-
-
-def forbidden(message: str = "Your role may not do this.") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "FORBIDDEN"})
-
-
 class ErrorCodes(MaskErrors):
     """Every error leaves with a code in `extensions.code`.
 

@@ -98,7 +98,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._fast = manager is None or not getattr(manager, "middlewares", None)
 
-    def execute_field(  # type: ignore[override]
+    def execute_field(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -111,9 +111,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if not node.arguments:
                 plan = _plan_of(parent_type, node.name.value)
                 if plan is not None:
-                    value = getattr(source, plan.name, _MISSING)  # type: ignore[union-attr]
-                    if value is not _MISSING and not (value is None and plan.ready):  # type: ignore[union-attr]
-                        done = self._complete(plan, field_details_list, value)  # type: ignore[arg-type]
+                    value = getattr(source, plan.name, _MISSING)
+                    if value is not _MISSING and not (value is None and plan.ready):
+                        done = self._complete(plan, field_details_list, value)
                         if done is not _MISSING:
                             return done
         return super().execute_field(parent_type, source, field_details_list, path, position_context)

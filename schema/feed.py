@@ -15,18 +15,20 @@ from typing import Annotated, Any, Union
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import ideas as mi
 from models import news as mn
 from models import polls as mp
 from models import projects as mpr
 from models import questions as mq
 from models.feed import FeedEntry
+from reads.paging import NEWEST_FIRST, encode_cursor
 from schema.ideas import Idea
 from schema.news import NewsPost
 from schema.polls import Poll
 from schema.projects import Project
 from schema.questions import Reply
-from schema.relay import NEWEST_FIRST, Connection, Edge, PageInfo, encode_cursor, paginate
+from schema.relay import Connection, Edge, PageInfo, paginate
 
 FeedItem = Annotated[
     Union[NewsPost, Poll, Reply, Idea, Project],  # noqa: UP007 (strawberry.union needs Union here)
@@ -106,7 +108,7 @@ def _loaders(source: Any) -> Any:
 
 
 async def feed_page(
-    info: Info,
+    info: Info[Context, None],
     territory_pk: int,
     *,
     first: int | None = None,

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import ideas as mi
+from reads import lists
+from reads.paging import PageArgs, SortKey
+from reads.shared import AudienceReader, SharedPart
 from schema.accounts import member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.placement import AboutProject, InTerritory, WrittenByMember
-from schema.relay import Node, encode_id
-from schema.scalars import DateTime
-
-if TYPE_CHECKING:
-    pass
+from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
+from sharing.parts import Audience, Part
 
 
 @strawberry.enum(description="Where an idea stands, from its proposal to its realization.")
@@ -57,11 +59,11 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
         description="The official's word on the last status change; null when none was given."
     )
     support_count: int = strawberry.field(description="How many members support the idea.")
-    created_at: DateTime = strawberry.field(description="When the idea was proposed.")
+    created_at: dt.datetime = strawberry.field(description="When the idea was proposed.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
-    # Set by the connection that listed the idea (see prepare_ideas): plain values, so
+    # Set by the connection that listed the idea (see with_viewer_supports): plain values, so
     # these hot fields cost no async resolver per item. None: resolve through the loaders.
     ready_viewer_supports: strawberry.Private[bool | None] = None
 
@@ -91,24 +93,49 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description="Whether the viewer supports the idea; false when anonymous.")
-    def viewer_supports(self, info: Info) -> bool:
+    def viewer_supports(self, info: Info[Context, None]) -> bool:
         if self.ready_viewer_supports is not None:
             return self.ready_viewer_supports
         return self._load_viewer_supports(info)  # type: ignore[return-value]
 
-    async def _load_viewer_supports(self, info: Info) -> bool:
+    async def _load_viewer_supports(self, info: Info[Context, None]) -> bool:
         return bool(await info.context.loaders.viewer_supports.load(self.pk))
 
 
-async def prepare_ideas(info: Info, ideas: list[Idea]) -> None:
-    """What a page of ideas shows per item, loaded once for the page."""
-    if info.context.account is None:
-        for idea in ideas:
-            idea.ready_viewer_supports = False
-        return
-    supports = await info.context.loaders.viewer_supports.load_many([idea.pk for idea in ideas])
-    for idea, supported in zip(ideas, supports, strict=True):
-        idea.ready_viewer_supports = bool(supported)
+@dataclass(frozen=True)
+class IdeasPage:
+    """A page of a territory's ideas: the arguments of the shared part IDEAS_PAGE."""
+
+    territory: int
+    status: str | None
+    most_supported: bool
+    page: PageArgs
+
+
+async def build_ideas_page(reader: AudienceReader, args: IdeasPage) -> Connection[Idea]:
+    """The ideas of a page with their authors, for one audience (hidden ideas for STAFF)."""
+    order = (SortKey("support_count"), SortKey("id")) if args.most_supported else (SortKey("id"),)
+    return await paginate_sql(
+        lists.ideas(args.territory, staff=reader.audience is Audience.STAFF, status=args.status),
+        lambda row: Idea.from_model_with_author(lists.idea_row(row)),
+        args.page, order=order, prefix="i_",
+    )
+
+
+IDEAS_PAGE: SharedPart[IdeasPage, Connection[Idea]] = Part("ideas", build_ideas_page)
+
+
+async def with_viewer_supports(ctx: Context, page: Connection[Idea]) -> Connection[Idea]:
+    """The viewer's copy of a shared page of ideas, with whether they support each (one
+    statement for the page)."""
+    ideas = [edge.node for edge in page.edges]
+    if ctx.account is None or not ideas:
+        supports = [False] * len(ideas)
+    else:
+        supports = list(await ctx.loaders.viewer_supports.load_many([idea.pk for idea in ideas]))
+    return with_nodes(
+        page, [replace(idea, ready_viewer_supports=bool(s)) for idea, s in zip(ideas, supports, strict=True)]
+    )
 
 
 @strawberry.input(description="A new idea for a territory, optionally for one of its projects.")
@@ -141,3 +168,5 @@ class IdeaPayload:
     idea: Idea | None = strawberry.field(description="The idea as it now stands; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
 
+
+register_node("Idea", Idea.from_model)

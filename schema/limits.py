@@ -170,7 +170,7 @@ def cached_operation_cost(schema: GraphQLSchema, document: Any, operation_name: 
     key = (id(schema), id(document), operation_name, numbers)
     found = _costs.get(key)
     if found is not None and found[0] is schema and found[1] is document:  # not reused ids
-        return found[2]  # type: ignore[no-any-return]
+        return found[2]
     cost = operation_cost(schema, document, operation_name, variables)
     _costs[key] = (schema, document, cost)
     if len(_costs) > 1024:

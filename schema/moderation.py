@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from access.context import Context
+from access.errors import not_found
 from models import moderation as mm
+from reads.nodes import load_row
 from schema.accounts import Member, member_from_model
 from schema.errors import UserError
-from schema.relay import Node, encode_id
-from schema.scalars import DateTime
+from schema.relay import Node, as_node, encode_id, register_node
 
 
 @strawberry.enum(description="Where a report stands.")
@@ -38,11 +40,11 @@ class Report(Node):
     id: strawberry.ID = strawberry.field(description="The report's global id.")
     reason: str = strawberry.field(description="Why the member reported the content.")
     status: ReportStatus = strawberry.field(description="Where the report stands.")
-    created_at: DateTime = strawberry.field(description="When the content was reported.")
+    created_at: dt.datetime = strawberry.field(description="When the content was reported.")
     decision_reason: str | None = strawberry.field(
         description="The moderator's reason for their decision, if they gave one."
     )
-    decided_at: DateTime | None = strawberry.field(
+    decided_at: dt.datetime | None = strawberry.field(
         description="When a moderator last decided; null while pending."
     )
     pk: strawberry.Private[int]
@@ -70,21 +72,21 @@ class Report(Node):
         )
 
     @strawberry.field(description="The reported content (moderators see it even while hidden).")
-    async def subject(self, info: Info) -> Node:
-        node = await info.context.load_node(self.subject_type, self.subject_pk)
-        if node is None:
-            raise GraphQLError("The reported content no longer exists.", extensions={"code": "NOT_FOUND"})
-        return node  # type: ignore[no-any-return]
+    async def subject(self, info: Info[Context, None]) -> Node:
+        row = await load_row(info.context, self.subject_type, self.subject_pk)
+        if row is None:
+            raise not_found("The reported content no longer exists.")
+        return as_node(self.subject_type, row)
 
     @strawberry.field(description="The member who reported the content.")
-    async def reporter(self, info: Info) -> Member:
-        return member_from_model(await info.context.loaders.member.load(self.reporter_pk))
+    async def reporter(self, info: Info[Context, None]) -> Member:
+        return member_from_model(await info.context.loaders.member_of(self.reporter_pk))
 
     @strawberry.field(description="The moderator or admin who last decided; null while pending.")
-    async def decided_by(self, info: Info) -> Member | None:
+    async def decided_by(self, info: Info[Context, None]) -> Member | None:
         if self.decided_by_pk is None:
             return None
-        return member_from_model(await info.context.loaders.member.load(self.decided_by_pk))
+        return member_from_model(await info.context.loaders.member_of(self.decided_by_pk))
 
 
 @strawberry.input(description="Content to report to the territory's moderators.")
@@ -109,3 +111,6 @@ class ModerateContentInput:
 class ReportPayload:
     report: Report | None = strawberry.field(description="The report; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the action was refused.")
+
+
+register_node("Report", Report.from_model)

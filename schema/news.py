@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import news as mn
 from schema.accounts import Official, official_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.placement import AboutProject, InTerritory
-from schema.relay import encode_id
-from schema.scalars import DateTime
+from schema.relay import encode_id, register_node
 
 if TYPE_CHECKING:
     pass
@@ -27,7 +28,7 @@ class NewsPost(Commentable, InTerritory, AboutProject):
     id: strawberry.ID = strawberry.field(description="The news post's global id.")
     title: str = strawberry.field(description="The headline.")
     body: str = strawberry.field(description="The text of the post.")
-    published_at: DateTime = strawberry.field(description="When the post was published.")
+    published_at: dt.datetime = strawberry.field(description="When the post was published.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
@@ -49,9 +50,9 @@ class NewsPost(Commentable, InTerritory, AboutProject):
         )
 
     @strawberry.field(description="The official (or admin) who published the post.")
-    async def author(self, info: Info) -> Official:
+    async def author(self, info: Info[Context, None]) -> Official:
         return official_from_model(
-            await info.context.loaders.member.load(self.author_pk), ADMINISTRATION_TITLE
+            await info.context.loaders.member_of(self.author_pk), ADMINISTRATION_TITLE
         )
 
 @strawberry.input(description="A news post to publish (officials and admins).")
@@ -68,3 +69,6 @@ class PublishNewsInput:
 class NewsPostPayload:
     news_post: NewsPost | None = strawberry.field(description="The published post; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the post was refused.")
+
+
+register_node("NewsPost", NewsPost.from_model)

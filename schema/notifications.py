@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 from enum import Enum
-from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from access.context import Context
+from access.errors import not_found
 from models import notifications as mn
-from schema.relay import Node, encode_id
-from schema.scalars import DateTime
-
-# Kind -> (model, API type) of what a notification can be about, for the fallback below.
-_SUBJECTS: dict[str, tuple[str, str]] = {
-    "Question": ("models.questions:Question", "schema.questions:Question"),
-    "Reply": ("models.questions:Reply", "schema.questions:Reply"),
-    "Idea": ("models.ideas:Idea", "schema.ideas:Idea"),
-    "Project": ("models.projects:Project", "schema.projects:Project"),
-    "Poll": ("models.polls:Poll", "schema.polls:Poll"),
-    "NewsPost": ("models.news:NewsPost", "schema.news:NewsPost"),
-    "Comment": ("models.comments:Comment", "schema.comments:Comment"),
-}
-
-
-def _attr(path: str) -> Any:
-    module, name = path.split(":")
-    return getattr(importlib.import_module(module), name)
+from reads.nodes import KINDS, load_row
+from schema.relay import Node, as_node, encode_id, register_node
 
 
 @strawberry.enum(description="What a notification is about.")
@@ -56,7 +40,7 @@ class Notification(Node):
     kind: NotificationKind = strawberry.field(description="What the notification is about.")
     message: str = strawberry.field(description="What happened, for people.")
     read: bool = strawberry.field(description="Whether the viewer marked it read.")
-    created_at: DateTime = strawberry.field(description="When it happened.")
+    created_at: dt.datetime = strawberry.field(description="When it happened.")
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
     subject_type: strawberry.Private[str]
@@ -82,22 +66,18 @@ class Notification(Node):
             "CONTENT_HIDDEN the content a moderator hid."
         )
     )
-    async def subject(self, info: Info) -> Node:
-        node = await info.context.load_node(self.subject_type, self.subject_pk)
-        if node is not None:
-            return node  # type: ignore[no-any-return]
-        # Notifications are private to their recipient and point at what they were told
-        # about; moderation may hide it since (CONTENT_HIDDEN points at the hidden content
-        # itself). The recipient still sees it here, never through node() or listings,
-        # so that one hidden subject does not break their whole inbox.
-        known = _SUBJECTS.get(self.subject_type)
-        account = info.context.account
-        if known is not None and account is not None and account.id == self.account_pk:
-            model, api_type = known
-            row = await info.context.loaders.by_id(_attr(model)).load(self.subject_pk)
-            if row is not None:
-                return _attr(api_type).from_model(row)  # type: ignore[no-any-return]
-        raise GraphQLError("This notification's subject no longer exists.", extensions={"code": "NOT_FOUND"})
+    async def subject(self, info: Info[Context, None]) -> Node:
+        ctx = info.context
+        row = await load_row(ctx, self.subject_type, self.subject_pk)
+        if row is None and ctx.account_id == self.account_pk and self.subject_type in KINDS:
+            # Notifications are private to their recipient and point at what they were told
+            # about; moderation may hide it since (CONTENT_HIDDEN points at the hidden content
+            # itself). The recipient still sees it here, never through node() or listings,
+            # so that one hidden subject does not break their whole inbox.
+            row = await ctx.loaders.by_id(KINDS[self.subject_type].model).load(self.subject_pk)
+        if row is None:
+            raise not_found("This notification's subject no longer exists.")
+        return as_node(self.subject_type, row)
 
 
 @strawberry.input(description="Which notifications to mark read.")
@@ -105,3 +85,6 @@ class MarkNotificationsReadInput:
     ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="The notifications to mark read; null marks all the viewer's unread."
     )
+
+
+register_node("Notification", Notification.from_model)

@@ -5,14 +5,16 @@ Mixed into the content types so each relation is resolved one way, through the l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models.projects import Project as ProjectRow
 from models.territories import Territory as TerritoryRow
 from schema.accounts import Member, member_from_model
+from schema.relay import as_node
 
 if TYPE_CHECKING:
     from schema.projects import Project
@@ -25,11 +27,10 @@ class InTerritory:
 
     @strawberry.field(description="The territory it belongs to.")
     async def territory(
-        self, info: Info
+        self, info: Info[Context, None]
     ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
-        from schema.territories import Territory
-
-        return Territory.from_model(await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk))
+        row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
+        return cast("Territory", as_node("Territory", row))
 
 
 @strawberry.type(description="Content that may be about one of the territory's projects.")
@@ -38,16 +39,14 @@ class AboutProject:
 
     @strawberry.field(description="The project it is about; null when none (or hidden from the viewer).")
     async def project(
-        self, info: Info
+        self, info: Info[Context, None]
     ) -> Annotated[Project, strawberry.lazy("schema.projects")] | None:
-        from schema.projects import Project
-
         if self.project_pk is None:
             return None
         row = await info.context.loaders.by_id(ProjectRow).load(self.project_pk)
         if not await info.context.can_see(row):
             return None
-        return Project.from_model(row)
+        return cast("Project", as_node("Project", row))
 
 
 @strawberry.type(description="Content a member wrote.")
@@ -60,10 +59,10 @@ class WrittenByMember:
     # A sync resolver: a ready value costs no coroutine; otherwise it hands graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description='The member who wrote it ("Former member" once they erased their account).')
-    def author(self, info: Info) -> Member:
+    def author(self, info: Info[Context, None]) -> Member:
         if self.ready_author is not None:
             return self.ready_author
         return self._load_author(info)  # type: ignore[return-value]
 
-    async def _load_author(self, info: Info) -> Member:
-        return member_from_model(await info.context.loaders.member.load(self.author_pk))
+    async def _load_author(self, info: Info[Context, None]) -> Member:
+        return member_from_model(await info.context.loaders.member_of(self.author_pk))

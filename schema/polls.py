@@ -7,23 +7,26 @@ results are counters per option, and nothing here or below links a member to the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from tortoise.queryset import QuerySet
 
+from access.context import Context
 from models import polls as mp
+from models.clock import as_utc, now
+from reads import lists
+from reads.loaders import Loaders, PollTally
+from reads.paging import PageArgs
+from reads.shared import AudienceReader, SharedPart
 from schema.errors import UserError
-from schema.horizon import note_boundary, recording
 from schema.placement import AboutProject, InTerritory
-from schema.relay import Node, encode_id
-from schema.scalars import DateTime
-
-if TYPE_CHECKING:
-    from tortoise.queryset import QuerySet
-
-    from resolvers.loaders import Loaders, PollTally
+from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
+from sharing.horizon import note_boundary, recording
+from sharing.parts import Audience, Part
 
 
 @strawberry.enum(description="Where a poll stands in time.")
@@ -43,39 +46,33 @@ class ResultsVisibility(Enum):
     )
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """An aware datetime in UTC (a backend may hand back naive UTC values)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
-
-def poll_status(row: mp.Poll, now: dt.datetime | None = None) -> PollStatus:
+def poll_status(row: mp.Poll, at: dt.datetime | None = None) -> PollStatus:
     """CLOSED once closed_at is set or closes_at is reached, SCHEDULED before opens_at,
     OPEN in between: a poll past closes_at is closed whether or not anyone acted."""
-    now = now or dt.datetime.now(dt.UTC)
+    at = at or now()
     if row.closed_at is not None:
         return PollStatus.CLOSED
     closes_at = as_utc(row.closes_at)
-    if now >= closes_at:
+    if at >= closes_at:
         return PollStatus.CLOSED
     opens_at = as_utc(row.opens_at)
-    if now < opens_at:
+    if at < opens_at:
         note_boundary(opens_at)
         return PollStatus.SCHEDULED
     note_boundary(closes_at)
     return PollStatus.OPEN
 
 
-async def note_status_boundaries(queryset: QuerySet[mp.Poll], now: dt.datetime | None = None) -> None:
+async def note_status_boundaries(queryset: QuerySet[mp.Poll], at: dt.datetime | None = None) -> None:
     """For a cached answer filtered by status: the next instant any poll of `queryset`
-    (returned or not) changes status, as the answer expires then (schema/horizon.py)."""
+    (returned or not) changes status, as the answer expires then (sharing/horizon.py)."""
     if not recording():
         return
-    now = now or dt.datetime.now(dt.UTC)
+    at = at or now()
     running = queryset.filter(closed_at__isnull=True)
     for name in ("opens_at", "closes_at"):
-        nxt = await running.filter(**{f"{name}__gt": now}).order_by(name).first().values_list(name, flat=True)
+        nxt = await running.filter(**{f"{name}__gt": at}).order_by(name).first().values_list(name, flat=True)
         if nxt is not None:
             note_boundary(as_utc(nxt))  # type: ignore[arg-type]
 
@@ -142,8 +139,8 @@ class Poll(InTerritory, AboutProject, Node):
         description="Whether a ballot may choose several options (else exactly one)."
     )
     verified_only: bool = strawberry.field(description="Whether only verified residents may vote.")
-    opens_at: DateTime = strawberry.field(description="When voting opens.")
-    closes_at: DateTime = strawberry.field(description="When voting closes at the latest.")
+    opens_at: dt.datetime = strawberry.field(description="When voting opens.")
+    closes_at: dt.datetime = strawberry.field(description="When voting closes at the latest.")
     status: PollStatus = strawberry.field(description="Scheduled, open or closed, as of now.")
     results_visibility: ResultsVisibility = strawberry.field(
         description="Whether per-option results show live or only once the poll is closed."
@@ -182,51 +179,75 @@ class Poll(InTerritory, AboutProject, Node):
     # Sync resolvers: a ready value costs no coroutine; otherwise they hand graphql-core an
     # awaitable, which it awaits as it would an async resolver's.
     @strawberry.field(description="The options, in the order they were given.")
-    def options(self, info: Info) -> list[PollOption]:
+    def options(self, info: Info[Context, None]) -> list[PollOption]:
         if self.ready_options is not None:
             return self.ready_options
         return self._load_options(info)  # type: ignore[return-value]
 
-    async def _load_options(self, info: Info) -> list[PollOption]:
+    async def _load_options(self, info: Info[Context, None]) -> list[PollOption]:
         rows = await info.context.loaders.options_by_poll.load(self.pk)
         return [PollOption.from_model(row) for row in rows]
 
     @strawberry.field(description="The tally: ballots cast and, when visible, votes per option.")
-    def results(self, info: Info) -> PollResults:
+    def results(self, info: Info[Context, None]) -> PollResults:
         if self.ready_results is not None:
             return self.ready_results
         return poll_results(info.context.loaders, self)  # type: ignore[return-value]
 
     @strawberry.field(description="Whether the viewer has voted in this poll (never what they chose).")
-    def viewer_has_voted(self, info: Info) -> bool:
+    def viewer_has_voted(self, info: Info[Context, None]) -> bool:
         if self.ready_viewer_has_voted is not None:
             return self.ready_viewer_has_voted
         return self._load_viewer_has_voted(info)  # type: ignore[return-value]
 
-    async def _load_viewer_has_voted(self, info: Info) -> bool:
+    async def _load_viewer_has_voted(self, info: Info[Context, None]) -> bool:
         return bool(await info.context.loaders.viewer_voted.load(self.pk))
 
 
-async def prepare_polls(info: Info, polls: list[Poll]) -> None:
-    """What a page of polls shows per item, loaded once for the page, the same for every
-    viewer: the tallies (options with their counters and the ballots cast, one statement)."""
+async def take_tallies(loaders: Loaders, polls: list[Poll]) -> None:
+    """What a page of polls shows per item, the same for every viewer, loaded once for the
+    page: the tallies (options with their counters and the ballots cast, one statement)."""
     if not polls:
         return
-    tallies = await info.context.loaders.poll_tallies.load_many([poll.pk for poll in polls])
+    tallies = await loaders.poll_tallies.load_many([poll.pk for poll in polls])
     for poll, tally in zip(polls, tallies, strict=True):
         poll.take_tally(tally)
 
 
-async def prepare_polls_for_viewer(info: Info, polls: list[Poll]) -> None:
-    """Whether the viewer voted in each poll of a page, in one statement."""
-    if not polls:
-        return
-    if info.context.account is None:
+@dataclass(frozen=True)
+class PollsPage:
+    """A page of a territory's polls: the arguments of the shared part POLLS_PAGE."""
+
+    territory: int
+    status: str | None
+    page: PageArgs
+
+
+async def build_polls_page(reader: AudienceReader, args: PollsPage) -> Connection[Poll]:
+    """The polls of a page with their tallies, for one audience (hidden polls for STAFF)."""
+    staff = reader.audience is Audience.STAFF
+    if args.status is not None and recording():
+        # A status filter changes with the clock: the answer expires at the next change.
+        visible = mp.Poll.filter(territory_id=args.territory)
+        await note_status_boundaries(visible if staff else visible.filter(hidden=False))
+    source = lists.polls(args.territory, staff=staff, status=args.status, now=now())
+    page = await paginate_sql(source, lambda row: Poll.from_model(lists.poll_row(row)), args.page, prefix="p_")
+    await take_tallies(reader.loaders, [edge.node for edge in page.edges])
+    return page
+
+
+POLLS_PAGE: SharedPart[PollsPage, Connection[Poll]] = Part("polls", build_polls_page)
+
+
+async def with_viewer_votes(ctx: Context, page: Connection[Poll]) -> Connection[Poll]:
+    """The viewer's copy of a shared page of polls, with whether they voted in each (one
+    statement for the page)."""
+    polls = [edge.node for edge in page.edges]
+    if ctx.account is None or not polls:
         voted = [False] * len(polls)
     else:
-        voted = await info.context.loaders.viewer_voted.load_many([poll.pk for poll in polls])
-    for poll, has_voted in zip(polls, voted, strict=True):
-        poll.ready_viewer_has_voted = bool(has_voted)
+        voted = list(await ctx.loaders.viewer_voted.load_many([poll.pk for poll in polls]))
+    return with_nodes(page, [replace(poll, ready_viewer_has_voted=bool(v)) for poll, v in zip(polls, voted, strict=True)])
 
 
 async def poll_results(loaders: Loaders, poll: Poll) -> PollResults:
@@ -252,10 +273,10 @@ class CreatePollInput:
     verified_only: bool | None = strawberry.field(
         default=None, description="Whether only verified residents may vote; default false."
     )
-    opens_at: DateTime | None = strawberry.field(
+    opens_at: dt.datetime | None = strawberry.field(
         default=None, description="When voting opens; default now."
     )
-    closes_at: DateTime = strawberry.field(
+    closes_at: dt.datetime = strawberry.field(
         description="When voting closes: in the future and after opensAt."
     )
     results_visibility: ResultsVisibility | None = strawberry.field(
@@ -281,3 +302,6 @@ class PollInput:
 class PollPayload:
     poll: Poll | None = strawberry.field(description="The poll as it now stands; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+register_node("Poll", Poll.from_model)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import ideas as mi
 from models import polls as mp
 from models import projects as mpr
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.ideas import Idea
 from schema.placement import InTerritory
-from schema.relay import Connection, Node, encode_id, paginate
-from schema.scalars import DateTime, Decimal
-
-if TYPE_CHECKING:
-    from schema.ideas import Idea
-    from schema.polls import Poll
+from schema.polls import Poll
+from schema.relay import Connection, Node, encode_id, paginate, register_node
 
 
 @strawberry.enum(description="What a project document is.")
@@ -32,7 +31,7 @@ class DocumentKind(Enum):
 
 @strawberry.type(description="An exact amount of money in a currency.")
 class Money:
-    amount: Decimal = strawberry.field(description='The amount with 2 decimals, e.g. "1250000.00".')
+    amount: decimal.Decimal = strawberry.field(description='The amount with 2 decimals, e.g. "1250000.00".')
     currency: str = strawberry.field(description="The ISO 4217 currency code, e.g. EUR.")
 
 
@@ -59,7 +58,7 @@ class Project(Commentable, InTerritory, Node):
     title: str = strawberry.field(description="The project's name.")
     description: str = strawberry.field(description="What the project is about.")
     budget: Money | None = strawberry.field(description="The project's budget; null when none was given.")
-    created_at: DateTime = strawberry.field(description="When the project was published.")
+    created_at: dt.datetime = strawberry.field(description="When the project was published.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
 
@@ -79,20 +78,19 @@ class Project(Commentable, InTerritory, Node):
         )
 
     @strawberry.field(description="The project's documents, in the order they were added.")
-    async def documents(self, info: Info) -> list[Document]:
+    async def documents(self, info: Info[Context, None]) -> list[Document]:
         rows = await info.context.loaders.documents_by_project.load(self.pk)
         return [Document.from_model(row) for row in rows]
 
     @strawberry.field(description="Ideas proposed for this project, newest first.")
     async def ideas(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        from schema.ideas import Idea
+    ) -> Connection[Idea]:
 
         query = await info.context.visible(mi.Idea.filter(project_id=self.pk), self.territory_pk)
         return await paginate(
@@ -102,13 +100,12 @@ class Project(Commentable, InTerritory, Node):
     @strawberry.field(description="Polls held about this project, newest first.")
     async def polls(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
-        from schema.polls import Poll
+    ) -> Connection[Poll]:
 
         query = await info.context.visible(mp.Poll.filter(project_id=self.pk), self.territory_pk)
         return await paginate(
@@ -118,7 +115,7 @@ class Project(Commentable, InTerritory, Node):
 
 @strawberry.input(description="An exact amount of money in a currency.")
 class MoneyInput:
-    amount: Decimal = strawberry.field(
+    amount: decimal.Decimal = strawberry.field(
         description='Zero or more, with at most 2 decimals, as a string, e.g. "1250000.00".'
     )
     currency: str = strawberry.field(description="An ISO 4217 currency code, e.g. EUR.")
@@ -154,3 +151,7 @@ class ProjectPayload:
         description="The project as it now stands; null on failure."
     )
     user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
+
+
+register_node("Project", Project.from_model)
+register_node("Document", Document.from_model)

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
+from models import clock
 from models import questions as mq
+from models.clock import as_utc
+from reads import lists
+from reads.paging import PageArgs
+from reads.shared import AudienceReader, SharedPart
+from reads.visibility import can_see
 from schema.accounts import Official, member_from_model, official_from_model
-from schema.comments import Commentable
+from schema.comments import Comment, Commentable, comments_page
 from schema.errors import UserError
-from schema.horizon import note_boundary
 from schema.placement import InTerritory, WrittenByMember
-from schema.relay import Connection, Node, encode_id
-from schema.scalars import DateTime
-
-if TYPE_CHECKING:
-    from schema.comments import Comment
+from schema.relay import Connection, Node, encode_id, paginate_sql, register_node
+from sharing.horizon import note_boundary
+from sharing.parts import Audience, Part
 
 
 @strawberry.enum(description="Where a question stands.")
@@ -31,18 +35,12 @@ class QuestionStatus(Enum):
     )
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """An aware datetime in UTC (a backend may hand back naive UTC values)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
 
 def question_overdue(status: str, due_at: dt.datetime) -> bool:
     """Still open after dueAt (an open question not yet due turns overdue at dueAt)."""
     if status != mq.QuestionStatus.OPEN.value:
         return False
-    if dt.datetime.now(dt.UTC) > due_at:
+    if clock.now() > due_at:
         return True
     note_boundary(due_at)
     return False
@@ -57,15 +55,15 @@ class Question(Commentable, InTerritory, WrittenByMember):
     closed_reason: str | None = strawberry.field(
         description="Why a moderator closed it unanswered; null unless CLOSED."
     )
-    created_at: DateTime = strawberry.field(description="When it was asked.")
-    due_at: DateTime = strawberry.field(
+    created_at: dt.datetime = strawberry.field(description="When it was asked.")
+    due_at: dt.datetime = strawberry.field(
         description="createdAt + the territory's replyDeadlineDays as they were when it was asked."
     )
     overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
-    # Set by the connection that listed the question (see prepare_questions): plain
+    # Set by the connection that listed the question (see take_replies): plain
     # values, no async resolver per item. `ready` says whether they were set.
     ready: strawberry.Private[bool] = False
     ready_official: strawberry.Private[Official | None] = None
@@ -103,24 +101,25 @@ class Question(Commentable, InTerritory, WrittenByMember):
     @strawberry.field(
         description="The official it is addressed to; null: addressed to the territory as a whole."
     )
-    def official(self, info: Info) -> Official | None:
+    def official(self, info: Info[Context, None]) -> Official | None:
         if self.official_pk is None:
             return None
         if self.ready_official is not None:
             return self.ready_official
         return self._load_official(info)  # type: ignore[return-value]
 
-    async def _load_official(self, info: Info) -> Official | None:
-        row = await info.context.loaders.member.load(self.official_pk)
-        return official_from_model(row) if row is not None else None
+    async def _load_official(self, info: Info[Context, None]) -> Official | None:
+        if self.official_pk is None:
+            return None
+        return official_from_model(await info.context.loaders.member_of(self.official_pk))
 
     @strawberry.field(description="The official's public reply; null until answered (or while hidden).")
-    def reply(self, info: Info) -> Reply | None:
+    def reply(self, info: Info[Context, None]) -> Reply | None:
         if self.ready:
             return self.ready_reply
         return self._load_reply(info)  # type: ignore[return-value]
 
-    async def _load_reply(self, info: Info) -> Reply | None:
+    async def _load_reply(self, info: Info[Context, None]) -> Reply | None:
         row = await info.context.loaders.reply_by_question.load(self.pk)
         if row is None or not await info.context.can_see(row):
             return None
@@ -129,13 +128,12 @@ class Question(Commentable, InTerritory, WrittenByMember):
     @strawberry.field(description="The comments on the question, oldest first.")
     async def comments(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[Annotated[Comment, strawberry.lazy("schema.comments")]]:
-        from schema.comments import comments_page
+    ) -> Connection[Comment]:
 
         return await comments_page(
             info, "Question", self.pk, self.territory_pk,
@@ -147,12 +145,12 @@ class Question(Commentable, InTerritory, WrittenByMember):
 class Reply(Node):
     id: strawberry.ID = strawberry.field(description="The reply's global id.")
     body: str = strawberry.field(description="What the official replied.")
-    created_at: DateTime = strawberry.field(description="When the reply was published.")
+    created_at: dt.datetime = strawberry.field(description="When the reply was published.")
     pk: strawberry.Private[int]
     question_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
-    # Set when the reply was read with its official (see prepare_questions).
+    # Set when the reply was read with its official (see take_replies).
     ready_official: strawberry.Private[Official | None] = None
 
     @classmethod
@@ -168,31 +166,28 @@ class Reply(Node):
         )
 
     @strawberry.field(description="The official who replied.")
-    def official(self, info: Info) -> Official:
+    def official(self, info: Info[Context, None]) -> Official:
         if self.ready_official is not None:
             return self.ready_official
         return self._load_official(info)  # type: ignore[return-value]
 
-    async def _load_official(self, info: Info) -> Official:
-        row = await info.context.loaders.member.load(self.official_pk)
-        return official_from_model(row)
+    async def _load_official(self, info: Info[Context, None]) -> Official:
+        return official_from_model(await info.context.loaders.member_of(self.official_pk))
 
     @strawberry.field(description="The question this reply answers.")
-    async def question(self, info: Info) -> Question:
-        row = await info.context.loaders.by_id(mq.Question).load(self.question_pk)
+    async def question(self, info: Info[Context, None]) -> Question:
+        row = await info.context.loaders.row_of(mq.Question, self.question_pk)
         return Question.from_model(row)
 
 
-async def prepare_questions(info: Info, questions: list[Question]) -> None:
+async def take_replies(reader: AudienceReader, questions: list[Question]) -> None:
     """The replies of a page of questions, with their officials, in one statement; hidden
-    replies only for the territory's staff (as Question.reply decides item by item)."""
+    replies only for the STAFF audience (as Question.reply decides item by item)."""
     if not questions:
         return
-    from schema import lists
-
     replies: dict[int, Reply] = {}
     for row in await lists.replies_of([q.pk for q in questions]):
-        if row.hidden and not await info.context.can_see(row):
+        if not await can_see(reader, row):
             continue
         reply = Reply.from_model(row)
         reply.ready_official = official_from_model(row.official)
@@ -200,6 +195,31 @@ async def prepare_questions(info: Info, questions: list[Question]) -> None:
     for question in questions:
         question.ready_reply = replies.get(question.pk)
         question.ready = True
+
+
+@dataclass(frozen=True)
+class QuestionsPage:
+    """A page of a territory's questions: the arguments of the shared part QUESTIONS_PAGE."""
+
+    territory: int
+    status: str | None
+    official: int | None
+    page: PageArgs
+
+
+async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> Connection[Question]:
+    """The questions of a page with their authors, officials and replies, for one audience."""
+    source = lists.questions(
+        args.territory, staff=reader.audience is Audience.STAFF, status=args.status, official_id=args.official
+    )
+    page = await paginate_sql(
+        source, lambda row: Question.from_model_with_people(lists.question_row(row)), args.page, prefix="q_"
+    )
+    await take_replies(reader, [edge.node for edge in page.edges])
+    return page
+
+
+QUESTIONS_PAGE: SharedPart[QuestionsPage, Connection[Question]] = Part("questions", build_questions_page)
 
 
 @strawberry.input(description="A question to ask in a territory.")
@@ -237,3 +257,7 @@ class QuestionPayload:
 class ReplyPayload:
     reply: Reply | None = strawberry.field(description="The new reply; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the reply was refused.")
+
+
+register_node("Question", Question.from_model)
+register_node("Reply", Reply.from_model)

@@ -1,34 +1,33 @@
-"""Relay building blocks: global ids, the Node interface, cursor connections.
+"""Relay building blocks: global ids, the Node interface and its registry, connections.
 
-Global ids are opaque (base64 of "Kind:pk"); a member keeps the kind "Member" whatever
-its role, so its id does not change when a citizen is appointed official.
-Connections page by keyset on integer sort keys ending with the primary key, so a
-row added while a client pages neither shifts nor repeats the next page.
+Global ids are opaque (base64 of "Kind:pk"); a member keeps the kind "Member" whatever its
+role, so its id does not change when a citizen is appointed official. A connection is a
+page of reads.paging (keyset pages) with its items mapped to API objects.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-T = TypeVar("T")
-M = TypeVar("M")
+from reads.paging import (
+    MAX_KEY,
+    NEWEST_FIRST,
+    Page,
+    PageArgs,
+    SortKey,
+    SqlList,
+    page_of,
+    page_of_sql,
+)
 
-MAX_PAGE_SIZE = 100
-# Primary keys are 32-bit integers (int4 on PostgreSQL): a larger pk names no row, and
-# asyncpg refuses to even send it ("value out of int32 range").
-MAX_PK = 2**31 - 1
-DEFAULT_PAGE_SIZE = 20
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def encode_id(kind: str, pk: int) -> str:
@@ -43,7 +42,7 @@ def decode_id(global_id: str) -> tuple[str, int] | None:
         value = int(pk)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         return None
-    if not kind or value <= 0 or value > MAX_PK:
+    if not kind or value <= 0 or value > MAX_KEY:
         return None
     return kind, value
 
@@ -61,6 +60,21 @@ def decode_id_of(global_id: str | None, *kinds: str) -> int | None:
 @strawberry.interface(description="An object with a global id, resolvable through Query.node.")
 class Node:
     id: strawberry.ID = strawberry.field(description="The object's opaque global id.")
+
+
+# Kind ("Poll") -> the API object of a row of that kind. Each type module registers its own
+# kinds, so node(id), Report.subject and Notification.subject reach every type without one
+# module importing them all.
+_NODE_TYPES: dict[str, Callable[[Any], Node]] = {}
+
+
+def register_node(kind: str, from_row: Callable[[Any], Node]) -> None:
+    _NODE_TYPES[kind] = from_row
+
+
+def as_node(kind: str, row: Any) -> Node:
+    """The API object of a row of `kind` (a kind registered by its type module)."""
+    return _NODE_TYPES[kind](row)
 
 
 @strawberry.type(description="Where a page stands in its connection (Relay).")
@@ -88,64 +102,19 @@ class Connection(Generic[T]):
         return await self.count()
 
 
-def encode_cursor(values: Sequence[int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, width: int) -> list[int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise bad_argument("This cursor is not valid.") from exc
-    if (
-        not isinstance(values, list)
-        or len(values) != width
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
-    ):
-        raise bad_argument("This cursor is not valid.")
-    return values
-
-
-def bad_argument(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-
-
-def check_page_size(first: int | None, last: int | None) -> None:
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise bad_argument(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
-
-
-@dataclass(frozen=True)
-class SortKey:
-    """An integer column to order by; the last key of an order must be unique (the pk)."""
-
-    field: str
-    descending: bool = True
-
-
-NEWEST_FIRST = (SortKey("id"),)
-OLDEST_FIRST = (SortKey("id", descending=False),)
-
-
-def _beyond(order: Sequence[SortKey], values: Sequence[int], forward: bool) -> Q:
-    """Rows strictly after `values` in `order` (or strictly before when not forward)."""
-    alternatives: list[Q] = []
-    for i, key in enumerate(order):
-        going_down = key.descending == forward
-        clause = Q(**{f"{key.field}__{'lt' if going_down else 'gt'}": values[i]})
-        for prior, value in zip(order[:i], values[:i], strict=True):
-            clause &= Q(**{prior.field: value})
-        alternatives.append(clause)
-    combined = alternatives[0]
-    for clause in alternatives[1:]:
-        combined |= clause
-    return combined
-
-
-def _ordering(order: Sequence[SortKey], forward: bool) -> list[str]:
-    return [("-" if key.descending == forward else "") + key.field for key in order]
+def connection(page: Page[R], mapper: Callable[[R], T]) -> Connection[T]:
+    """The Relay connection of a page, its items mapped to API objects."""
+    edges = [Edge(cursor=cursor, node=mapper(item)) for cursor, item in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=page.count,
+    )
 
 
 async def paginate(
@@ -158,171 +127,27 @@ async def paginate(
     before: str | None = None,
     order: Sequence[SortKey] = NEWEST_FIRST,
 ) -> Connection[T]:
-    """One page of `queryset` in `order` (keyset pagination); totalCount on demand."""
-    check_page_size(first, last)
-    if first is None and last is None:
-        first = DEFAULT_PAGE_SIZE
-    base = queryset
-    page = queryset
-    if after is not None:
-        page = page.filter(_beyond(order, decode_cursor(after, len(order)), forward=True))
-    if before is not None:
-        page = page.filter(_beyond(order, decode_cursor(before, len(order)), forward=False))
-
-    async def fetch(forward: bool, limit: int) -> list[Any]:
-        return list(await page.order_by(*_ordering(order, forward)).limit(limit))
-
-    async def count() -> int:
-        return await base.count()
-
-    rows, has_next, has_previous = await _window(fetch, first, after, last, before)
-    return _connection(
-        [Edge(cursor=encode_cursor([getattr(row, key.field) for key in order]), node=mapper(row))
-         for row in rows],
-        has_next, has_previous, count,
-    )
-
-
-async def _window(
-    fetch: Callable[[bool, int], Awaitable[list[Any]]],
-    first: int | None, after: str | None, last: int | None, before: str | None,
-) -> tuple[list[Any], bool, bool]:
-    """The rows of a page, in order, and whether rows follow and precede it. `fetch(forward,
-    limit)` reads up to `limit` rows beyond the cursors, in (forward) or against the order."""
-    has_next = has_previous = False
-    if first is not None:
-        rows = await fetch(True, first + 1)
-        has_next = len(rows) > first
-        rows = rows[:first]
-        has_previous = after is not None
-        if last is not None:
-            has_previous = has_previous or len(rows) > last
-            rows = rows[len(rows) - last :] if last else []
-    else:
-        assert last is not None
-        rows = await fetch(False, last + 1)
-        has_previous = len(rows) > last
-        rows = list(reversed(rows[:last]))
-        has_next = before is not None
-    return rows, has_next, has_previous
-
-
-def _connection(edges: list[Edge[T]], has_next: bool, has_previous: bool,
-                count: Callable[[], Awaitable[int]]) -> Connection[T]:
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )
-
-
-def connection_of(
-    items: Sequence[M], mapper: Callable[[M], T], key: Callable[[M], Sequence[int]]
-) -> Connection[T]:
-    """A single-page connection over items already in memory (no further page)."""
-    edges = [Edge(cursor=encode_cursor(key(item)), node=mapper(item)) for item in items]
-    total = len(edges)
-
-    async def count() -> int:
-        return total
-
-    return _connection(edges, False, False, count)
-
-
-# --- the same pages in hand-written SQL (the hot lists: see resolvers/sql.py) ------------
-
-
-@dataclass(frozen=True)
-class SqlList:
-    """A list in SQL: `select` is `SELECT <columns> FROM <table> <alias> [JOIN ...]`, `table`
-    and `alias` name the listed table (sort keys are its columns), `where` holds conditions
-    over it with `$1..$n` placeholders for `args`."""
-
-    select: str
-    table: str
-    alias: str
-    where: tuple[str, ...]
-    args: tuple[Any, ...]
-
-    def narrowed(self, condition: str, *args: Any) -> SqlList:
-        """Another condition; its placeholders `$1..` are numbered from 1 and renumbered."""
-        shifted = _shift(condition, len(self.args))
-        return SqlList(self.select, self.table, self.alias, (*self.where, shifted), (*self.args, *args))
-
-
-def _shift(condition: str, by: int) -> str:
-    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + by}", condition)
-
-
-def _beyond_sql(alias: str, order: Sequence[SortKey], values: Sequence[int], forward: bool,
-                start: int) -> tuple[str, list[int]]:
-    """The SQL form of _beyond: rows strictly after (or before) `values` in `order`."""
-    alternatives: list[str] = []
-    args: list[int] = []
-    for i, key in enumerate(order):
-        going_down = key.descending == forward
-        parts = []
-        for prior, value in zip(order[:i], values[:i], strict=True):
-            args.append(value)
-            parts.append(f'{alias}."{prior.field}" = ${start + len(args)}')
-        args.append(values[i])
-        parts.append(f'{alias}."{key.field}" {"<" if going_down else ">"} ${start + len(args)}')
-        alternatives.append("(" + " AND ".join(parts) + ")")
-    return "(" + " OR ".join(alternatives) + ")", args
+    """One page of `queryset` in `order`, as a connection; totalCount on demand."""
+    return connection(await page_of(queryset, PageArgs(first, after, last, before), order), mapper)
 
 
 async def paginate_sql(
     source: SqlList,
     mapper: Callable[[Any], T],
+    args: PageArgs,
     *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
     order: Sequence[SortKey] = NEWEST_FIRST,
     prefix: str = "",
 ) -> Connection[T]:
-    """paginate() for a SqlList: one statement per page, rows handed to `mapper` as the
-    driver returns them (sort key columns selected as `prefix + column`)."""
-    from resolvers import sql
+    """paginate() for a list in fixed SQL (reads.lists): one statement per page."""
+    return connection(await page_of_sql(source, args, order, prefix), mapper)
 
-    check_page_size(first, last)
-    if first is None and last is None:
-        first = DEFAULT_PAGE_SIZE
-    page = source
-    for cursor, forward in ((after, True), (before, False)):
-        if cursor is not None:
-            condition, values = _beyond_sql(
-                source.alias, order, decode_cursor(cursor, len(order)), forward, 0
-            )
-            page = page.narrowed(condition, *values)
 
-    async def fetch(forward: bool, limit: int) -> list[Any]:
-        ordering = ", ".join(
-            f'{source.alias}."{key.field}" {"DESC" if key.descending == forward else "ASC"}'
-            for key in order
-        )
-        where = " AND ".join(page.where) or "TRUE"
-        args = [*page.args, limit]
-        return list(await sql.fetch(
-            f"{page.select} WHERE {where} ORDER BY {ordering} LIMIT ${len(args)}", *args
-        ))
-
-    async def count() -> int:
-        where = " AND ".join(source.where) or "TRUE"
-        rows = await sql.fetch(
-            f"SELECT COUNT(*) FROM {source.table} {source.alias} WHERE {where}", *source.args
-        )
-        return int(rows[0][0])  # COUNT(*) always returns one row
-
-    rows, has_next, has_previous = await _window(fetch, first, after, last, before)
-    return _connection(
-        [Edge(cursor=encode_cursor([row[prefix + key.field] for key in order]), node=mapper(row))
-         for row in rows],
-        has_next, has_previous, count,
+def with_nodes(page: Connection[T], nodes: list[T]) -> Connection[T]:
+    """A copy of a connection whose edges carry `nodes` (the viewer's copies of a shared
+    page's items), with the same cursors, page info and count."""
+    return Connection(
+        edges=[Edge(cursor=edge.cursor, node=node) for edge, node in zip(page.edges, nodes, strict=True)],
+        page_info=page.page_info,
+        count=page.count,
     )

@@ -1,34 +1,33 @@
-"""Scalars of the contract: DateTime (ISO 8601 with offset) and Decimal (exact, as a string)."""
+"""Scalars of the contract: DateTime (ISO 8601 with offset) and Decimal (exact, as a string).
+
+Types are annotated with the Python types (`dt.datetime`, `decimal.Decimal`); the schema maps
+them to these scalars (SCALARS, the scalar_map of the schema's StrawberryConfig).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", dt.datetime),
+from models.clock import as_utc
+
+DateTime: ScalarDefinition = strawberry.scalar(
     name="DateTime",
     description="A moment as ISO 8601 with its UTC offset, e.g. 2026-11-27T14:00:00+00:00.",
-    serialize=lambda value: _as_utc(value).isoformat(),
+    serialize=lambda value: as_utc(value).isoformat(),
     parse_value=lambda value: _parse_datetime(value),
 )
 
-Decimal = strawberry.scalar(
-    NewType("Decimal", decimal.Decimal),
+Decimal: ScalarDefinition = strawberry.scalar(
     name="Decimal",
     description='An exact decimal number written as a string, e.g. "1250000.00".',
     serialize=lambda value: format(value, "f"),
     parse_value=lambda value: _parse_decimal(value),
 )
 
-
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def _parse_datetime(value: object) -> dt.datetime:
@@ -50,3 +49,7 @@ def _parse_decimal(value: object) -> decimal.Decimal:
     if not parsed.is_finite():
         raise ValueError("Decimal must be a finite number.")
     return parsed
+
+
+# Python type -> the contract's scalar.
+SCALARS: dict[object, ScalarDefinition] = {dt.datetime: DateTime, decimal.Decimal: Decimal}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
-from typing import TYPE_CHECKING, Annotated
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from access.context import Context
 from models import accounts as ma
+from models import clock
 from models import comments as mc
 from models import ideas as mi
 from models import news as mn
@@ -18,20 +19,18 @@ from models import projects as mpr
 from models import questions as mq
 from models import territories as mt
 from models.moderation import Report as ReportRow
-from resolvers.page_cache import shared_page
-from schema.accounts import Member, Official, Role, member_from_model
+from reads.paging import PageArgs, SortKey
+from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.errors import UserError
-from schema.horizon import not_reusable
-from schema.relay import Connection, Node, SortKey, encode_id, paginate, paginate_sql
-
-if TYPE_CHECKING:
-    from schema.feed import FeedItemConnection
-    from schema.ideas import Idea, IdeaOrder, IdeaStatus
-    from schema.moderation import Report
-    from schema.news import NewsPost
-    from schema.polls import Poll, PollStatus
-    from schema.projects import Project
-    from schema.questions import Question, QuestionStatus
+from schema.feed import FeedItemConnection, feed_page
+from schema.ideas import IDEAS_PAGE, Idea, IdeaOrder, IdeasPage, IdeaStatus, with_viewer_supports
+from schema.moderation import Report
+from schema.news import NewsPost
+from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_votes
+from schema.projects import Project
+from schema.questions import QUESTIONS_PAGE, Question, QuestionsPage, QuestionStatus
+from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
+from sharing.horizon import not_reusable
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
 
@@ -67,91 +66,54 @@ class Territory(Node):
     ) -> Connection[Official]:
         query = ma.Member.filter(territory_id=self.pk, role=ma.Role.OFFICIAL).select_related("account")
         return await paginate(
-            query, member_from_model, first=first, after=after, last=last, before=before,
-            order=MEMBER_ORDER,
-        )  # type: ignore[arg-type]
+            query, official_from_model, first=first, after=after, last=last, before=before, order=MEMBER_ORDER,
+        )
 
     @strawberry.field(description="Members of the territory, oldest first. Moderators and admins only.")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         role: Role | None = None, verified: bool | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Member]:
         await info.context.check_staff(self.pk)
         query = ma.Member.filter(territory_id=self.pk).select_related("account")
         if role is not None:
-            query = query.filter(role=role.value)
+            query = query.filter(role=role.name)
         if verified is not None:
             query = query.filter(verified=verified)
         return await paginate(
             query, member_from_model, first=first, after=after, last=last, before=before,
             order=MEMBER_ORDER,
-        )  # type: ignore[arg-type]
+        )
 
     @strawberry.field(description="Questions asked in the territory, newest first.")
     async def questions(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        status: Annotated[QuestionStatus, strawberry.lazy("schema.questions")] | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        status: QuestionStatus | None = None,
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        from schema import lists
-        from schema.questions import Question, prepare_questions
-        from schema.relay import decode_id_of
-
-        staff = await info.context.is_staff(self.pk)
+    ) -> Connection[Question]:
         official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
-        kind = status.value if status is not None else None
-
-        async def build() -> Connection[Question]:
-            source = lists.questions(self.pk, staff=staff, status=kind, official_id=official)
-            page = await paginate_sql(
-                source, lambda row: Question.from_model_with_people(lists.question_row(row)),
-                first=first, after=after, last=last, before=before, prefix="q_",
-            )
-            await prepare_questions(info, [edge.node for edge in page.edges])
-            return page
-
-        key = ("questions", self.pk, staff, kind, official, first, after, last, before)
-        return await shared_page(info.context, key, build)
+        kind = status.name if status is not None else None
+        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before))
+        return await info.context.shared(QUESTIONS_PAGE, self.pk, args)
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
     async def ideas(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        status: Annotated[IdeaStatus, strawberry.lazy("schema.ideas")] | None = None,
-        order_by: Annotated[IdeaOrder, strawberry.lazy("schema.ideas")] | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        status: IdeaStatus | None = None,
+        order_by: IdeaOrder | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        from schema import lists
-        from schema.ideas import Idea, IdeaOrder, prepare_ideas
-
-        staff = await info.context.is_staff(self.pk)
-        kind = status.value if status is not None else None
-        order = (
-            (SortKey("support_count"), SortKey("id"))
-            if order_by == IdeaOrder.MOST_SUPPORTED
-            else (SortKey("id"),)
-        )
-
-        async def build() -> Connection[Idea]:
-            return await paginate_sql(
-                lists.ideas(self.pk, staff=staff, status=kind),
-                lambda row: Idea.from_model_with_author(lists.idea_row(row)),
-                first=first, after=after, last=last, before=before, order=order, prefix="i_",
-            )
-
-        key = ("ideas", self.pk, staff, kind, order, first, after, last, before)
-        page = await shared_page(info.context, key, build)
-        await prepare_ideas(info, [edge.node for edge in page.edges])
-        return page
+    ) -> Connection[Idea]:
+        kind = status.name if status is not None else None
+        args = IdeasPage(self.pk, kind, order_by == IdeaOrder.MOST_SUPPORTED, PageArgs(first, after, last, before))
+        return await with_viewer_supports(info.context, await info.context.shared(IDEAS_PAGE, self.pk, args))
 
     @strawberry.field(description="Projects of the territory, newest first.")
     async def projects(
-        self, info: Info, first: int | None = None, after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[Project, strawberry.lazy("schema.projects")]]:
-        from schema.projects import Project
-
+    ) -> Connection[Project]:
         query = await info.context.visible(mpr.Project.filter(territory_id=self.pk), self.pk)
         return await paginate(
             query, Project.from_model, first=first, after=after, last=last, before=before
@@ -159,41 +121,19 @@ class Territory(Node):
 
     @strawberry.field(description="Polls of the territory, newest first.")
     async def polls(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        status: Annotated[PollStatus, strawberry.lazy("schema.polls")] | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        status: PollStatus | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[Poll, strawberry.lazy("schema.polls")]]:
-        from schema import lists
-        from schema.horizon import recording
-        from schema.polls import Poll, note_status_boundaries, prepare_polls, prepare_polls_for_viewer
-
-        staff = await info.context.is_staff(self.pk)
-        kind = status.value if status is not None else None
-
-        async def build() -> Connection[Poll]:
-            if kind is not None and recording():
-                visible = mp.Poll.filter(territory_id=self.pk)
-                await note_status_boundaries(visible if staff else visible.filter(hidden=False))
-            source = lists.polls(self.pk, staff=staff, status=kind, now=dt.datetime.now(dt.UTC))
-            page = await paginate_sql(
-                source, lambda row: Poll.from_model(lists.poll_row(row)),
-                first=first, after=after, last=last, before=before, prefix="p_",
-            )
-            await prepare_polls(info, [edge.node for edge in page.edges])
-            return page
-
-        key = ("polls", self.pk, staff, kind, first, after, last, before)
-        page = await shared_page(info.context, key, build)
-        await prepare_polls_for_viewer(info, [edge.node for edge in page.edges])
-        return page
+    ) -> Connection[Poll]:
+        kind = status.name if status is not None else None
+        args = PollsPage(self.pk, kind, PageArgs(first, after, last, before))
+        return await with_viewer_votes(info.context, await info.context.shared(POLLS_PAGE, self.pk, args))
 
     @strawberry.field(description="News posts of the territory, newest first.")
     async def news(
-        self, info: Info, first: int | None = None, after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[NewsPost, strawberry.lazy("schema.news")]]:
-        from schema.news import NewsPost
-
+    ) -> Connection[NewsPost]:
         query = await info.context.visible(mn.NewsPost.filter(territory_id=self.pk), self.pk)
         return await paginate(
             query, NewsPost.from_model, first=first, after=after, last=last, before=before
@@ -206,20 +146,16 @@ class Territory(Node):
         )
     )
     async def feed(
-        self, info: Info, first: int | None = None, after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Annotated[FeedItemConnection, strawberry.lazy("schema.feed")]:
-        from schema.feed import feed_page
-
+    ) -> FeedItemConnection:
         return await feed_page(info, self.pk, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Reports of content, newest first. Moderators and admins only.")
     async def reports(
-        self, info: Info, first: int | None = None, after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
-    ) -> Connection[Annotated[Report, strawberry.lazy("schema.moderation")]]:
-        from schema.moderation import Report
-
+    ) -> Connection[Report]:
         await info.context.check_staff(self.pk)
         return await paginate(
             ReportRow.filter(territory_id=self.pk), Report.from_model,
@@ -257,9 +193,9 @@ class TerritoryStats:
     async def compute(cls, territory_id: int) -> TerritoryStats:
         # Overdue questions and polls held move with the clock: not bounded here.
         not_reusable()
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         territory = await mt.Territory.get(id=territory_id)
-        people: set[int] = set()
+        people: set[Any] = set()
         people.update(await mq.Question.filter(territory_id=territory_id).values_list("author_id", flat=True))
         people.update(await mi.Idea.filter(territory_id=territory_id).values_list("author_id", flat=True))
         people.update(
@@ -271,9 +207,10 @@ class TerritoryStats:
             )
         )
         people.update(await mc.Comment.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        replies = await mq.Reply.filter(territory_id=territory_id).values_list("on_time", "reply_seconds")
+        replies: list[Any] = await mq.Reply.filter(territory_id=territory_id).values_list("on_time", "reply_seconds")
         polls = mp.Poll.filter(territory_id=territory_id, opens_at__lte=now)
-        votes = sum(await polls.values_list("total_votes", flat=True))
+        tallies: list[Any] = await polls.values_list("total_votes", flat=True)
+        votes = sum(tallies)
         questions = mq.Question.filter(territory_id=territory_id)
         ideas = mi.Idea.filter(territory_id=territory_id)
         return cls(
@@ -313,3 +250,6 @@ class UpdateTerritoryInput:
 class TerritoryPayload:
     territory: Territory | None = strawberry.field(description="The territory as it now stands.")
     user_errors: list[UserError] = strawberry.field(description="Why the request was refused.")
+
+
+register_node("Territory", Territory.from_model)

@@ -1,47 +1,33 @@
 """Per-process hubs: what many subscribers of one channel share is computed once per event.
 
-A poll watched by 10,000 phones costs one tally read per coalesced tick, not 10,000
-per vote; a territory's new feed item or reply is read once and handed to every
-subscriber of the territory. Each hub is one task listening to one broker channel
-(so one Redis subscription per channel per process, whatever the number of
-subscribers); it lives while it has subscribers. Whether a viewer may see what the
-hub computed is checked per subscriber (subscriptions/live.py).
+Each hub is one task listening to one broker channel (so one Redis subscription per channel
+per process, whatever the number of subscribers) and lives while it has subscribers. A poll
+hub (subscriptions/polls.py) reads a tally once per coalesced tick; a territory hub reads
+each new feed item or reply once, with the reader its subscribers of that kind brought
+(subscriptions/feed.py, subscriptions/questions.py). Whether a viewer may see what a hub
+computed is checked per subscriber, in the stream. Reasoning: docs/adr/0004.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import weakref
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, Generic, Protocol, TypeVar
 
-from models.feed import FeedEntry
-from models.polls import Poll as PollRow
-from models.questions import Question as QuestionRow
-from models.questions import Reply as ReplyRow
-from resolvers.loaders import Loaders
-from schema.feed import feed_edge, resolve_feed_entries
-from schema.polls import Poll, PollResults, as_utc, poll_results
-from schema.questions import Reply
-from schema.relay import Edge
-from subscriptions.broker import RESYNC
-from subscriptions.events import Event, poll_channel, territory_channel
+from events.brokers import RESYNC, Broker
+from events.envelopes import Event, territory_channel
 
 log = logging.getLogger("parvis.live")
 
 T = TypeVar("T")
+H = TypeVar("H", bound="Hub")
 
-# A poll's results go out at most once per POLL_TICK seconds, with the latest state.
-POLL_TICK = 0.25
-# When a poll opens or closes by the clock, push a little after the instant (so the
-# status computed then is already the new one).
-CLOCK_SLACK = 0.05
-RETRY_AFTER = 1.0
 SUBSCRIBER_QUEUE = 500
+# What a territory subscriber receives when events may have been lost: re-read the database.
+RESYNC_MARK = "resync"
 
 
 class Slot(Generic[T]):
@@ -75,156 +61,58 @@ class Slot(Generic[T]):
             await self._ready.wait()
 
 
-@dataclass(frozen=True)
-class PollSnapshot:
-    """A poll's state at one tick, the same object for every subscriber."""
-
-    row: PollRow
-    results: PollResults
-
-    @property
-    def final(self) -> bool:
-        return self.results.final
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """What subscribers can tell apart: counts, status, visibility."""
-        options = self.results.options
-        votes = None if options is None else tuple(o.votes for o in options)
-        return (self.results.total_votes, votes, self.results.poll.status, self.row.hidden)
+class Hub(Protocol):
+    finished: bool
 
 
-class PollHub:
-    """One task per watched poll: reads the tally once per coalesced tick, fans it out."""
+class Hubs:
+    """This process's hubs over one broker, by key (("poll", 12), ("territory", 3))."""
 
-    def __init__(self, hubs: Hubs, poll_id: int) -> None:
-        self.hubs = hubs
-        self.poll_id = poll_id
-        self.slots: set[Slot[PollSnapshot]] = set()
-        self.latest: PollSnapshot | None = None
-        self.finished = False
-        self.task: asyncio.Task[None] | None = None
-        self.ticks = 0
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self._hubs: dict[Hashable, Any] = {}
 
-    @contextlib.asynccontextmanager
-    async def join(self) -> AsyncIterator[Slot[PollSnapshot]]:
-        slot: Slot[PollSnapshot] = Slot()
-        if self.latest is not None:
-            slot.put(self.latest)
-        if self.finished:
-            slot.end()
-        else:
-            self.slots.add(slot)
-            if self.task is None:
-                self.task = asyncio.get_running_loop().create_task(self._run())
-        try:
-            yield slot
-        finally:
-            self.slots.discard(slot)
-            if not self.slots and not self.finished:
-                self._finish()
-                if self.task is not None:
-                    self.task.cancel()
+    def get(self, key: Hashable, make: Callable[[Hubs], H]) -> H:
+        """The live hub under `key`, or a new one made by `make(self)`."""
+        hub = self._hubs.get(key)
+        if hub is None or hub.finished:
+            hub = self._hubs[key] = make(self)
+        return hub
 
-    def _finish(self) -> None:
-        self.finished = True
-        for slot in list(self.slots):
-            slot.end()
-        self.slots.clear()
-        if self.hubs.polls.get(self.poll_id) is self:
-            del self.hubs.polls[self.poll_id]
+    def find(self, key: Hashable) -> Any | None:
+        """The hub under `key`, if there is one."""
+        return self._hubs.get(key)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            # Listen before the first read: a vote committed in between is not missed.
-            async with self.hubs.broker.listen(poll_channel(self.poll_id)) as queue:
-                while True:
-                    snapshot = await self._compute()
-                    last = loop.time()
-                    if snapshot is None:
-                        break  # the poll is gone
-                    # An event can arrive after a read that already saw its vote: the
-                    # same state is not sent twice.
-                    if self.latest is None or snapshot.key != self.latest.key:
-                        self.latest = snapshot
-                        self.ticks += 1
-                        for slot in list(self.slots):
-                            slot.put(snapshot)
-                    if snapshot.final:
-                        break
-                    # (asyncio.timeout: wait_for may swallow the hub's cancellation on 3.11)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(_until_status_change(snapshot.row)):
-                            await queue.get()
-                    # Coalesce a storm of votes: at most one read per tick, and always
-                    # one after the last vote (its event is what woke us up).
-                    pause = last + POLL_TICK - loop.time()
-                    if pause > 0:
-                        await asyncio.sleep(pause)
-                    _drain(queue)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("poll hub %s failed", self.poll_id)
-        finally:
-            if not self.finished:
-                self._finish()
+    def release(self, key: Hashable, hub: Any) -> None:
+        """A finished hub leaves the registry (if it is still the one there)."""
+        if self._hubs.get(key) is hub:
+            del self._hubs[key]
 
-    async def _compute(self) -> PollSnapshot | None:
-        while True:
-            try:
-                row = await PollRow.filter(id=self.poll_id).first()
-                if row is None:
-                    return None
-                poll = Poll.from_model(row)
-                results = await poll_results(Loaders(None), poll)
-                return PollSnapshot(row=row, results=results)
-            except Exception as exc:  # noqa: BLE001 - the database hiccuped: try again
-                log.warning("poll %s results not read (%s); retrying", self.poll_id, exc)
-                await asyncio.sleep(RETRY_AFTER)
+    def __len__(self) -> int:
+        return len(self._hubs)
 
 
-def _until_status_change(row: PollRow) -> float | None:
-    """Seconds until the poll opens or closes by the clock (None: nothing scheduled)."""
-    now = dt.datetime.now(dt.UTC)
-    opens, closes = as_utc(row.opens_at), as_utc(row.closes_at)
-    instant = opens if now < opens else closes
-    return max(0.0, (instant - now).total_seconds()) + CLOCK_SLACK
+_HUBS: weakref.WeakKeyDictionary[Broker, Hubs] = weakref.WeakKeyDictionary()
 
 
-def _drain(queue: asyncio.Queue[Event]) -> None:
-    while not queue.empty():
-        queue.get_nowait()
+def hubs_for(broker: Broker) -> Hubs:
+    """The hubs of a broker (one set per app, so per process)."""
+    hubs = _HUBS.get(broker)
+    if hubs is None:
+        hubs = _HUBS[broker] = Hubs(broker)
+    return hubs
 
 
-@dataclass(frozen=True)
-class FeedNews:
-    """A new feed item, resolved once: its entry id and edge (None: its subject is
-    hidden or gone)."""
-
-    entry_id: int
-    edge: Edge[Any] | None
-
-
-@dataclass(frozen=True)
-class ReplyNews:
-    """A new official reply, read once; `hidden` when it or its question is hidden."""
-
-    reply: Reply
-    official_id: int
-    territory_id: int
-    hidden: bool
-
-
-# What a territory subscriber receives: news, or RESYNC_MARK (events may have been lost:
-# re-read the database).
-RESYNC_MARK = "resync"
+# What a territory hub's subscribers of one kind bring: how to read an event of that kind
+# once for all of them (None: nothing to hand out).
+NewsReader = Callable[[Event], Awaitable[Any]]
 
 
 class TerritorySubscriber:
+    """A territory stream's mailbox: news of its kind, RESYNC_MARK, or None (the end)."""
+
     def __init__(self, kind: str) -> None:
-        self.kind = kind  # "feed" or "reply"
+        self.kind = kind  # the event type it wants: "feed" or "reply"
         self.queue: asyncio.Queue[Any] = asyncio.Queue(SUBSCRIBER_QUEUE)
         # Set when the queue overflowed and news were dropped: re-read the database.
         self.overflowed = False
@@ -237,26 +125,28 @@ class TerritorySubscriber:
 
 
 class TerritoryHub:
-    """One task per watched territory: each feed item and reply is read once."""
+    """One task per watched territory: each event of a wanted kind is read once."""
 
     def __init__(self, hubs: Hubs, territory_id: int) -> None:
         self.hubs = hubs
         self.territory_id = territory_id
         self.subscribers: set[TerritorySubscriber] = set()
+        self.readers: dict[str, NewsReader] = {}
         self.task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         self.finished = False
         self.reads = 0
 
     @contextlib.asynccontextmanager
-    async def join(self, kind: str) -> AsyncIterator[TerritorySubscriber]:
+    async def join(self, kind: str, reader: NewsReader) -> AsyncIterator[TerritorySubscriber]:
         subscriber = TerritorySubscriber(kind)
+        self.readers.setdefault(kind, reader)
         self.subscribers.add(subscriber)
         if self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._run())
         try:
-            # Once the hub listens, whatever commits next reaches this subscriber: the
-            # resumable feed reads the database only after this.
+            # Once the hub listens, whatever commits next reaches this subscriber: a
+            # resumable stream reads the database only after this.
             await self.started.wait()
             yield subscriber
         finally:
@@ -268,8 +158,7 @@ class TerritoryHub:
 
     def _finish(self) -> None:
         self.finished = True
-        if self.hubs.territories.get(self.territory_id) is self:
-            del self.hubs.territories[self.territory_id]
+        self.hubs.release(("territory", self.territory_id), self)
 
     async def _run(self) -> None:
         try:
@@ -282,7 +171,7 @@ class TerritoryHub:
                     if lost != dropped:
                         # This hub lagged and the broker dropped events: readers re-read.
                         dropped = lost
-                        await self._dispatch(Event(channel=event.channel, type=RESYNC))
+                        self._hand_out(None, RESYNC_MARK)
                     await self._dispatch(event)
         except asyncio.CancelledError:
             pass
@@ -296,85 +185,27 @@ class TerritoryHub:
                 subscriber.offer(None)  # ends the stream
 
     async def _dispatch(self, event: Event) -> None:
-        kinds = {s.kind for s in self.subscribers}
-        item: Any = None
         if event.type == RESYNC:
-            item = RESYNC_MARK
-        elif event.type == "feed" and "feed" in kinds:
-            item = await self._read(self._feed_news, event)
-        elif event.type == "reply" and "reply" in kinds:
-            item = await self._read(self._reply_news, event)
-        if item is None:
+            self._hand_out(None, RESYNC_MARK)
             return
-        wanted = {
-            str: {"feed", "reply"}, FeedNews: {"feed"}, ReplyNews: {"reply"}
-        }[type(item)]
-        for subscriber in list(self.subscribers):
-            if subscriber.kind in wanted:
-                subscriber.offer(item)
-
-    async def _read(self, reader: Any, event: Event) -> Any:
+        reader = self.readers.get(event.type)
+        if reader is None or not any(s.kind == event.type for s in self.subscribers):
+            return
         try:
             self.reads += 1
-            return await reader(event)
-        except Exception as exc:  # noqa: BLE001 - skip the event, tell feed readers to re-read
+            item = await reader(event)
+        except Exception as exc:  # noqa: BLE001 - skip the event, tell readers to re-read
             log.warning("territory %s: %s event not read (%s)", self.territory_id, event.type, exc)
-            return RESYNC_MARK
+            item = RESYNC_MARK
+        if item is not None:
+            self._hand_out(event.type, item)
 
-    async def _feed_news(self, event: Event) -> FeedNews | None:
-        entry = await FeedEntry.filter(id=int(event.data["entry"])).first()
-        if entry is None or entry.territory_id != self.territory_id:
-            return None
-        if entry.hidden:
-            return FeedNews(entry_id=entry.id, edge=None)
-        resolved = await resolve_feed_entries(Loaders(None), [entry])
-        if not resolved:
-            return FeedNews(entry_id=entry.id, edge=None)
-        _, node = resolved[0]
-        return FeedNews(entry_id=entry.id, edge=feed_edge(entry, node))
-
-    async def _reply_news(self, event: Event) -> ReplyNews | None:
-        row = await ReplyRow.filter(id=int(event.data["reply"])).first()
-        if row is None:
-            return None
-        question = await QuestionRow.filter(id=row.question_id).first()
-        hidden = bool(row.hidden or question is None or question.hidden)
-        return ReplyNews(
-            reply=Reply.from_model(row),
-            official_id=row.official_id,
-            territory_id=row.territory_id,
-            hidden=hidden,
-        )
+    def _hand_out(self, kind: str | None, item: Any) -> None:
+        """`item` to the subscribers of `kind` (None: to every subscriber)."""
+        for subscriber in list(self.subscribers):
+            if kind is None or subscriber.kind == kind:
+                subscriber.offer(item)
 
 
-class Hubs:
-    """This process's hubs over one broker."""
-
-    def __init__(self, broker: Any) -> None:
-        self.broker = broker
-        self.polls: dict[int, PollHub] = {}
-        self.territories: dict[int, TerritoryHub] = {}
-
-    def poll(self, poll_id: int) -> PollHub:
-        hub = self.polls.get(poll_id)
-        if hub is None or hub.finished:
-            hub = self.polls[poll_id] = PollHub(self, poll_id)
-        return hub
-
-    def territory(self, territory_id: int) -> TerritoryHub:
-        hub = self.territories.get(territory_id)
-        if hub is None or hub.finished:
-            hub = self.territories[territory_id] = TerritoryHub(self, territory_id)
-        return hub
-
-
-_HUBS: weakref.WeakKeyDictionary[Any, Hubs] = weakref.WeakKeyDictionary()
-
-
-def hubs_for(broker: Any) -> Hubs:
-    """The hubs of a broker (one set per app, so per process)."""
-    hubs = _HUBS.get(broker)
-    if hubs is None:
-        hubs = _HUBS[broker] = Hubs(broker)
-    return hubs
-
+def territory_hub(broker: Broker, territory_id: int) -> TerritoryHub:
+    return hubs_for(broker).get(("territory", territory_id), lambda hubs: TerritoryHub(hubs, territory_id))

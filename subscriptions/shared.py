@@ -5,7 +5,7 @@ per process; Strawberry would still execute each subscriber's selection set on i
 serialize each result (0.3-0.7 ms of CPU per subscriber and event: seconds for 10,000
 phones). When subscribers ask the SAME document with the SAME variables and the answer
 cannot depend on who they are, this module runs `schema.stream` once per group and hands
-every member the same serialized payload; each member's connection splices its own
+every recipient the same serialized payload; each recipient's connection splices its own
 subscription id around those bytes: `{"id":<theirs>,"type":"next","payload":<shared>}`.
 
 Which operations are shared (`share_plan`): a valid document with one subscription
@@ -17,21 +17,21 @@ same for everyone who may see the object. Anything else (`viewerHasVoted`, `feed
 Who joins a group: the group executes as an anonymous viewer, so only viewers who would
 get exactly the anonymous answer join it: anonymous ones and signed-in viewers who are not
 moderators or admins of the territory (hidden polls and replies reach staff only; staff
-keep their own per-subscriber stream, checked per event as before). A member who becomes
+keep their own per-subscriber stream, checked per event as before). A recipient who becomes
 staff after subscribing keeps the anonymous view until they re-subscribe (never more). A
 subscription to a poll that is hidden at that moment takes the per-subscriber path (NOT_FOUND
 for non-staff); a poll hidden later stops being pushed to the group (its anonymous
 execution no longer sees it).
 
-Delivery: the group's task never awaits a member. It puts the payload in each member's
+Delivery: the group's task never awaits a recipient. It puts the payload in each recipient's
 mailbox (pollResults: only the latest unread state is kept, the last one is never lost;
-officialReplies: a bounded queue that drops the oldest) and tells the member, whose
+officialReplies: a bounded queue that drops the oldest) and tells the recipient, whose
 connection then writes to its socket in a task of its own that lives only while there is
 something to write: a stalled socket only delays itself, the connection's send timeout
-(1013) still applies, and an idle member costs one small object (no task, no event, no
+(1013) still applies, and an idle recipient costs one small object (no task, no event, no
 coroutine frames: memory per idle subscription is what bounds a process's crowd). When
-the stream ends (the poll closed), every member gets the final payload, then `complete`;
-an error before the first result reaches every member as an `error` message. A member
+the stream ends (the poll closed), every recipient gets the final payload, then `complete`;
+an error before the first result reaches every recipient as an `error` message. A recipient
 that leaves (complete, socket closed, laggard) leaves the group; the last one out stops
 the group's stream.
 """
@@ -66,6 +66,10 @@ from graphql.type import get_named_type
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from events.outbox import Outbox
+from models.polls import Poll as PollRow
+from schema.relay import decode_id_of
+
 log = logging.getLogger("parvis.live")
 
 # Fields whose value is the same for every viewer allowed to see the object (no viewer
@@ -81,14 +85,14 @@ VIEWER_INDEPENDENT: dict[str, frozenset[str]] = {
     "Official": frozenset({"id", "displayName", "title", "role"}),
     "Question": frozenset({"id", "title", "body", "status", "createdAt", "dueAt", "overdue", "closedReason"}),
 }
-# Root field -> (the argument naming what visibility depends on, whether a member joining
+# Root field -> (the argument naming what visibility depends on, whether a recipient joining
 # late gets the latest payload at once: pollResults starts with the current state,
 # officialReplies with nothing).
 SHARED_ROOTS: dict[str, tuple[str, bool]] = {
     "pollResults": ("pollId", True),
     "officialReplies": ("territoryId", False),
 }
-MEMBER_QUEUE = 500
+RECIPIENT_QUEUE = 500
 PLAN_CACHE = 256
 
 
@@ -192,9 +196,6 @@ async def viewer_gets_anonymous_answer(context: Any, plan: Plan) -> bool:
     non-staff and serves staff. (One read per subscribe, as the per-subscriber path does.)"""
     if getattr(context, "auth_failed", False):
         return False
-    from models.polls import Poll as PollRow
-    from schema.relay import decode_id_of
-
     territory_pk: int | None
     if plan.root == "pollResults":
         pk = decode_id_of(plan.scope_argument, "Poll")
@@ -214,15 +215,15 @@ async def viewer_gets_anonymous_answer(context: Any, plan: Plan) -> bool:
     return not await context.is_staff(territory_pk)
 
 
-class Member:
+class Recipient:
     """One subscriber in a group: the shared payloads it has not taken yet, and whether the
     group ended.
 
-    A member holds no task and no event of its own (an idle subscription costs this small
+    A recipient holds no task and no event of its own (an idle subscription costs this small
     object): the group hands it payloads (`offer`) and its end (`end`), each of which calls
-    `ready()`; the connection overrides `ready` to start writing what `take` returns
-    (subscriptions/websocket.py). Coalescing members (pollResults) keep only the latest
-    unread payload; the others (officialReplies) a queue of at most MEMBER_QUEUE, made on
+    `wake()`; the connection overrides `wake` to start writing what `take` returns
+    (subscriptions/websocket.py). Coalescing recipients (pollResults) keep only the latest
+    unread payload; the others (officialReplies) a queue of at most RECIPIENT_QUEUE, made on
     first use and dropped once drained, whose oldest payloads are dropped on overflow."""
 
     __slots__ = ("_latest", "_queue", "coalesce", "dropped", "ended", "error", "group", "prefix")
@@ -242,16 +243,16 @@ class Member:
             self._latest = payload
         else:
             if self._queue is None:
-                self._queue = collections.deque(maxlen=MEMBER_QUEUE)
-            elif len(self._queue) == MEMBER_QUEUE:
+                self._queue = collections.deque(maxlen=RECIPIENT_QUEUE)
+            elif len(self._queue) == RECIPIENT_QUEUE:
                 self.dropped += 1
             self._queue.append(payload)
-        self.ready()
+        self.wake()
 
     def end(self, error: list[Any] | None = None) -> None:
         self.ended = True
         self.error = error
-        self.ready()
+        self.wake()
 
     def take(self) -> str | None:
         """The next `next` frame (text) to write, or None when nothing is pending."""
@@ -265,18 +266,18 @@ class Member:
             payload = None
         return None if payload is None else self.prefix + payload + "}"
 
-    def ready(self) -> None:
+    def wake(self) -> None:
         """Called (never awaited) when there is something to take or the group ended."""
 
     def leave(self) -> None:
-        """Out of the group (idempotent): the last member out stops the group's stream."""
+        """Out of the group (idempotent): the last recipient out stops the group's stream."""
         group, self.group = self.group, None
         if group is not None:
             group.remove(self)
 
 
 class Group:
-    """One execution of a shareable operation, fanned out to its members."""
+    """One execution of a shareable operation, fanned out to its recipients."""
 
     def __init__(self, streams: SharedStreams, key: tuple[Any, ...], schema: Any, query: str,
                  variables: dict[str, Any] | None, operation_name: str | None, context: Any,
@@ -285,7 +286,7 @@ class Group:
         self.key = key
         self.query = query
         self.variables = variables
-        self.members: set[Member] = set()
+        self.recipients: set[Recipient] = set()
         self.latest: str | None = None
         self.replay_latest = replay_latest
         self.finished = False
@@ -294,21 +295,21 @@ class Group:
         self.task = asyncio.get_running_loop().create_task(
             self._run(schema, query, variables, operation_name, context))
 
-    def add(self, member: Member) -> None:
-        member.group = self
-        self.members.add(member)
+    def add(self, recipient: Recipient) -> None:
+        recipient.group = self
+        self.recipients.add(recipient)
         if self.metrics is not None:
             self.metrics.gauge("parvis_ws_shared_members", 1)
         if self.replay_latest and self.latest is not None:
-            member.offer(self.latest)
+            recipient.offer(self.latest)
 
-    def remove(self, member: Member) -> None:
-        if member not in self.members:
+    def remove(self, recipient: Recipient) -> None:
+        if recipient not in self.recipients:
             return
-        self.members.discard(member)
+        self.recipients.discard(recipient)
         if self.metrics is not None:
             self.metrics.gauge("parvis_ws_shared_members", -1)
-        if not self.members and not self.finished:
+        if not self.recipients and not self.finished:
             self._close()
             self.task.cancel()
 
@@ -320,8 +321,8 @@ class Group:
     def _end(self, error: list[Any] | None = None) -> None:
         # Out of the registry first: whoever subscribes from now on starts a new execution.
         self._close()
-        for member in list(self.members):
-            member.end(error)
+        for recipient in list(self.recipients):
+            recipient.end(error)
 
     async def _run(self, schema: Any, query: str, variables: dict[str, Any] | None,
                    operation_name: str | None, context: Any) -> None:
@@ -346,7 +347,7 @@ class Group:
         except Exception:
             log.exception("shared stream %s failed", self.key[:1])
         finally:
-            if not self.finished or self.members:
+            if not self.finished or self.recipients:
                 self._end(error)
 
     def _publish(self, result: ExecutionResult) -> None:
@@ -355,20 +356,20 @@ class Group:
             payload["errors"] = [e.formatted for e in result.errors]
         if result.extensions:
             payload["extensions"] = result.extensions
-        text = orjson.dumps(payload).decode()  # serialized once for every member
+        text = orjson.dumps(payload).decode()  # serialized once for every recipient
         self.latest = text
         self.results += 1
         if self.metrics is not None:
             self.metrics.inc("parvis_ws_shared_results_total")
-        # Waking 10,000 members allocates 10,000 loop handles and tasks; with the heap of
+        # Waking 10,000 recipients allocates 10,000 loop handles and tasks; with the heap of
         # 10,000 connections, the collections these allocations trigger cost more than the
         # wake-ups themselves (profiled: over half of a fan-out's CPU). Nothing else runs
         # during this loop (no await), so the collector is paused for its duration only.
         paused = gc.isenabled()
         gc.disable()
         try:
-            for member in list(self.members):
-                member.offer(text)
+            for recipient in list(self.recipients):
+                recipient.offer(text)
         finally:
             if paused:
                 gc.enable()
@@ -383,10 +384,10 @@ class SharedStreams:
     def __init__(self) -> None:
         self.groups: dict[tuple[Any, ...], Group] = {}
 
-    def join(self, schema: Any, plan: Plan, member: Member, query: str, variables: dict[str, Any] | None,
+    def join(self, schema: Any, plan: Plan, recipient: Recipient, query: str, variables: dict[str, Any] | None,
              operation_name: str | None, context: Any) -> Group:
-        """Put `member` in the group of this document and variables (started if need be);
-        it stays there until `member.leave()`. A group that already has a payload hands
+        """Put `recipient` in the group of this document and variables (started if need be);
+        it stays there until `recipient.leave()`. A group that already has a payload hands
         it to the newcomer at once when the plan replays the latest."""
         # (orjson's bytes keep a 4 KiB buffer: the key holds a str, once per group)
         key = (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode())
@@ -398,14 +399,14 @@ class SharedStreams:
             if metrics is not None:
                 metrics.gauge("parvis_ws_shared_groups", 1)
                 group.task.add_done_callback(lambda _: metrics.gauge("parvis_ws_shared_groups", -1))
-        group.add(member)
+        group.add(recipient)
         return group
 
 
 def anonymous(context: Any) -> Any:
     """The group's context: the connection's, as an anonymous viewer with no request."""
     changes: dict[str, Any] = {"account": None, "token": None, "auth_failed": False, "request": None,
-                               "response": None, "outbox": []}
+                               "response": None, "outbox": Outbox()}
     if any(f.name == "connection_params" for f in dataclasses.fields(context)):
         changes["connection_params"] = None
     if any(f.name == "query_cost" for f in dataclasses.fields(context)):

@@ -18,8 +18,10 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
-from resolvers.ratelimit import DEFAULT_LIMITS, Limiter
-from server import Settings, apply_migrations, build_app, normalize_database_url, tortoise_config
+from access.ratelimit import DEFAULT_LIMITS, Limiter
+from app.database import apply_migrations, tortoise_config
+from app.settings import Settings, normalize_database_url
+from server import build_app
 from tests.pg import fresh_postgres_database
 
 GQL = Callable[..., Awaitable[dict[str, Any]]]

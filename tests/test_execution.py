@@ -8,8 +8,8 @@ import strawberry
 from graphql import GraphQLObjectType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.api import schema as served
 from schema.execution import FastExecutionContext, _plan
-from schema.root import schema as served
 
 
 @strawberry.type

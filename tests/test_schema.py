@@ -8,8 +8,8 @@ from pathlib import Path
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, GraphQLUnionType
 
-from schema.root import schema
-from server import export_schema
+from app.api import schema
+from app.cli import export_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_DIFF = ROOT.parent / "shared" / "tools" / "contract_diff.py"

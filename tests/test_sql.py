@@ -1,9 +1,9 @@
-"""resolvers/sql.py: the same fixed statements on PostgreSQL and SQLite."""
+"""reads/sql.py: the same fixed statements on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
 from models.territories import Territory
-from resolvers import sql
+from reads import sql
 from tests.factories import make_territory
 
 

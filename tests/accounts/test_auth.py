@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from access.tokens import hash_token
 from models.accounts import AccessToken, Account
-from resolvers.context import hash_token
 from tests.factories import PASSWORD, make_person, make_territory
 
 SIGN_UP = """

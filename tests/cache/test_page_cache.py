@@ -1,4 +1,4 @@
-"""Shared pages for signed-in readers (resolvers/page_cache.py, docs/adr/0007): the public part
+"""Shared parts for signed-in readers (sharing/parts.py, docs/adr/0007): the public part
 of a hot list is reused across viewers, never a personal field, never after a write or past a
 time boundary, and hidden content only for staff."""
 
@@ -12,9 +12,9 @@ import httpx
 
 from models.ideas import Idea as IdeaRow
 from models.territories import Territory as TerritoryRow
-from resolvers.page_cache import PageCache
-from resolvers.response_cache import WriteCount
-from tests.cache.test_response_cache import cache_of, poll_closing_soon
+from sharing.parts import SharedParts
+from sharing.stamp import WriteCount
+from tests.cache.test_response_cache import poll_closing_soon
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import created, option_ids, pk_of, town, voted
 
@@ -26,8 +26,10 @@ HOME = """query Home($slug: String!) { territory(slug: $slug) {
 } }"""
 
 
-def pages_of(app: Any) -> PageCache:
-    return cache_of(app).pages  # type: ignore[no-any-return]
+def pages_of(app: Any) -> SharedParts:
+    parts = app.state.graphql.parts
+    assert parts is not None
+    return parts  # type: ignore[no-any-return]
 
 
 async def home(http: httpx.AsyncClient, token: str, slug: str) -> dict[str, Any]:
@@ -39,7 +41,7 @@ async def home(http: httpx.AsyncClient, token: str, slug: str) -> dict[str, Any]
     return body["data"]["territory"]  # type: ignore[no-any-return]
 
 
-async def shared(http: httpx.AsyncClient, pages: PageCache, token: str, slug: str) -> dict[str, Any]:
+async def shared(http: httpx.AsyncClient, pages: SharedParts, token: str, slug: str) -> dict[str, Any]:
     """Read the home page until everything shared comes from the cache (nothing rebuilt);
     returns that read."""
     for _ in range(50):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from events.envelopes import account_channel, territory_channel
 from models.accounts import Role
 from models.comments import Comment
 from models.notifications import Notification, NotificationKind
-from subscriptions.events import account_channel, territory_channel
 from tests.factories import make_person, make_territory
 from tests.news.stories import (
     ADD_COMMENT,

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from tortoise.functions import Count
 
+from demo import content as text
+from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Account, Member, Role
 from models.comments import Comment
 from models.feed import FeedEntry
@@ -24,9 +26,7 @@ from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply
 from models.territories import Territory
-from resolvers import demo_content as text
 from resolvers.accounts import verify_password
-from resolvers.demo import SeedRefused, do_seed_demo
 
 
 def utc(value: dt.datetime) -> dt.datetime:

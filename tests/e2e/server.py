@@ -10,11 +10,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
-from server import normalize_database_url
+from app.settings import normalize_database_url
 from tests.pg import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,20 +52,32 @@ class ServerProcess:
         self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), **env}
         self.env.pop("REDIS_URL", None) if "REDIS_URL" not in env else None
         self.proc: subprocess.Popen[bytes] | None = None
+        # The server's stderr goes to a file: a pipe nobody reads would fill and block it.
+        self.log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def stderr(self) -> str:
+        """What the server wrote on stderr so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def start(self) -> ServerProcess:
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "server.py", "serve", *self.args], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+                output = self.stderr()
+                self.stop()
+                raise RuntimeError(f"server exited: {output}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
@@ -84,6 +96,9 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
     def __enter__(self) -> ServerProcess:
         return self.start()

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from events.envelopes import Event
 from models.ideas import Idea as IdeaRow
 from models.territories import Territory as TerritoryRow
 from schema.relay import decode_id_of, encode_id
-from subscriptions.events import Event
 
 IDEA_FIELDS = """
   id title body status statusNote supportCount viewerSupports createdAt

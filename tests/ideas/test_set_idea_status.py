@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+from events.envelopes import account_channel, territory_channel
 from models.accounts import Role
 from models.feed import FeedEntry
 from models.ideas import Idea as IdeaRow
 from models.notifications import Notification, NotificationKind
-from subscriptions.events import account_channel, territory_channel
 from tests.factories import make_person, make_territory
 from tests.ideas.stories import idea_row, pk_of, proposed, recorded, set_status, top_code
 

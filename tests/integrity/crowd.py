@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
+from access.tokens import hash_token
 from models.accounts import AccessToken, Account, Member, Role
 from models.territories import Territory
-from resolvers.context import hash_token
 from tests.factories import _PASSWORD_HASH, Persona
 
 T = TypeVar("T")

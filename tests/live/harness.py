@@ -197,7 +197,7 @@ async def citizens_in_postgres(database_url: str, slug: str, count: int, prefix:
 
     import asyncpg
 
-    from resolvers.context import hash_token
+    from access.tokens import hash_token
 
     parts = urlsplit(database_url)
     conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, parts.path, "", "")))

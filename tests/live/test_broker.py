@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from subscriptions.broker import InProcessBroker, RedisBroker
-from subscriptions.events import Event
+from events.brokers import InProcessBroker, RedisBroker
+from events.envelopes import Event
 
 
 async def test_the_in_process_broker_fans_out_and_releases_listeners() -> None:

@@ -20,9 +20,10 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 
+from app.settings import Settings
 from models.accounts import Role
 from schema.relay import encode_id
-from server import Settings, build_app
+from server import build_app
 from subscriptions.hubs import hubs_for
 from subscriptions.shared import streams_for
 from tests.e2e.server import free_port
@@ -103,7 +104,7 @@ async def test_thousands_of_subscribe_and_disconnect_cycles_leave_nothing_behind
     print(f"\n{CYCLES} cycles in {elapsed:.1f} s ({CYCLES / elapsed:.0f}/s)")
 
     async def settled() -> bool:
-        return (not server.server_state.connections and not hubs.polls and not hubs.territories
+        return (not server.server_state.connections and not len(hubs)
                 and not _local_queues(broker) and not getattr(broker, "_wanted", set())
                 and len(asyncio.all_tasks()) <= baseline)
 
@@ -111,7 +112,7 @@ async def test_thousands_of_subscribe_and_disconnect_cycles_leave_nothing_behind
     while not await settled() and loop.time() < deadline:
         await asyncio.sleep(0.05)
     assert not server.server_state.connections
-    assert not hubs.polls and not hubs.territories
+    assert not len(hubs)
     assert not _local_queues(broker)
     assert len(asyncio.all_tasks()) <= baseline, [t.get_coro() for t in asyncio.all_tasks()]
     if hasattr(broker, "_wanted"):  # Redis: only the control channel remains subscribed
@@ -166,7 +167,7 @@ async def test_idle_shared_subscriptions_hold_no_task_and_wake_for_each_tally(
         await asyncio.sleep(0.1)
         # Then they share one group, and no operation keeps a task while idle
         groups = list(streams_for(broker).groups.values())
-        assert len(groups) == 1 and len(groups[0].members) == 2 * IDLE
+        assert len(groups) == 1 and len(groups[0].recipients) == 2 * IDLE
         assert operation_tasks() == []
 
         # When alice votes (on the served app), every subscription gets the new tally under its own id

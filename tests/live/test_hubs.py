@@ -7,10 +7,10 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from access.context import Context
+from app.api import schema
 from models.accounts import Role
-from resolvers.context import Context
 from schema.relay import encode_id
-from schema.root import schema
 from subscriptions.hubs import hubs_for
 from tests.factories import make_person, make_territory
 
@@ -45,7 +45,7 @@ async def test_a_poll_watched_by_many_is_read_once_per_tick(gql: Any, app_broker
     try:
         for stream in streams:
             assert (await first_result(stream))["pollResults"] == {"totalVotes": 0}
-        hub = hubs_for(app_broker).polls[_pk(poll["id"])]
+        hub = hubs_for(app_broker).find(("poll", _pk(poll["id"])))
         assert hub.ticks == 1 and len(hub.slots) == WATCHERS
 
         await gql(
@@ -59,7 +59,7 @@ async def test_a_poll_watched_by_many_is_read_once_per_tick(gql: Any, app_broker
         for stream in streams:
             await stream.aclose()
     # The last watcher gone, the hub (and its broker listener) is gone too
-    assert _pk(poll["id"]) not in hubs_for(app_broker).polls
+    assert hubs_for(app_broker).find(("poll", _pk(poll["id"]))) is None
 
 
 def _pk(global_id: str) -> int:

@@ -399,10 +399,10 @@ def test_sigterm_closes_open_streams_cleanly_and_the_server_exits() -> None:
         # SIGTERM): graphql-ws clients reconnect to another process and resume with
         # `after`, where a `complete` would end their subscriptions for good.
         assert outcomes == [1012, 1012, 1012], outcomes
-        assert server.proc is not None and server.proc.stderr is not None
+        assert server.proc is not None
         # uvicorn re-raises SIGTERM once its shutdown is done, so the exit status is -15;
         # the log shows the lifespan (Tortoise, broker) was closed in order.
         assert server.proc.wait(timeout=10) == -15
-        assert "Application shutdown complete." in server.proc.stderr.read().decode()
+        assert "Application shutdown complete." in server.stderr()
     finally:
         server.stop()

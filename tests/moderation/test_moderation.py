@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from events.envelopes import territory_channel
 from models.accounts import Role
 from models.comments import Comment
 from models.feed import FeedEntry
@@ -13,7 +14,6 @@ from models.moderation import ReportStatus
 from models.news import NewsPost
 from models.notifications import Notification, NotificationKind
 from models.territories import Territory
-from subscriptions.events import territory_channel
 from tests.factories import Persona, make_person, make_territory
 from tests.news.stories import (
     MODERATE,

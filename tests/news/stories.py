@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from events.envelopes import Event
 from models.accounts import Member
 from models.feed import FeedEntry
 from models.ideas import Idea
@@ -16,7 +17,6 @@ from models.projects import Project
 from models.questions import Question, Reply
 from models.territories import Territory
 from schema.relay import decode_id, encode_id
-from subscriptions.events import Event
 
 PUBLISH = """
 mutation Publish($input: PublishNewsInput!) {

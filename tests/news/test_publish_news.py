@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.envelopes import territory_channel
 from models.accounts import Role
 from models.feed import FeedEntry
 from models.news import NewsPost
-from subscriptions.events import territory_channel
 from tests.factories import make_person, make_territory
 from tests.news.stories import (
     PUBLISH,

@@ -9,14 +9,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from events.brokers import InProcessBroker
+from events.envelopes import Event, poll_channel
 from models.accounts import Role
 from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from models.polls import PollParticipation
 from models.territories import Territory as TerritoryRow
 from schema.relay import decode_id_of, encode_id
-from subscriptions.broker import InProcessBroker
-from subscriptions.events import Event, poll_channel
 from tests.factories import Persona, make_person, make_territory
 
 POLL_FIELDS = """

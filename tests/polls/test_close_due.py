@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from access.context import Context
+from events.envelopes import poll_channel
 from models.notifications import Notification, NotificationKind
 from models.polls import Poll as PollRow
-from resolvers.context import Context
 from resolvers.polls import do_close_due_polls
-from subscriptions.events import poll_channel
 from tests.polls.stories import created, option_ids, pk_of, published, town, voted
 
 

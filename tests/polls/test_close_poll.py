@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from events.envelopes import account_channel
 from models.accounts import Role
 from models.notifications import Notification
 from models.polls import Poll as PollRow
 from schema.relay import encode_id
-from subscriptions.events import account_channel
 from tests.factories import make_person, make_territory
 from tests.polls.stories import (
     COLOURS,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from events.envelopes import territory_channel
 from models.accounts import Role
 from models.feed import FeedEntry
 from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from models.projects import Project as ProjectRow
 from schema.relay import encode_id
-from subscriptions.events import territory_channel
 from tests.factories import make_person, make_territory
 from tests.polls.stories import (
     COLOURS,

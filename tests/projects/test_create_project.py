@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from events.envelopes import territory_channel
 from models.accounts import Role
 from models.feed import FeedEntry
 from models.projects import Document as DocumentRow
 from models.projects import Project as ProjectRow
 from schema.relay import encode_id
-from subscriptions.events import territory_channel
 from tests.factories import make_person, make_territory
 from tests.ideas.stories import recorded
 from tests.projects.stories import NODE, create, created, pk_of, territory_gid, top_code

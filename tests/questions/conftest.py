@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from events.envelopes import territory_channel
 from models.territories import Territory
-from subscriptions.events import territory_channel
 
 Seen = Callable[[], list[dict[str, Any]]]
 

@@ -14,13 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.accounts import Account, Role
-from models.comments import Comment
-from models.ideas import Idea
-from models.moderation import Report
-from models.polls import PollParticipation
-from models.questions import Question, QuestionStatus
-from resolvers.ratelimit import (
+from access.ratelimit import (
     DEFAULT_LIMITS,
     Limit,
     Limiter,
@@ -30,8 +24,15 @@ from resolvers.ratelimit import (
     database_name,
     parse_limits,
 )
+from app.settings import Settings
+from models.accounts import Account, Role
+from models.comments import Comment
+from models.ideas import Idea
+from models.moderation import Report
+from models.polls import PollParticipation
+from models.questions import Question, QuestionStatus
 from schema.relay import encode_id
-from server import Settings, build_app
+from server import build_app
 from tests.factories import PASSWORD, make_person, make_territory
 from tests.polls.stories import created, option_ids
 

@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from resolvers.observability import JsonFormatter, account_hash
+from app.observability import JsonFormatter, account_hash
 from tests.factories import make_person
 
 
@@ -19,14 +19,26 @@ async def test_health_and_readiness(http: httpx.AsyncClient):
     assert ready.json() == {"status": "ready", "database": "ok", "broker": "ok"}
 
 
+def published(text: str) -> float:
+    """The value of parvis_events_published_total in a /metrics page."""
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith("parvis_events_published_total ")]
+    assert len(values) == 1, text
+    return values[0]
+
+
 async def test_metrics_count_operations_errors_and_latency(http: httpx.AsyncClient, gql):
+    before = published((await http.get("/metrics")).text)
     await gql("query HomePage { viewer { id } }")
     await gql("{ nope }")
+    # A committed mutation publishes events (at least the "data changed" announcement)
+    await gql("mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+              {"i": {"email": "metrics-reader@example.org", "password": "a long passphrase", "displayName": "M"}})
     text = (await http.get("/metrics")).text
     assert 'parvis_graphql_requests_total{operation="HomePage",status="ok"}' in text
     assert 'parvis_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}' in text
     assert 'parvis_graphql_duration_seconds_bucket{operation="HomePage",le="+Inf"}' in text
-    assert "# TYPE parvis_events_published_total gauge" in text or "parvis_events_published_total" in text
+    assert "# TYPE parvis_events_published_total gauge" in text
+    assert published(text) > before
 
 
 async def test_operation_logs_carry_no_secret(gql, caplog: pytest.LogCaptureFixture):
@@ -50,7 +62,7 @@ async def test_operation_logs_carry_no_secret(gql, caplog: pytest.LogCaptureFixt
 
 
 async def test_rate_limit_refusals_are_counted(settings):
-    from resolvers.ratelimit import Limiter
+    from access.ratelimit import Limiter
     from server import build_app
 
     app = build_app(settings, manage_database=False, limiter=Limiter(overrides={"requests_ip": (1, 60)}))

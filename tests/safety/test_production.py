@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from app.settings import Settings
 from schema.territories import TerritoryStats
-from server import Settings, build_app
+from server import build_app
 from tests.factories import make_territory
 
 

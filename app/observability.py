@@ -131,9 +131,9 @@ class OperationMetrics(SchemaExtension):
         finally:
             if self.streaming:
                 self.streaming = False
-                metrics = getattr(self.execution_context.context, "metrics", None)
-                if metrics is not None:
-                    metrics.gauge("parvis_subscriptions_active", -1)
+                gauges: Metrics | None = getattr(self.execution_context.context, "metrics", None)
+                if gauges is not None:
+                    gauges.gauge("parvis_subscriptions_active", -1)
         ctx = self.execution_context
         context = ctx.context
         metrics: Metrics | None = getattr(context, "metrics", None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import ipaddress
-import json
 import logging
 import math
 import time
@@ -19,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from schema.errors import UserError, UserErrorCode
+import redis.asyncio as redis
+from starlette.types import Scope
 
 log = logging.getLogger("parvis.ratelimit")
 
@@ -145,8 +143,6 @@ class RedisBackend:
     letting everything through."""
 
     def __init__(self, url: str, namespace: str = "") -> None:
-        import redis.asyncio as redis
-
         self.client = redis.Redis.from_url(
             url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
         )
@@ -300,77 +296,7 @@ class Limiter:
         await self.backend.close()
 
 
-def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:
-    """The userErrors of a mutation refused by a limit (field null)."""
-    seconds = decision.retry_seconds
-    return [
-        UserError(
-            field=None,
-            message=f"Too many {what}; retry in {seconds} second{'s' if seconds != 1 else ''}.",
-            code=UserErrorCode.RATE_LIMITED,
-            retry_after_seconds=seconds,
-        )
-    ]
-
-
-async def check_rate(limiter: Limiter, bucket: str, key: object, what: str) -> list[UserError]:
-    """Count one attempt; [] when it fits, else the RATE_LIMITED userErrors to return."""
-    decision = await limiter.hit(bucket, key)
-    return [] if decision.allowed else rate_limited(decision, what)
-
-
-async def check_account_rate(ctx: Any, bucket: str, what: str) -> list[UserError]:
-    """check_rate for the viewer's account; [] for an anonymous viewer (the mutation then
-    refuses them as UNAUTHENTICATED itself)."""
-    if ctx.account is None:
-        return []
-    return await check_rate(ctx.limiter, bucket, ctx.account.id, what)
-
-
 def private_key(value: str) -> str:
     """A bucket key for personal data (an email): Redis holds its digest, not the value."""
     # surrogatepass: a lone surrogate ("\ud800", legal in JSON) must not make hashing fail.
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-class RequestRateLimit:
-    """Pure ASGI middleware: HTTP requests to `path`, counted per client address in the
-    `requests_ip` bucket; over the limit, 429 with Retry-After and a GraphQL-shaped error.
-    Websocket connections pass (their operations are limited by what they do)."""
-
-    def __init__(self, app: ASGIApp, limiter: Limiter, path: str = "/graphql") -> None:
-        self.app = app
-        self.limiter = limiter
-        self.path = path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path:
-            await self.app(scope, receive, send)
-            return
-        decision = await self.limiter.hit("requests_ip", client_key(scope))
-        if decision.allowed:
-            await self.app(scope, receive, send)
-            return
-        seconds = decision.retry_seconds
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Too many requests; retry in {seconds} seconds.",
-                        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(seconds).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -31,6 +31,8 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from demo import content as text
+from models import clock
 from models.accounts import Account, Member, Role
 from models.comments import Comment
 from models.feed import FeedEntry
@@ -40,9 +42,9 @@ from models.news import NewsPost
 from models.notifications import Notification, NotificationKind
 from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
-from models.questions import Question, QuestionStatus, Reply
+from models.questions import Question, QuestionStatus, Reply, due_date, reply_timing
 from models.territories import Territory
-from resolvers import demo_content as text
+from resolvers.accounts import hash_password
 
 SEED = 2026
 BATCH = 1000
@@ -113,7 +115,7 @@ async def insert_in_order(model: type[M], rows: Sequence[M], **scope: Any) -> li
     """Bulk insert rows, then return their ids in the same order. `scope` selects exactly
     these rows (a filter on the territory this transaction created)."""
     await model.bulk_create(rows, batch_size=BATCH)
-    ids = list(await model.filter(**scope).order_by("id").values_list("id", flat=True))
+    ids: list[int] = list(await model.filter(**scope).order_by("id").values_list("id", flat=True))  # type: ignore[arg-type]
     if len(ids) != len(rows):
         raise RuntimeError(f"read back {len(ids)} {model.__name__} ids for {len(rows)} rows")
     return ids
@@ -285,7 +287,6 @@ class DemoSeeder:
             planned.append((asked, answered, fate, theme, title.format(commune=author.commune),
                             body.format(commune=author.commune), author, addressed))
         planned.sort(key=lambda q: q[0])
-        deadline = text.REPLY_DEADLINE_DAYS * DAY
         rows = [
             Question(
                 territory_id=self.territory_id, author_id=author.member_id,
@@ -293,7 +294,7 @@ class DemoSeeder:
                 status=(QuestionStatus.ANSWERED if answered else
                         QuestionStatus.CLOSED if fate == "closed" else QuestionStatus.OPEN),
                 closed_reason=rng.choice(text.CLOSED_REASONS) if fate == "closed" else None,
-                created_at=asked, due_at=asked + deadline, answered_at=answered,
+                created_at=asked, due_at=due_date(asked, text.REPLY_DEADLINE_DAYS), answered_at=answered,
             )
             for asked, answered, fate, _theme, title, body, author, addressed in planned
         ]
@@ -313,9 +314,9 @@ class DemoSeeder:
         replies.sort(key=lambda r: r[0])
         reply_rows = [
             Reply(question_id=pk, official_id=official.member_id, territory_id=self.territory_id, body=body,
-                  created_at=answered, on_time=answered <= asked + deadline,
-                  reply_seconds=int((answered - asked).total_seconds()))
+                  created_at=answered, on_time=timing[0], reply_seconds=timing[1])
             for answered, pk, official, asked, _author, _title, body in replies
+            for timing in [reply_timing(asked, due_date(asked, text.REPLY_DEADLINE_DAYS), answered)]
         ]
         reply_ids = await insert_in_order(Reply, reply_rows, territory_id=self.territory_id)
         for reply_id, (answered, question_id, official, _, author, title, _) in zip(
@@ -621,8 +622,6 @@ async def do_seed_demo(scale: int = 1) -> str:
 
     Refuses (SeedRefused) when the territory already exists, so re-running never duplicates.
     """
-    from resolvers.accounts import _hasher
-
     if not 1 <= scale <= SCALE_MAX:
         raise SeedRefused(f"--scale must be 1 to {SCALE_MAX} (got {scale})")
     try:
@@ -637,8 +636,8 @@ async def do_seed_demo(scale: int = 1) -> str:
         )
     started = time.perf_counter()
     # One hash for every demo account: argon2 is slow on purpose, and the demo needs no secret.
-    password_hash = _hasher.hash(text.PASSWORD)
-    seeder = DemoSeeder(scale, dt.datetime.now(dt.UTC), password_hash)
+    password_hash = hash_password(text.PASSWORD)
+    seeder = DemoSeeder(scale, clock.now(), password_hash)
     try:
         async with in_transaction():
             counts = await seeder.run()

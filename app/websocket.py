@@ -23,7 +23,7 @@ and variables, fields that do not depend on the viewer, a viewer who is not staf
 are executed and serialized once per process and event (subscriptions/shared.py); this
 handler then writes the shared payload, spliced with the operation's own id, to its
 socket, under the same send timeout. Such an operation keeps no task while idle (its
-task ends once it joined the group): its member starts a writer task when the group hands
+task ends once it joined the group): its recipient starts a writer task when the group hands
 it something, and the writer ends when all is written. Thousands of idle phones per
 process make memory per idle subscription the limit, and a task with its coroutine
 frames, an event and a mailbox cost several KiB each (docs/performance.md). For the same
@@ -50,7 +50,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
-from subscriptions.shared import Member, share_plan, streams_for, viewer_gets_anonymous_answer
+from subscriptions.shared import Recipient, share_plan, streams_for, viewer_gets_anonymous_answer
 
 log = logging.getLogger("parvis.ws")
 
@@ -77,7 +77,7 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         self._sending: dict[asyncio.Task[Any], float] | None = None
         self._stuck: set[asyncio.Task[Any]] | None = None  # made when a laggard is caught
         self._watchdog: asyncio.TimerHandle | None = None
-        # This connection's shared operations (id -> member), made on the first one.
+        # This connection's shared operations (id -> recipient), made on the first one.
         self._shared: dict[str, SharedOperation] | None = None
 
     def on_request_accepted(self) -> None:
@@ -228,79 +228,79 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             pass
 
     async def _join_shared(self, operation: Any, plan: Any) -> None:
-        """Make the operation a member of its shared stream. Its task ends here: from now
-        on the member's writer (started by the group, see SharedOperation) sends its
+        """Make the operation a recipient of its shared stream. Its task ends here: from now
+        on the recipient's writer (started by the group, see SharedOperation) sends its
         frames, and cleanup_operation (complete, socket closed, laggard) lets it go."""
-        member = SharedOperation(self, operation, plan.replay_latest)
+        recipient = SharedOperation(self, operation, plan.replay_latest)
         if self._shared is None:
             self._shared = {}
-        self._shared[operation.id] = member
-        # Nothing is left for this task to do: cleanup_operation lets the member go
+        self._shared[operation.id] = recipient
+        # Nothing is left for this task to do: cleanup_operation lets the recipient go
         # instead of cancelling it, and the finished task is not kept.
         operation.task = None
         try:
-            group = streams_for(self.context.broker).join(self.schema, plan, member, operation.query,
+            group = streams_for(self.context.broker).join(self.schema, plan, recipient, operation.query,
                                                           operation.variables, operation.operation_name, self.context)
             # The group holds an equal document and variables: this connection's decoded
             # copies (a few hundred bytes, for hours) can go.
             operation.query, operation.variables = group.query, group.variables
         except Exception as error:  # noqa: BLE001 - as Strawberry's run_operation: log, complete
-            self._drop_shared(member)
+            self._drop_shared(recipient)
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        member = self._shared.get(operation_id) if self._shared else None
-        if member is None:
+        recipient = self._shared.get(operation_id) if self._shared else None
+        if recipient is None:
             await super().cleanup_operation(operation_id)
             return
         self.operations.pop(operation_id, None)
-        self._drop_shared(member)
+        self._drop_shared(recipient)
 
-    def _drop_shared(self, member: SharedOperation) -> None:
-        """The member leaves its group and this connection; a write in progress stops (as
+    def _drop_shared(self, recipient: SharedOperation) -> None:
+        """The recipient leaves its group and this connection; a write in progress stops (as
         Strawberry cancels an operation's task), unless the watchdog already stopped it."""
-        if self._shared is not None and self._shared.get(member.operation.id) is member:
-            del self._shared[member.operation.id]
-        member.closed = True
-        member.leave()
-        writer = member.writer
+        if self._shared is not None and self._shared.get(recipient.operation.id) is recipient:
+            del self._shared[recipient.operation.id]
+        recipient.closed = True
+        recipient.leave()
+        writer = recipient.writer
         if writer is not None and writer is not asyncio.current_task() and (
                 self._stuck is None or writer not in self._stuck):
             writer.cancel()
 
-    async def write_shared(self, member: SharedOperation) -> None:
-        """The member's writer: its pending frames, then its end (complete, or the error
-        the group met before any result). Started by the member when the group hands it
+    async def write_shared(self, recipient: SharedOperation) -> None:
+        """The recipient's writer: its pending frames, then its end (complete, or the error
+        the group met before any result). Started by the recipient when the group hands it
         something; ends when nothing is left, so an idle subscription has no task."""
-        operation = member.operation
+        operation = recipient.operation
         try:
-            while (frame := member.take()) is not None:
+            while (frame := recipient.take()) is not None:
                 await self.send_text(frame)
-            if member.ended and not member.closed:
-                self._drop_shared(member)
-                if member.error is not None:
+            if recipient.ended and not recipient.closed:
+                self._drop_shared(recipient)
+                if recipient.error is not None:
                     await operation.send_operation_message(
-                        {"id": operation.id, "type": "error", "payload": member.error})
+                        {"id": operation.id, "type": "error", "payload": recipient.error})
                 else:
                     await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except (LaggardClosed, WebSocketDisconnected):
-            pass  # the connection is closing: its cleanup lets the member go
+            pass  # the connection is closing: its cleanup lets the recipient go
         except Exception as error:  # noqa: BLE001 - as Strawberry's run_operation: log, complete
             await self.handle_task_exception(error)
-            if not member.closed:
-                self._drop_shared(member)
+            if not recipient.closed:
+                self._drop_shared(recipient)
                 self.operations.pop(operation.id, None)
                 with contextlib.suppress(Exception):
                     await self.send_message({"id": operation.id, "type": "complete"})
         finally:
-            member.writer = None
+            recipient.writer = None
 
 
-class SharedOperation(Member):
-    """A shared operation of one connection: the group's member, written to the socket
+class SharedOperation(Recipient):
+    """A shared operation of one connection: the group's recipient, written to the socket
     by a short-lived writer task (ParvisTransportWSHandler.write_shared) that exists only
     while something waits to be written. One writer at a time keeps the frames in order."""
 
@@ -313,7 +313,7 @@ class SharedOperation(Member):
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
 
-    def ready(self) -> None:
+    def wake(self) -> None:
         if self.writer is None and not self.closed:
             self.writer = asyncio.get_running_loop().create_task(self.handler.write_shared(self))
 

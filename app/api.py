@@ -1,18 +1,21 @@
-"""Binds the root types (Query, Mutation) from each domain and builds the schema."""
+"""The served schema: Query, Mutation and Subscription bound from each domain's root fields,
+with the extensions every operation goes through (metrics, error codes, caches, limits)."""
 
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLInterfaceType, GraphQLObjectType
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
+from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
 from resolvers.ideas import IdeasMutation
-from resolvers.inbox import NotificationsMutation
 from resolvers.moderation import ModerationMutation
 from resolvers.news import NewsMutation
 from resolvers.nodes import NodesQuery
-from resolvers.observability import OperationMetrics
+from resolvers.notifications import NotificationsMutation
 from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
@@ -21,7 +24,11 @@ from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
 from schema.execution import FastExecutionContext
 from schema.limits import QueryCost, QueryLimits
-from subscriptions.live import LiveSubscription
+from schema.scalars import SCALARS
+from subscriptions.feed import FeedSubscription
+from subscriptions.notifications import NotificationsSubscription
+from subscriptions.polls import PollsSubscription
+from subscriptions.questions import QuestionsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
@@ -72,8 +79,6 @@ ARGUMENT_DESCRIPTIONS = {
 
 
 def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
-    from graphql import GraphQLInterfaceType, GraphQLObjectType
-
     for name, gql_type in built._schema.type_map.items():
         if name.startswith("__") or not isinstance(gql_type, (GraphQLObjectType, GraphQLInterfaceType)):
             continue
@@ -90,7 +95,7 @@ def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
         "the territory feed and the viewer's notifications."
     )
 )
-class Subscription(LiveSubscription):
+class Subscription(PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription):
     pass
 
 
@@ -101,6 +106,7 @@ def build_schema(execution_context_class: type = FastExecutionContext) -> strawb
         subscription=Subscription,
         # Member is an interface: both concrete types must be in the schema.
         types=[Citizen, Official],
+        config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=execution_context_class,
         extensions=[
             OperationMetrics,

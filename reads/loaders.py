@@ -1,8 +1,11 @@
-"""Per-request DataLoaders: a page of N items costs a constant number of queries."""
+"""Per-request DataLoaders: a page of N items costs a constant number of queries.
+
+One set per request (or per subscription event, or per shared part): never reused across
+them, so what a viewer reads is never older than their request.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,13 +16,14 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from models.accounts import Account, Member
+from models.clock import now
 from models.comments import Comment
 from models.polls import PollOption
 from models.projects import Document
 from models.questions import Question, QuestionStatus, Reply
-from resolvers import sql
-from schema.horizon import not_reusable
-from schema.lists import member_row
+from reads import sql
+from reads.lists import member_row
+from sharing.horizon import not_reusable
 
 M = TypeVar("M", bound=Model)
 
@@ -47,6 +51,12 @@ def _grouped(
     return DataLoader(load_fn=load)
 
 
+def _present(row: M | None, model: type[M], pk: int) -> M:
+    if row is None:
+        raise LookupError(f"{model.__name__} {pk} is referenced but gone")
+    return row
+
+
 class Loaders:
     """The loaders of one request (or of one subscription event: never reuse across events)."""
 
@@ -67,6 +77,14 @@ class Loaders:
         self.comment_count = DataLoader(load_fn=self._comment_counts)
         self.official_stats = DataLoader(load_fn=self._official_stats)
         self.poll_tallies = DataLoader(load_fn=self._poll_tallies)
+
+    async def member_of(self, pk: int) -> Member:
+        """The member a foreign key names (with its account): it exists."""
+        return _present(await self.member.load(pk), Member, pk)
+
+    async def row_of(self, model: type[M], pk: int) -> M:
+        """The row a foreign key names: it exists."""
+        return _present(await self.by_id(model).load(pk), model, pk)
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         loader = self._by_model.get(model)
@@ -123,28 +141,27 @@ class Loaders:
             by_type[kind].append(pk)
         counts: dict[tuple[str, int], int] = defaultdict(int)
         for kind, pks in by_type.items():
-            rows = await Comment.filter(
+            rows: list[Any] = await Comment.filter(
                 subject_type=kind, subject_id__in=pks, hidden=False
             ).values_list("subject_id", flat=True)
-            for pk in rows:
-                counts[(kind, pk)] += 1
+            for subject_id in rows:
+                counts[(kind, subject_id)] += 1
         return [counts[key] for key in subjects]
-
 
     async def _official_stats(self, member_ids: Sequence[int]) -> list[OfficialStats]:
         # The overdue count moves with the clock: an answer showing it is not cached.
         not_reusable()
         keys = list(member_ids)
         seconds: dict[int, list[int]] = defaultdict(list)
-        for official_id, took in await Reply.filter(official_id__in=keys).values_list(
-            "official_id", "reply_seconds"
-        ):
+        replies: list[Any] = await Reply.filter(official_id__in=keys).values_list("official_id", "reply_seconds")
+        for official_id, took in replies:
             seconds[official_id].append(took)
         overdue: dict[int, int] = defaultdict(int)
-        for official_id in await Question.filter(
+        late: list[Any] = await Question.filter(
             official_id__in=keys, status=QuestionStatus.OPEN, due_at__lt=now()
-        ).values_list("official_id", flat=True):
-            overdue[official_id] += 1
+        ).values_list("official_id", flat=True)
+        for addressed in late:
+            overdue[addressed] += 1
         return [
             OfficialStats(
                 replies=len(seconds[key]),
@@ -182,10 +199,6 @@ class OfficialStats:
 
 def median_seconds(values: list[int]) -> int | None:
     return int(statistics.median(values)) if values else None
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

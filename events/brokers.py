@@ -17,7 +17,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
-from subscriptions.events import Event
+import redis.asyncio as redis
+
+from events.envelopes import Event
 
 QUEUE_SIZE = 1000
 # The type of the event a listener gets when events may have been lost (Redis outage).
@@ -104,12 +106,9 @@ class RedisBroker:
     """
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
         self.url = url
         self.origin = uuid.uuid4().hex
         self._local = InProcessBroker()
-        self._redis = redis
         self._publisher = redis.Redis.from_url(url, socket_keepalive=True, socket_connect_timeout=5)
         self._pubsub: Any = None
         self._wanted: set[str] = set()
@@ -124,6 +123,10 @@ class RedisBroker:
     @property
     def control_channel(self) -> str:
         return f"{REDIS_PREFIX}control:{self.origin}"
+
+    async def ping(self) -> None:
+        """Raises unless Redis answers (readiness checks)."""
+        await self._publisher.ping()
 
     def start(self) -> None:
         """Start the reader (done on first use; call it from the app's lifespan)."""
@@ -230,7 +233,7 @@ class RedisBroker:
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def _connect(self) -> None:
-        client = self._redis.Redis.from_url(
+        client = redis.Redis.from_url(
             self.url, socket_keepalive=True, socket_connect_timeout=5, socket_timeout=None
         )
         pubsub = client.pubsub()

@@ -1,11 +1,10 @@
 """The time boundaries an answer depends on.
 
 Some answers change with nobody writing anything: a poll's status turns OPEN at opensAt and
-CLOSED at closesAt, a question becomes `overdue` at dueAt. While an anonymous answer is being
-computed for the response cache (see resolvers/response_cache.py and docs/adr/0006), every
-place that compares a row with the clock notes the next instant at which that comparison
-would flip, and the cached answer expires at the earliest of them. Outside such a
-computation `note_boundary` does nothing.
+CLOSED at closesAt, a question becomes `overdue` at dueAt. While an answer or a shared part is
+computed for reuse, every place that compares a row with the clock notes the next instant at
+which that comparison would flip, and what is kept expires at the earliest of them. Outside
+such a computation `note_boundary` does nothing. Reasoning: docs/adr/0006.
 """
 
 from __future__ import annotations

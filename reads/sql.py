@@ -6,7 +6,7 @@ ballot) run fixed SQL text instead. Statements are written once in PostgreSQL's 
 `$1, $2...` placeholders, which SQLite also understands when spelled `?1, ?2...`; the text is
 rewritten once per statement and cached. They run on Tortoise's connection for the current
 context, so inside `in_transaction()` they are part of the transaction, and writes move the
-response cache's write count like any other statement (resolvers/response_cache.py).
+response cache's write count like any other statement (app/responses.py).
 
 Rows come back as asyncpg Records or sqlite3 Rows: both index by name and position. Values
 are what the driver returns: on SQLite, datetimes are ISO strings and booleans integers; use
@@ -31,7 +31,8 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 def client() -> BaseDBAsyncClient:
     """The connection (or the transaction) of the current context."""
-    return connections.get("default")
+    conn: BaseDBAsyncClient = connections.get("default")
+    return conn
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,8 +16,8 @@ from models import accounts as ma
 from models import ideas as mi
 from models import polls as mp
 from models import questions as mq
-from resolvers import sql
-from schema.relay import SqlList
+from reads import sql
+from reads.paging import SqlList
 
 
 @functools.cache
@@ -49,7 +49,7 @@ def member_row(row: object, member: str, account: str) -> ma.Member:
     """A membership and its account from one row (columns prefixed `member` and `account`),
     as select_related("account") gives it."""
     found = sql.model_from_row(ma.Member, row, member)
-    found._account = sql.model_from_row(ma.Account, row, account)  # type: ignore[attr-defined]
+    found._account = sql.model_from_row(ma.Account, row, account)
     return found
 
 
@@ -64,7 +64,7 @@ def ideas(territory_id: int, *, staff: bool, status: str | None) -> SqlList:
 
 def idea_row(row: object) -> mi.Idea:
     idea = sql.model_from_row(mi.Idea, row, "i_")
-    idea._author = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
+    idea._author = member_row(row, "m_", "a_")
     return idea
 
 
@@ -81,8 +81,8 @@ def questions(territory_id: int, *, staff: bool, status: str | None, official_id
 
 def question_row(row: object) -> mq.Question:
     question = sql.model_from_row(mq.Question, row, "q_")
-    question._author = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
-    question._official = (  # type: ignore[attr-defined]
+    question._author = member_row(row, "m_", "a_")
+    question._official = (
         member_row(row, "om_", "oa_") if row["om_id"] is not None else None  # type: ignore[index]
     )
     return question
@@ -118,6 +118,6 @@ async def replies_of(question_ids: list[int]) -> list[mq.Reply]:
     replies = []
     for row in rows:
         reply = sql.model_from_row(mq.Reply, row, "r_")
-        reply._official = member_row(row, "m_", "a_")  # type: ignore[attr-defined]
+        reply._official = member_row(row, "m_", "a_")
         replies.append(reply)
     return replies

@@ -1,6 +1,6 @@
-"""The members of a shared stream (subscriptions/shared.py), in process: a member is a small
+"""The recipients of a shared stream (subscriptions/shared.py), in process: a recipient is a small
 mailbox woken by its group (no task, no event of its own), coalescing the latest tally or
-queueing replies within bounds, and the group hands every member the same payload once per
+queueing replies within bounds, and the group hands every recipient the same payload once per
 result, the latest to a late joiner, the end to all, and stops when the last one leaves."""
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import Any
 import orjson
 from strawberry.types.execution import ExecutionResult
 
-from resolvers.context import Context
-from subscriptions.broker import InProcessBroker
-from subscriptions.shared import MEMBER_QUEUE, Member, Plan, SharedStreams
+from access.context import Context
+from events.brokers import InProcessBroker
+from subscriptions.shared import RECIPIENT_QUEUE, Plan, Recipient, SharedStreams
 
 QUERY = "subscription($p: ID!) { pollResults(pollId: $p) { totalVotes } }"
 TALLY = Plan(root="pollResults", scope_argument="UG9sbDox", replay_latest=True)
 REPLIES = Plan(root="officialReplies", scope_argument="VGVycml0b3J5OjE=", replay_latest=False)
 
 
-class Watcher(Member):
-    """A member that counts its wake-ups (the connection's member starts its writer there)."""
+class Watcher(Recipient):
+    """A recipient that counts its wake-ups (the connection's recipient starts its writer there)."""
 
     __slots__ = ("wakes",)
 
@@ -31,7 +31,7 @@ class Watcher(Member):
         super().__init__(operation_id, coalesce)
         self.wakes = 0
 
-    def ready(self) -> None:
+    def wake(self) -> None:
         self.wakes += 1
 
     def frames(self) -> list[dict[str, Any]]:
@@ -85,10 +85,10 @@ def test_a_tally_member_keeps_only_the_latest_unread_payload_under_its_own_id() 
 
 def test_a_replies_member_queues_within_bounds_and_drops_the_oldest() -> None:
     bob = Watcher('quote"d', coalesce=False)
-    for n in range(MEMBER_QUEUE + 3):
+    for n in range(RECIPIENT_QUEUE + 3):
         bob.offer(orjson.dumps({"data": {"n": n}}).decode())
     frames = bob.frames()
-    assert len(frames) == MEMBER_QUEUE and bob.dropped == 3
+    assert len(frames) == RECIPIENT_QUEUE and bob.dropped == 3
     assert [f["payload"]["data"]["n"] for f in frames[:2]] == [3, 4]
     assert {f["id"] for f in frames} == {'quote"d'}
     # Drained, then more: in order again
@@ -114,7 +114,7 @@ async def test_a_group_hands_each_result_to_every_member_and_the_latest_to_newco
     streams.join(source, TALLY, carol, QUERY, {"p": "UG9sbDox"}, None, ctx)
     assert carol.wakes == 1 and carol.frames()[0]["payload"]["data"]["pollResults"]["totalVotes"] == 0
 
-    # Members who leave get nothing more; the group lives while anyone is left
+    # Recipients who leave get nothing more; the group lives while anyone is left
     alice.leave()
     alice.leave()  # idempotent
     source.results.put_nowait({"pollResults": {"totalVotes": 1}})
@@ -131,15 +131,15 @@ async def test_a_group_hands_each_result_to_every_member_and_the_latest_to_newco
 
 async def test_the_end_of_a_stream_reaches_every_member_after_its_last_payload() -> None:
     streams, source = SharedStreams(), Source()
-    members = [Watcher(f"m{i}", True) for i in range(3)]
-    for member in members:
-        streams.join(source, TALLY, member, QUERY, {"p": "UG9sbDox"}, None, context())
+    recipients = [Watcher(f"m{i}", True) for i in range(3)]
+    for recipient in recipients:
+        streams.join(source, TALLY, recipient, QUERY, {"p": "UG9sbDox"}, None, context())
     source.results.put_nowait({"pollResults": {"totalVotes": 7}})
     source.results.put_nowait(None)  # the poll closed: the stream ends
     await settle()
-    for member in members:
-        assert member.ended and member.error is None
-        assert member.frames()[0]["payload"]["data"]["pollResults"]["totalVotes"] == 7
+    for recipient in recipients:
+        assert recipient.ended and recipient.error is None
+        assert recipient.frames()[0]["payload"]["data"]["pollResults"]["totalVotes"] == 7
     assert streams.groups == {}
 
 

@@ -1,0 +1,63 @@
+"""Bearer tokens: how a request names its account, and whether that token still holds.
+
+Tokens are random; only their sha256 is stored, so a leaked table gives no usable token.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from models.accounts import AccessToken, Account
+from models.clock import now
+from reads import sql
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value; '' when malformed."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return token.strip()
+
+
+@functools.cache
+def _token_sql() -> str:
+    return (
+        f"SELECT {sql.columns(AccessToken, 't', 't_')}, {sql.columns(Account, 'a', 'a_')} "
+        "FROM access_token t JOIN account a ON a.id = t.account_id WHERE t.token_hash = $1"
+    )
+
+
+async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
+    """The live account behind a bearer token, or None (unknown, expired, revoked, erased).
+    Every authenticated request asks: one fixed statement (reads/sql.py)."""
+    row = await sql.fetchrow(_token_sql(), hash_token(token))
+    if row is None:
+        return None
+    access = sql.model_from_row(AccessToken, row, "t_")
+    account = sql.model_from_row(Account, row, "a_")
+    if not is_live(access, account):
+        return None
+    access._account = account  # what select_related("account") would have set
+    return account, access
+
+
+def is_live(access: AccessToken, account: Account) -> bool:
+    """Neither revoked nor expired, and its account not erased."""
+    return access.revoked_at is None and access.expires_at > now() and account.deleted_at is None
+
+
+async def token_still_live(access: AccessToken | None) -> bool:
+    """Whether a token read earlier (a websocket's) still holds now."""
+    if access is None:
+        return False
+    return await AccessToken.filter(
+        id=access.id, revoked_at__isnull=True, expires_at__gt=now(), account__deleted_at__isnull=True
+    ).exists()

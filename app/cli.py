@@ -1,0 +1,211 @@
+"""The command line: serve, migrate, create a territory or an admin, seed the demo, export the SDL.
+
+    python server.py [serve] [--host H] [--port P] [--workers N]
+    python server.py migrate
+    python server.py create-territory --slug S --name N [--population P] [--reply-deadline-days D]
+    python server.py create-admin --territory S --email E --password P --display-name D
+    python server.py seed-demo [--scale K]
+    python server.py export-schema
+
+server.py hands `main` the function that builds the ASGI app (and its import path, for
+`--workers`, where each worker builds its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from strawberry.printer import print_schema
+from tortoise import Tortoise
+
+from app.api import schema
+from app.database import apply_migrations, check_database, tortoise_config
+from app.settings import ConfigError, Settings
+from demo.seed import SeedRefused, do_seed_demo
+from events.brokers import RedisBroker
+from models.accounts import Account, Member, Role
+from models.territories import Territory
+from resolvers.accounts import check_email, check_password, hash_password
+from resolvers.validation import Checks
+from schema.relay import encode_id
+from sharing.stamp import announce_write
+
+BuildApp = Callable[[Settings], Starlette]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What the composition root hands the CLI: how to build the app, and where that lives."""
+
+    build_app: BuildApp
+    factory_path: str  # "module:function", imported by each worker of `serve --workers N`
+
+
+def export_schema() -> str:
+    return print_schema(schema) + "\n"
+
+
+def _run(work: Callable[[], Awaitable[None]], settings: Settings) -> None:
+    """Run a command's work with the database open (migrated first on SQLite), then tell the
+    servers that share REDIS_URL that data may have changed."""
+
+    async def main() -> None:
+        await check_database(settings.database_url)
+        if settings.is_sqlite:
+            await apply_migrations(settings.database_url)
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            await work()
+        finally:
+            await Tortoise.close_connections()
+            await announce_cli_writes(settings)
+
+    asyncio.run(main())
+
+
+async def announce_cli_writes(settings: Settings) -> None:
+    """A command may have written what servers share between readers: tell the servers on
+    REDIS_URL (a lone in-process server's shared answers live at most
+    response_cache_seconds; see docs/adr/0006)."""
+    if not settings.redis_url:
+        return
+    broker = RedisBroker(settings.redis_url)
+    try:
+        await announce_write(broker)
+    finally:
+        await broker.close()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    asyncio.run(check_database(settings.database_url))
+    if settings.is_sqlite:
+        # The embedded default needs nothing else: bring the schema up to date here.
+        asyncio.run(apply_migrations(settings.database_url))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
+              "ws_per_message_deflate": settings.ws_deflate}
+    if args.workers and args.workers > 1:
+        uvicorn.run(root.factory_path, factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(root.build_app(settings), **common)  # type: ignore[arg-type]
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    async def main() -> None:
+        await check_database(settings.database_url)
+        await apply_migrations(settings.database_url)
+
+    asyncio.run(main())
+    print("migrations applied")
+
+
+def cmd_create_territory(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    async def work() -> None:
+        slug = args.slug.strip().lower()
+        if await Territory.filter(slug=slug).exists():
+            raise ConfigError(f"a territory with slug {slug!r} already exists")
+        if args.reply_deadline_days is not None and not 1 <= args.reply_deadline_days <= 365:
+            raise ConfigError("--reply-deadline-days must be 1 to 365")
+        row = await Territory.create(
+            slug=slug, name=args.name.strip(), population=args.population,
+            reply_deadline_days=args.reply_deadline_days or 15,
+        )
+        print(f"territory {row.slug} created (id {encode_id('Territory', row.id)})")
+
+    _run(work, settings)
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    async def work() -> None:
+        territory = await Territory.get_or_none(slug=args.territory.strip().lower())
+        if territory is None:
+            raise ConfigError(f"no territory with slug {args.territory!r}")
+        # The same rules as signUp.
+        checks = Checks()
+        email = check_email(checks, args.email)
+        account = await Account.get_or_none(email=email) if not checks.errors else None
+        name = ""
+        if account is None:
+            check_password(checks, args.password)
+            name = checks.text(args.display_name, "displayName", max_length=100)
+        if checks.errors:
+            raise ConfigError("; ".join(f"{(e.field or ['?'])[-1]}: {e.message}" for e in checks.errors))
+        if account is None:
+            account = await Account.create(email=email, display_name=name, password_hash=hash_password(args.password))
+        member, _ = await Member.get_or_create(account_id=account.id, territory_id=territory.id)
+        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True)
+        print(f"{email} is an admin of {territory.slug}")
+
+    _run(work, settings)
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    async def work() -> None:
+        try:
+            summary = await do_seed_demo(scale=args.scale)
+        except SeedRefused as exc:
+            raise ConfigError(str(exc)) from exc
+        print(summary)
+
+    _run(work, settings)
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    print(export_schema(), end="")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="parvis", description="Parvis civic participation API")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve the API (the default command)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="apply the database migrations")
+    territory = sub.add_parser("create-territory", help="create a territory")
+    territory.add_argument("--slug", required=True)
+    territory.add_argument("--name", required=True)
+    territory.add_argument("--population", type=int)
+    territory.add_argument("--reply-deadline-days", type=int, default=15)
+    admin = sub.add_parser("create-admin", help="create an account (if needed) and make it admin")
+    admin.add_argument("--territory", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--display-name", required=True)
+    seed = sub.add_parser("seed-demo", help="fill a demo territory modeled on Carcassonne Agglo")
+    seed.add_argument("--scale", type=int, default=1)
+    sub.add_parser("export-schema", help="print the GraphQL SDL")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *argv])
+    return args
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Composition], None]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "create-territory": cmd_create_territory,
+    "create-admin": cmd_create_admin,
+    "seed-demo": cmd_seed_demo,
+    "export-schema": cmd_export_schema,
+}
+
+
+def main(argv: list[str], root: Composition) -> int:
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        COMMANDS[args.command](args, settings, root)
+    except ConfigError as exc:
+        print(f"parvis: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

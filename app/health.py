@@ -1,0 +1,48 @@
+"""What operators and orchestrators ask the process: is it up, can it serve, what it counted."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from tortoise import Tortoise
+
+from app.observability import Metrics
+from events.brokers import Broker, RedisBroker
+
+
+async def healthz(request: Request) -> Response:
+    """The process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """The database and the broker are reachable: this process can serve."""
+    broker: Broker = request.app.state.broker
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(Tortoise.get_connection("default").execute_query("SELECT 1"), 2)
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    if isinstance(broker, RedisBroker):
+        try:
+            await asyncio.wait_for(broker.ping(), 2)
+            checks["broker"] = "ok" if broker.connected.is_set() else "reconnecting"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"unreachable: {type(exc).__name__}"
+    else:
+        checks["broker"] = "ok"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus text format: this process's counters and gauges."""
+    metrics: Metrics = request.app.state.metrics
+    published = float(getattr(request.app.state.broker, "published", 0))
+    return PlainTextResponse(
+        metrics.render({"parvis_events_published_total": published}),
+        media_type="text/plain; version=0.0.4",
+    )

@@ -1,0 +1,110 @@
+"""ASGI middleware in front of the GraphQL view: the request body limit and the per-address
+request rate limit (both refuse before anything parses the body)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from access.ratelimit import Limiter, client_key
+
+MAX_BODY_BYTES = 1_000_000
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                    return
+        # No (or a lying) Content-Length: read the body up to the limit, then replay it.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.limit:
+                await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                return
+            chunks.append(body)
+            more = message.get("more_body", False)
+        await self.app(
+            scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive), send
+        )
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+class RequestRateLimit:
+    """Pure ASGI middleware: HTTP requests to `path`, counted per client address in the
+    `requests_ip` bucket; over the limit, 429 with Retry-After and a GraphQL-shaped error.
+    Websocket connections pass (their operations are limited by what they do)."""
+
+    def __init__(self, app: ASGIApp, limiter: Limiter, path: str = "/graphql") -> None:
+        self.app = app
+        self.limiter = limiter
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        decision = await self.limiter.hit("requests_ip", client_key(scope))
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        seconds = decision.retry_seconds
+        body = json.dumps(
+            {
+                "errors": [
+                    {
+                        "message": f"Too many requests; retry in {seconds} seconds.",
+                        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+                    }
+                ]
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(seconds).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

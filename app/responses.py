@@ -1,0 +1,142 @@
+"""The anonymous response cache: whole serialized answers, reused while the data stamp holds.
+
+Only POSTs without an Authorization header whose document selects one `query` operation are
+looked up or stored, and only 200 answers without `errors` are kept. An entry is keyed by
+(query, variables, operationName, media type), holds the exact response bytes, and is served
+while the data stamp it was computed under holds, before its time horizon and within
+`max_age`. Bounded LRU. Reasoning and the remaining windows: docs/adr/0006.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+from graphql import OperationType
+
+from schema.limits import selected_operation_type
+from sharing.horizon import CURRENT, Horizon
+from sharing.stamp import DataStamp
+
+CacheKey = tuple[str, bytes, str | None, str]
+
+
+def cache_key(body: bytes, media_type: str) -> CacheKey | None:
+    """The key of a POSTed GraphQL request, or None when it is not a cacheable query."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or set(data) - {"query", "variables", "operationName"}:
+        return None  # batches, persisted queries, extensions: not handled here
+    query = data.get("query")
+    variables = data.get("variables") or {}
+    operation_name = data.get("operationName")
+    if not isinstance(query, str) or not isinstance(variables, dict):
+        return None
+    if operation_name is not None and not isinstance(operation_name, str):
+        return None
+    if selected_operation_type(query, operation_name) != OperationType.QUERY:
+        return None
+    try:
+        canonical = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return query, canonical, operation_name, media_type
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: bytes
+    media_type: str
+    stamp: tuple[int, int]
+    expires: float
+
+
+@dataclass
+class Fill:
+    """An answer being computed: the stamp when it started and its time horizon."""
+
+    key: CacheKey
+    stamp: tuple[int, int]
+    started: float
+    horizon: Horizon
+    cacheable: bool = False
+
+
+class ResponseCache:
+    """One per app, under the app's data stamp."""
+
+    def __init__(self, stamp: DataStamp, *, max_entries: int = 1000, max_bytes: int = 32 * 2**20,
+                 max_age: float = 60.0) -> None:
+        self.stamp = stamp
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_age = max_age
+        self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
+        self._bytes = 0
+        self.hits = self.misses = self.stored = 0
+        stamp.on_change(self.clear)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def get(self, key: CacheKey) -> Entry | None:
+        if not self.stamp.hearing:
+            self.stamp.start()
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        if entry.stamp != self.stamp.current() or time.time() >= entry.expires:
+            self._drop(key)
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry
+
+    def begin(self, key: CacheKey) -> Fill:
+        return Fill(key=key, stamp=self.stamp.current(), started=time.time(), horizon=Horizon())
+
+    def put(self, fill: Fill, body: bytes, media_type: str) -> bool:
+        """Store a computed answer if nothing it read may have changed meanwhile."""
+        if not (fill.cacheable and self.stamp.hearing and fill.stamp == self.stamp.current()):
+            return False
+        expires = fill.started + self.max_age
+        if fill.horizon.until is not None:
+            expires = min(expires, fill.horizon.until)
+        if time.time() >= expires or len(body) > self.max_bytes // 4:
+            return False
+        self._drop(fill.key)
+        self._entries[fill.key] = Entry(body, media_type, fill.stamp, expires)
+        self._bytes += len(body)
+        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+        self.stored += 1
+        return True
+
+    def _drop(self, key: CacheKey) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@contextlib.contextmanager
+def recording(fill: Fill) -> Iterator[Fill]:
+    """Collect the time boundaries of the answer computed inside."""
+    token = CURRENT.set(fill.horizon)
+    try:
+        yield fill
+    finally:
+        CURRENT.reset(token)
+

@@ -1,0 +1,147 @@
+"""Settings: the environment, read once at start-up into one frozen object.
+
+Only this module reads the environment; everything else receives settings (or what they
+configure) from the composition root, server.py. Bad configuration is one line, never a
+traceback (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from access.ratelimit import parse_limits
+
+DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
+
+
+class ConfigError(Exception):
+    """Bad configuration: reported as one line, never a traceback."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration, read once from the environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    env: str = "development"
+    allowed_origins: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_days: int = 30
+    # Websockets: seconds a client has to send connection_init, and the legacy protocol.
+    ws_init_timeout: float = 3.0
+    ws_legacy: bool = False
+    # Seconds a websocket may leave a message unread before it is closed as a laggard.
+    ws_send_timeout: float = 10.0
+    # permessage-deflate on websockets (PARVIS_WS_DEFLATE; see docs/performance.md, fan-out).
+    ws_deflate: bool = False
+    # How often the server closes polls whose closesAt passed (notifications, final tally).
+    poll_closer_seconds: float = 5.0
+    # An operation is stopped after this long; PostgreSQL statements a little before.
+    operation_timeout: float = 10.0
+    # Overrides of the default rate limits, e.g. "signup_ip=100/3600,vote=60/60".
+    rate_limits: str = ""
+    # The anonymous response cache and shared parts (docs/adr/0006): on/off, and the longest
+    # an entry lives (what a cross-process "changed" event lost in a Redis outage can cost).
+    response_cache: bool = True
+    response_cache_seconds: float = 60.0
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        database_url = normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redis_url!r})")
+        mode = env.get("PARVIS_ENV", "development").strip().lower() or "development"
+        if mode not in ("development", "production"):
+            raise ConfigError(f"PARVIS_ENV must be development or production (got {mode!r})")
+        origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        try:
+            port = int(env.get("PORT", "8000"))
+        except ValueError as exc:
+            raise ConfigError(f"PORT must be a number (got {env.get('PORT')!r})") from exc
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            env=mode,
+            allowed_origins=origins,
+            host=env.get("HOST", "127.0.0.1"),
+            port=port,
+            ws_init_timeout=_seconds(env, "PARVIS_WS_INIT_TIMEOUT", 3.0, maximum=60),
+            ws_legacy=_flag(env, "PARVIS_WS_LEGACY", False),
+            ws_send_timeout=_seconds(env, "PARVIS_WS_SEND_TIMEOUT", 10.0, maximum=600),
+            ws_deflate=_flag(env, "PARVIS_WS_DEFLATE", cls.ws_deflate),
+            poll_closer_seconds=_seconds(env, "PARVIS_POLL_CLOSER_SECONDS", 5.0, maximum=3600),
+            operation_timeout=_seconds(env, "PARVIS_OPERATION_TIMEOUT", 10.0, maximum=300),
+            rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
+            response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
+            response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
+        )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off (got {env.get(name)!r})")
+
+
+def _rate_limits(spec: str) -> str:
+    try:
+        parse_limits(spec)
+    except ValueError as exc:
+        raise ConfigError(f"PARVIS_RATE_LIMITS: {exc}") from exc
+    return spec
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from exc
+    if not 0 < value <= maximum:
+        raise ConfigError(f"{name} must be more than 0 and at most {maximum:g} seconds (got {raw!r})")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Tortoise's spelling of a database URL (postgres:// for asyncpg, sqlite://path)."""
+    url = url.strip()
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql", "asyncpg"):
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(f"DATABASE_URL needs a host and a database name (got {redact(url)!r})")
+        return "postgres://" + url.split("://", 1)[1]
+    if scheme == "sqlite":
+        if not url.split("://", 1)[1]:
+            raise ConfigError("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://parvis.sqlite3")
+        return url
+    raise ConfigError(f"DATABASE_URL must start with postgres:// or sqlite:// (got {redact(url)!r})")
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,246 @@
+"""The GraphQL endpoint: Strawberry's ASGI view, with what Parvis adds around each request.
+
+- anonymous queries answer from the response cache when they can (docs/adr/0006);
+- each request's context: the viewer behind its bearer token, the app's broker, limiter,
+  metrics and shared parts; a websocket authenticates in `connection_init`;
+- GraphQL over HTTP: POST bodies must be JSON (refusing what a browser may send cross-site
+  without a preflight stops CSRF), GET serves queries only, and a client asking for
+  `application/graphql-response+json` gets 4xx for parse and validation failures;
+- every operation is stopped after the operation timeout, and every error carries a code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationType
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from access.context import Context
+from access.ratelimit import Limiter
+from access.tokens import account_for_token, bearer_token
+from app.observability import Metrics
+from app.responses import ResponseCache, cache_key, recording
+from app.settings import Settings
+from app.websocket import transport_ws_handler
+from events.brokers import Broker
+from schema.limits import selected_operation_type
+from sharing.parts import SharedParts
+
+JSON_MEDIA_TYPES = ("application/json", "application/graphql-response+json")
+
+
+@dataclass
+class WebSocketContext(Context):
+    # Strawberry stores the connection_init payload here (graphql-transport-ws).
+    connection_params: Any = None
+
+
+def wants_graphql_response_json(accept: str) -> bool:
+    """Whether the client asked for application/graphql-response+json (GraphQL over HTTP)."""
+    return any(
+        part.split(";")[0].strip().lower() == "application/graphql-response+json" for part in accept.split(",")
+    )
+
+
+def is_request_error(response_data: dict[str, Any]) -> bool:
+    """A parse or validation failure (no execution happened): no data, no error path."""
+    errors = response_data.get("errors") or []
+    return response_data.get("data") is None and bool(errors) and all("path" not in e for e in errors) and all(
+        (e.get("extensions") or {}).get("code") not in ("UNAUTHENTICATED", "TIMEOUT", "INTERNAL_SERVER_ERROR")
+        for e in errors
+    )
+
+
+def _content_type(request: Request) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """One per app."""
+
+    def __init__(self, schema: BaseSchema, settings: Settings, broker: Broker, metrics: Metrics,
+                 limiter: Limiter, cache: ResponseCache | None, parts: SharedParts | None) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            subscription_protocols=(
+                # The legacy graphql-ws protocol had security advisories: off unless asked for.
+                (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+                if settings.ws_legacy
+                else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+            ),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+            allowed_origins=settings.allowed_origins,
+        )
+        self.graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout)
+        self.settings = settings
+        self.broker = broker
+        self.metrics = metrics
+        self.limiter = limiter
+        self.response_cache = cache
+        self.parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        self.metrics.gauge("parvis_websockets_open", 1)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.metrics.gauge("parvis_websockets_open", -1)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Anonymous queries answer from the response cache when they can (docs/adr/0006)."""
+        cache = self.response_cache
+        if (
+            cache is None
+            or not isinstance(request, Request)
+            or request.method != "POST"
+            or "authorization" in request.headers
+            or _content_type(request) not in JSON_MEDIA_TYPES
+        ):
+            return await super().run(request, context, root_value)
+        json_media = wants_graphql_response_json(request.headers.get("accept", ""))
+        media_type = "application/graphql-response+json" if json_media else "application/json"
+        key = cache_key(await request.body(), media_type)
+        if key is None:
+            return await super().run(request, context, root_value)
+        entry = cache.get(key)
+        if entry is not None:
+            self.metrics.inc("parvis_response_cache_total", result="hit")
+            return Response(entry.body, status_code=200, media_type=entry.media_type)
+        self.metrics.inc("parvis_response_cache_total", result="miss")
+        fill = cache.begin(key)
+        request.state.parvis_fill = fill
+        with recording(fill):
+            response = await super().run(request, context, root_value)
+        if response.status_code == 200 and not response.headers.getlist("set-cookie"):
+            cache.put(fill, bytes(response.body), response.media_type or media_type)
+        return response
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        token = bearer_token(request.headers.get("authorization"))
+        account = access = None
+        failed = False
+        if token is not None:
+            found = await account_for_token(token) if token else None
+            if found is None:
+                failed = True
+            else:
+                account, access = found
+        if isinstance(request, WebSocket):
+            return WebSocketContext(
+                request=request, response=response, broker=self.broker, settings=self.settings,
+                account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
+            )
+        return Context(
+            request=request, response=response, broker=self.broker, settings=self.settings,
+            account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
+            parts=self.parts,
+        )
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        """connection_init {"authorization": "Bearer <token>"} authenticates the
+        websocket; a bad token (there or in the upgrade's header) closes it with 4403."""
+        params = getattr(context, "connection_params", None) or {}
+        value = params.get("authorization", params.get("Authorization")) if isinstance(params, dict) else None
+        if value is not None:
+            token = bearer_token(value) if isinstance(value, str) else ""
+            found = await account_for_token(token) if token else None
+            if found is None:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            context.account, context.token = found
+            context.auth_failed = False
+            context.fresh_loaders()
+        elif context.auth_failed:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        return await super().on_ws_connect(context)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        if request.method == "POST" and (request.content_type or "").split(";")[0].strip().lower() not in JSON_MEDIA_TYPES:
+            self.metrics.inc("parvis_http_rejected_total", reason="content_type")
+            raise HTTPException(415, "POST bodies must be application/json.")
+        return await super().parse_http_body(request)
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
+                             context: Any, root_value: Any, request_data: Any) -> Any:
+        selected = selected_operation_type(request_data.query, request_data.operation_name)
+        if request_adapter.method == "GET" and selected == OperationType.MUTATION:
+            # GraphQL over HTTP: GET serves queries only.
+            raise HTTPException(405, "Mutations must be sent with POST.")
+        timeout = self.settings.operation_timeout
+        try:
+            return await asyncio.wait_for(
+                super().execute_single(request, request_adapter, sub_response, context, root_value, request_data),
+                timeout=timeout,
+            )
+        except TimeoutError:
+            self.metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                f"The operation took longer than {timeout:g} s and was stopped.", extensions={"code": "TIMEOUT"},
+            )])
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        context = kwargs.get("context")
+        if isinstance(context, Context) and context.auth_failed:
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                "The bearer token is invalid, expired or revoked.", extensions={"code": "UNAUTHENTICATED"},
+            )])
+        return await super().execute_operation(*args, **kwargs)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # Remember whether the client speaks the GraphQL-over-HTTP media type.
+        sub_response.graphql_response_json = wants_graphql_response_json(  # type: ignore[attr-defined]
+            request.headers.get("accept", "")
+        )
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        if not getattr(sub_response, "graphql_response_json", False):
+            return super().create_response(response_data, sub_response)
+        status = 200
+        if isinstance(response_data, dict) and is_request_error(response_data):
+            # Parse and validation failures: 4xx without `data` (GraphQL over HTTP).
+            response_data = {k: v for k, v in response_data.items() if k != "data"}
+            status = 400
+        response = Response(
+            self.encode_json(response_data), status_code=status, media_type="application/graphql-response+json",
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        data: dict[str, Any] = dict(await super().process_result(request, result))
+        fill = getattr(getattr(request, "state", None), "parvis_fill", None)
+        if fill is not None and not data.get("errors"):
+            # A whole answer without errors: the only kind the cache keeps.
+            fill.cacheable = True
+        for error in data.get("errors") or ():
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                # A parse failure never reaches the schema extensions that give codes.
+                extensions["code"] = (
+                    "GRAPHQL_PARSE_FAILED" if error.get("message", "").startswith("Syntax Error")
+                    else "GRAPHQL_VALIDATION_FAILED"
+                )
+        return data

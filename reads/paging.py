@@ -1,0 +1,232 @@
+"""Keyset pages: one page of a list, in a fixed order, from a Tortoise queryset or fixed SQL.
+
+A page is read after (or before) a cursor that holds the sort key values of an item, so an
+item added while a client pages neither shifts nor repeats the next page. Orders are integer
+columns ending with the primary key. `schema.relay` turns a `Page` into a Relay connection.
+Reasoning: docs/adr/0003.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from graphql import GraphQLError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from reads import sql
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+# Sort keys are 32-bit integers (int4 on PostgreSQL): a larger value names no row, and
+# asyncpg refuses to even send it.
+MAX_KEY = 2**31 - 1
+
+
+def bad_argument(message: str) -> GraphQLError:
+    """A refused argument of a read (a page size, a cursor, too many ids)."""
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def encode_cursor(values: Sequence[int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[int]:
+    """The sort key values of a cursor; BAD_USER_INPUT when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise bad_argument("This cursor is not valid.") from exc
+    if (
+        not isinstance(values, list)
+        or len(values) != width
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    ):
+        raise bad_argument("This cursor is not valid.")
+    return values
+
+
+def check_page_size(first: int | None, last: int | None) -> None:
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise bad_argument(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An integer column to order by; the last key of an order must be unique (the pk)."""
+
+    field: str
+    descending: bool = True
+
+
+NEWEST_FIRST = (SortKey("id"),)
+OLDEST_FIRST = (SortKey("id", descending=False),)
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """first/after/last/before as a client gave them (hashable: a shared part's key)."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page: its items with their cursors, whether items follow and precede it, and
+    the whole list's size on demand."""
+
+    items: list[tuple[str, T]]
+    has_next: bool
+    has_previous: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def _beyond(order: Sequence[SortKey], values: Sequence[int], forward: bool) -> Q:
+    """Rows strictly after `values` in `order` (or strictly before when not forward)."""
+    alternatives: list[Q] = []
+    for i, key in enumerate(order):
+        going_down = key.descending == forward
+        beyond: dict[str, Any] = {f"{key.field}__{'lt' if going_down else 'gt'}": values[i]}
+        clause = Q(**beyond)
+        for prior, value in zip(order[:i], values[:i], strict=True):
+            equal: dict[str, Any] = {prior.field: value}
+            clause &= Q(**equal)
+        alternatives.append(clause)
+    combined = alternatives[0]
+    for clause in alternatives[1:]:
+        combined |= clause
+    return combined
+
+
+def _ordering(order: Sequence[SortKey], forward: bool) -> list[str]:
+    return [("-" if key.descending == forward else "") + key.field for key in order]
+
+
+async def _window(
+    fetch: Callable[[bool, int], Awaitable[list[Any]]], args: PageArgs,
+) -> tuple[list[Any], bool, bool]:
+    """The rows of a page, in order, and whether rows follow and precede it. `fetch(forward,
+    limit)` reads up to `limit` rows beyond the cursors, in (forward) or against the order."""
+    first, last = args.first, args.last
+    if first is None and last is None:
+        first = DEFAULT_PAGE_SIZE
+    has_next = has_previous = False
+    if first is not None:
+        rows = await fetch(True, first + 1)
+        has_next = len(rows) > first
+        rows = rows[:first]
+        has_previous = args.after is not None
+        if last is not None:
+            has_previous = has_previous or len(rows) > last
+            rows = rows[len(rows) - last :] if last else []
+    else:
+        assert last is not None
+        rows = await fetch(False, last + 1)
+        has_previous = len(rows) > last
+        rows = list(reversed(rows[:last]))
+        has_next = args.before is not None
+    return rows, has_next, has_previous
+
+
+async def page_of(queryset: QuerySet[Any], args: PageArgs, order: Sequence[SortKey] = NEWEST_FIRST) -> Page[Any]:
+    """One page of the queryset's rows in `order`."""
+    check_page_size(args.first, args.last)
+    page = queryset
+    if args.after is not None:
+        page = page.filter(_beyond(order, decode_cursor(args.after, len(order)), forward=True))
+    if args.before is not None:
+        page = page.filter(_beyond(order, decode_cursor(args.before, len(order)), forward=False))
+
+    async def fetch(forward: bool, limit: int) -> list[Any]:
+        return list(await page.order_by(*_ordering(order, forward)).limit(limit))
+
+    async def count() -> int:
+        return await queryset.count()
+
+    rows, has_next, has_previous = await _window(fetch, args)
+    return Page(
+        [(encode_cursor([getattr(row, key.field) for key in order]), row) for row in rows],
+        has_next, has_previous, count,
+    )
+
+
+@dataclass(frozen=True)
+class SqlList:
+    """A list in SQL: `select` is `SELECT <columns> FROM <table> <alias> [JOIN ...]`, `table`
+    and `alias` name the listed table (sort keys are its columns), `where` holds conditions
+    over it with `$1..$n` placeholders for `args`."""
+
+    select: str
+    table: str
+    alias: str
+    where: tuple[str, ...]
+    args: tuple[Any, ...]
+
+    def narrowed(self, condition: str, *args: Any) -> SqlList:
+        """Another condition; its placeholders `$1..` are numbered from 1 and renumbered."""
+        shifted = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + len(self.args)}", condition)
+        return SqlList(self.select, self.table, self.alias, (*self.where, shifted), (*self.args, *args))
+
+
+def _beyond_sql(alias: str, order: Sequence[SortKey], values: Sequence[int], forward: bool) -> tuple[str, list[int]]:
+    """The SQL form of _beyond: rows strictly after (or before) `values` in `order`."""
+    alternatives: list[str] = []
+    args: list[int] = []
+    for i, key in enumerate(order):
+        going_down = key.descending == forward
+        parts = []
+        for prior, value in zip(order[:i], values[:i], strict=True):
+            args.append(value)
+            parts.append(f'{alias}."{prior.field}" = ${len(args)}')
+        args.append(values[i])
+        parts.append(f'{alias}."{key.field}" {"<" if going_down else ">"} ${len(args)}')
+        alternatives.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(alternatives) + ")", args
+
+
+async def page_of_sql(source: SqlList, args: PageArgs, order: Sequence[SortKey] = NEWEST_FIRST,
+                      prefix: str = "") -> Page[Any]:
+    """page_of for a SqlList: one statement per page, rows as the driver returns them (the
+    sort key columns selected as `prefix + column`)."""
+    check_page_size(args.first, args.last)
+    page = source
+    for cursor, forward in ((args.after, True), (args.before, False)):
+        if cursor is not None:
+            condition, values = _beyond_sql(source.alias, order, decode_cursor(cursor, len(order)), forward)
+            page = page.narrowed(condition, *values)
+
+    async def fetch(forward: bool, limit: int) -> list[Any]:
+        ordering = ", ".join(
+            f'{source.alias}."{key.field}" {"DESC" if key.descending == forward else "ASC"}'
+            for key in order
+        )
+        where = " AND ".join(page.where) or "TRUE"
+        values = [*page.args, limit]
+        return list(await sql.fetch(
+            f"{page.select} WHERE {where} ORDER BY {ordering} LIMIT ${len(values)}", *values
+        ))
+
+    async def count() -> int:
+        where = " AND ".join(source.where) or "TRUE"
+        rows = await sql.fetch(f"SELECT COUNT(*) FROM {source.table} {source.alias} WHERE {where}", *source.args)
+        return int(rows[0][0])  # COUNT(*) always returns one row
+
+    rows, has_next, has_previous = await _window(fetch, args)
+    return Page(
+        [(encode_cursor([row[prefix + key.field] for key in order]), row) for row in rows],
+        has_next, has_previous, count,
+    )

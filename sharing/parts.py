@@ -1,0 +1,123 @@
+"""Shared parts: a piece of an answer built once for an audience and reused by its readers.
+
+A signed-in reader's home page mixes public lists (polls with their tallies, ideas with
+their authors...) with a few fields of their own (whether they voted, whether they support
+an idea). The public part is the same for everyone in an *audience*: everyone (PUBLIC), or
+the territory's moderators and admins, who also see hidden content (STAFF). A `Part` names
+such a piece and the module-level function that builds it from a reader for that audience;
+the function is never handed a viewer, so it cannot read one's fields by accident, and the
+viewer's own fields are added afterwards, by a separate step, on per-request copies.
+
+An entry is served only while the data stamp it was built under holds, before the earliest
+time boundary it noted, for at most `max_age` seconds, and never inside a transaction (a
+page read there could hold writes that are rolled back). Reasoning: docs/adr/0007.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
+
+from sharing.horizon import CURRENT, Horizon, note_boundary
+from sharing.stamp import DataStamp
+
+Reader = TypeVar("Reader")
+Args = TypeVar("Args", bound=Hashable)
+T = TypeVar("T")
+
+
+class Audience(Enum):
+    """Who a shared part is built for."""
+
+    PUBLIC = "public"  # anyone: hidden content left out
+    STAFF = "staff"  # the territory's moderators and admins: hidden content included
+
+
+@dataclass(frozen=True)
+class Part(Generic[Reader, Args, T]):
+    """A shareable piece of an answer: `build(reader, args)` for one audience's reader.
+
+    `build` must be a module-level function: a closure could capture a request (its viewer,
+    its `info`) and leak that viewer's view to everyone in the audience."""
+
+    name: str
+    build: Callable[[Reader, Args], Awaitable[T]]
+
+    def __post_init__(self) -> None:
+        if getattr(self.build, "__closure__", None) or "<locals>" in getattr(self.build, "__qualname__", ""):
+            raise TypeError(f"shared part {self.name!r}: build must be a module-level function")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: Any
+    stamp: tuple[int, int]
+    expires: float
+    boundary: float | None
+
+
+class SharedParts:
+    """One per app, under the app's data stamp."""
+
+    def __init__(self, stamp: DataStamp, *, max_age: float = 60.0, max_entries: int = 512) -> None:
+        self.stamp = stamp
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.hits = self.misses = 0
+        stamp.on_change(self.clear)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    async def get(self, part: Part[Reader, Args, T], audience: Audience, scope: Hashable, args: Args,
+                  reader: Callable[[], Reader]) -> T:
+        """The part for this audience of `scope` (a territory) and these arguments: from the
+        cache, or built by `part.build(reader(), args)` (and stored when it may be). The value
+        is shared: the caller adds viewer fields to copies, never to it."""
+        stamp = self.stamp
+        if not stamp.hearing:
+            stamp.start()  # listen for other processes' writes; share from then on
+            return await part.build(reader(), args)
+        if isinstance(connections.get("default"), TransactionalDBClient):
+            return await part.build(reader(), args)
+        key = (part.name, audience, scope, args)
+        current = stamp.current()
+        entry = self._entries.get(key)
+        now = time.time()
+        if entry is not None:
+            if entry.stamp == current and now < entry.expires:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                if entry.boundary is not None:
+                    # An answer being cached around this part depends on the same boundary.
+                    note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
+                return entry.value  # type: ignore[no-any-return]
+            del self._entries[key]
+        self.misses += 1
+        horizon = Horizon()
+        token = CURRENT.set(horizon)
+        try:
+            value = await part.build(reader(), args)
+        finally:
+            CURRENT.reset(token)
+        if horizon.until is not None:
+            note_boundary(dt.datetime.fromtimestamp(horizon.until, dt.UTC))
+        if stamp.hearing and stamp.current() == current:
+            expires = now + self.max_age
+            if horizon.until is not None:
+                expires = min(expires, horizon.until)
+            if time.time() < expires:
+                self._entries[key] = _Entry(value, current, expires, horizon.until)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return value
+
