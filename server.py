@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from access.ratelimit import Limiter
+from access.ratelimit import Limiter, deployment_namespace
 from app import cli
 from app.api import schema
 from app.database import tortoise_config
@@ -39,7 +39,10 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     configure_logging(settings.production)
     metrics = Metrics()
     # With REDIS_URL, events cross processes (one Redis subscription per process).
-    broker: Broker = RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
+    broker: Broker = (
+        RedisBroker(settings.redis_url, deployment_namespace(settings.database_url))
+        if settings.redis_url else InProcessBroker()
+    )
     limiter = limiter if limiter is not None else Limiter.for_settings(settings)
     limiter.on_refusal = lambda bucket: metrics.inc("parvis_rate_limited_total", bucket=bucket)
     stamp = DataStamp(broker)

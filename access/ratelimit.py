@@ -216,6 +216,11 @@ def database_name(url: str) -> str:
     return parts.path.strip("/")
 
 
+def deployment_namespace(database_url: str) -> str:
+    """A short name for one deployment on a shared Redis: a digest of its database's name."""
+    return hashlib.sha256(database_name(database_url).encode()).hexdigest()[:12]
+
+
 def client_key(scope: Scope | None) -> str:
     """The client address of an ASGI scope, as a bucket key: an IPv6 client by its /64 (one
     host usually holds a whole /64), an IPv4-mapped address as IPv4.
@@ -267,8 +272,7 @@ class Limiter:
         redis_url = getattr(settings, "redis_url", None)
         if not redis_url:
             return cls(overrides=overrides)
-        namespace = hashlib.sha256(database_name(getattr(settings, "database_url", "")).encode()).hexdigest()[:12]
-        return cls(RedisBackend(redis_url, namespace), overrides)
+        return cls(RedisBackend(redis_url, deployment_namespace(getattr(settings, "database_url", ""))), overrides)
 
     @staticmethod
     def _key(bucket: str, key: object) -> str:

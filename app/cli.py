@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from strawberry.printer import print_schema
 from tortoise import Tortoise
 
+from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, tortoise_config
 from app.settings import ConfigError, Settings
@@ -75,7 +76,7 @@ async def announce_cli_writes(settings: Settings) -> None:
     response_cache_seconds; see docs/adr/0006)."""
     if not settings.redis_url:
         return
-    broker = RedisBroker(settings.redis_url)
+    broker = RedisBroker(settings.redis_url, deployment_namespace(settings.database_url))
     try:
         await announce_write(broker)
     finally:

@@ -1,38 +1,12 @@
 """The graphql-transport-ws connection handler: Strawberry's, made strict and laggard-proof.
 
-Strawberry's handler enforces the protocol's close codes (4401, 4408, 4409, 4429), but a
-frame that is valid JSON and not an object (`[]`, `"x"`) or a subscribe whose payload is
-not an object raised a TypeError out of the handler: uvicorn then dropped the socket with
-1011 and logged a traceback. Here every malformed message closes with 4400, as the
-protocol says, and a `connection_init` with a null payload is accepted (the protocol
-allows it).
-
-A client that stops reading (a phone in a tunnel, a stalled proxy) fills the socket's
-buffers; from then on every send to it waits. Each operation writes from its own task (a
-shared one from a writer task of its own, below) and the hubs never await a subscriber
-(they hand values to bounded mailboxes), so the other clients are not delayed; but the
-laggard's tasks would wait forever, and its server-side
-keepalive ping is stuck behind the same buffer. So a send that the socket has not taken
-within `send_timeout` seconds closes the connection with 1013 (try again later): the
-laggard's subscriptions end at once (releasing their hub and broker listeners), and the
-client reconnects and resumes with `after`. One timer per connection watches the sends in
-progress (not one per send: a fan-out writes to 10,000 sockets at once).
-
-Operations that many subscribers share (the same pollResults or officialReplies document
-and variables, fields that do not depend on the viewer, a viewer who is not staff there)
-are executed and serialized once per process and event (subscriptions/shared.py); this
-handler then writes the shared payload, spliced with the operation's own id, to its
-socket, under the same send timeout. Such an operation keeps no task while idle (its
-task ends once it joined the group): its recipient starts a writer task when the group hands
-it something, and the writer ends when all is written. Thousands of idle phones per
-process make memory per idle subscription the limit, and a task with its coroutine
-frames, an event and a mailbox cost several KiB each (docs/performance.md). For the same
-reason the message loop keeps no message between two messages, and the finished
-connection-init timeout task is let go.
-
-Frames are sent as text (RFC 6455 opcode 1), as graphql-transport-ws requires: the app
-encodes JSON with orjson (bytes), which Strawberry would send as binary frames that
-browser clients (graphql-ws) cannot parse.
+Every malformed message closes the socket with 4400, as the protocol says (Strawberry's
+raised out of the handler on JSON that is not an object). A send the socket has not taken
+within `send_timeout` closes the connection with 1013, so a stalled client only delays
+itself; one timer per connection watches the sends in flight. Shared operations
+(subscriptions/shared.py) are written by a short-lived writer task, so an idle subscription
+holds no task. Frames are text, as graphql-ws clients expect. Reasoning and measurements:
+docs/adr/0004-live-subscriptions.md.
 """
 
 from __future__ import annotations

@@ -105,8 +105,10 @@ class RedisBroker:
     listeners meanwhile and logs what other processes missed.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
+        # Channels of one deployment (its database): two deployments on one Redis never cross.
+        self.prefix = f"{REDIS_PREFIX}{namespace}:" if namespace else REDIS_PREFIX
         self.origin = uuid.uuid4().hex
         self._local = InProcessBroker()
         self._publisher = redis.Redis.from_url(url, socket_keepalive=True, socket_connect_timeout=5)
@@ -122,7 +124,7 @@ class RedisBroker:
 
     @property
     def control_channel(self) -> str:
-        return f"{REDIS_PREFIX}control:{self.origin}"
+        return f"{self.prefix}control:{self.origin}"
 
     async def ping(self) -> None:
         """Raises unless Redis answers (readiness checks)."""
@@ -142,7 +144,7 @@ class RedisBroker:
             separators=(",", ":"),
         )
         try:
-            await self._publisher.publish(REDIS_PREFIX + event.channel, message)
+            await self._publisher.publish(self.prefix + event.channel, message)
         except Exception as exc:  # noqa: BLE001 - Redis down: local listeners were served
             self.publish_failures += 1
             log.warning("redis publish failed (%s: %s); %s not sent to other processes",
@@ -181,7 +183,7 @@ class RedisBroker:
         if waiter is None or waiter.done():
             waiter = self._confirmed[channel] = asyncio.get_running_loop().create_future()
         try:
-            await pubsub.subscribe(REDIS_PREFIX + channel)
+            await pubsub.subscribe(self.prefix + channel)
             # The confirmation means Redis now routes the channel's messages to us: an
             # event committed after this point cannot be missed (the resumable
             # streams rely on it: listen first, then read the database).
@@ -197,7 +199,7 @@ class RedisBroker:
         if channel in self._wanted or self._pubsub is None or not self.connected.is_set():
             return
         try:
-            await self._pubsub.unsubscribe(REDIS_PREFIX + channel)
+            await self._pubsub.unsubscribe(self.prefix + channel)
         except Exception as exc:  # noqa: BLE001
             log.debug("redis unsubscribe of %s failed: %s", channel, exc)
 
@@ -240,7 +242,7 @@ class RedisBroker:
         self._pubsub = pubsub
         # The control channel keeps the connection in subscribe mode even with no
         # listener, so the reader always has something to block on.
-        channels = [self.control_channel, *(REDIS_PREFIX + c for c in sorted(self._wanted))]
+        channels = [self.control_channel, *(self.prefix + c for c in sorted(self._wanted))]
         await pubsub.subscribe(*channels)
         self.connected.set()
 
@@ -280,8 +282,8 @@ class RedisBroker:
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         channel = _text(message.get("channel"))
-        if kind == "subscribe" and channel.startswith(REDIS_PREFIX):
-            waiter = self._confirmed.pop(channel[len(REDIS_PREFIX):], None)
+        if kind == "subscribe" and channel.startswith(self.prefix):
+            waiter = self._confirmed.pop(channel[len(self.prefix):], None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
             return

@@ -1,25 +1,10 @@
-"""castVote's statements: fixed SQL (reads/sql.py), no query building, few round trips.
+"""castVote's statements: fixed SQL, in few round trips, who and what never in one statement.
 
-A vote is the hottest write (a poll with thousands of voters, all at once), and building its
-statements through Tortoise and pypika cost more CPU than running them (docs/performance.md).
-One ballot is three statements inside the mutation's transaction (on PostgreSQL):
-
-1. **read**: the poll, its options' ids and the viewer's membership of its territory, for the
-   checks (NOT_FOUND, NOT_A_MEMBER, NOT_VERIFIED, POLL_NOT_OPEN, INVALID, in this order);
-2. **take part** (who voted: poll, member): the unique (poll, member) constraint takes one
-   ballot per member, atomically, whatever races it; a second one fails the INSERT, which
-   on PostgreSQL aborts the transaction: ALREADY_VOTED at once;
-3. **count** (what was voted): the poll's total +1 under its row lock, re-checking the open
-   window, and every option row rewritten (the chosen ones +1), RETURNING the new tally. The
-   option UPDATE joins the poll UPDATE's RETURNING: its rows are only produced, hence locked
-   and written, once the poll row is locked and counted, and none when the window is shut.
-   SQLite has no UPDATE inside WITH: two statements there.
-
-Who and what stay in separate statements: no single SQL statement, hence no single line of
-the SQL debug log, names both the voter and the choice (tests/integrity/
-test_secret_ballot_traces.py). The count comes last, just before COMMIT, so the poll's row
-lock, which every ballot of that poll waits for, is held as briefly as it can be; and a
-process lets only a few ballots of one poll into their transaction at once (`ballot_gate`).
+One ballot is three statements inside the mutation's transaction: read the poll, its options
+and the voter's membership; record who voted (the unique (poll, member) row takes one ballot
+per member); count what was voted (the poll's total under its row lock, re-checking the open
+window, and every option row rewritten). A process lets a few ballots of one poll into their
+transaction at once (`ballot_gate`). Reasoning and measurements: docs/adr/0001, docs/adr/0007.
 """
 
 from __future__ import annotations

@@ -1,24 +1,10 @@
 """A faster path through graphql-core for fields that only read an attribute.
 
-Most fields of an answer are read straight off the object a resolver returned (`id`,
-`title`, `edges`, `node`...). graphql-core gives each of them the full treatment: a resolve
-info tuple, the argument check, Strawberry's resolver wrapper (for a field with a resolver:
-argument conversion and an Info object), an awaitable check and the generic completion.
-This execution context shortens two kinds of fields without arguments or field extensions:
-
-- a *basic* field (a Strawberry field with no resolver): its value is
-  `getattr(source, python_name)`. A scalar or enum is coerced here directly; an object or a
-  list is completed with its whole subtree in one recursive pass (`_tree`, below);
-- a field with a resolver whose object carries a *ready* value, `ready_<python_name>` not
-  None: the page that built the object loaded it already (see schema/placement.py,
-  prepare_polls...). Every such resolver starts with `if self.ready_x is not None: return
-  self.ready_x` (tests/test_execution.py holds them to it), so the value is used as the
-  resolver would return it, without calling it.
-
-Anything else, including a null for a non-null leaf or a value a scalar refuses anywhere in
-a subtree, sends that field back through graphql-core unchanged (it only read attributes so
-far), so errors and their paths are those of the normal path. Field-level
-middleware (a schema extension with a `resolve` hook) turns the shortcut off.
+A Strawberry field with no resolver, or one whose object carries a ready value
+(`ready_<name>` set by the page that loaded it), is completed here with its whole subtree in
+one pass. Anything this pass cannot do exactly as graphql-core would (arguments, a null for a
+non-null field, a value a scalar refuses, @defer...) sends the field back to graphql-core
+unchanged. tests/test_execution.py holds the two paths equal. Reasoning: docs/adr/0007.
 """
 
 from __future__ import annotations

@@ -1,39 +1,11 @@
 """Shared streams: one execution and one serialization per event for a crowd of subscribers.
 
-The hubs (subscriptions/hubs.py) already read a poll's tally or a new reply once per event
-per process; Strawberry would still execute each subscriber's selection set on it and
-serialize each result (0.3-0.7 ms of CPU per subscriber and event: seconds for 10,000
-phones). When subscribers ask the SAME document with the SAME variables and the answer
-cannot depend on who they are, this module runs `schema.stream` once per group and hands
-every recipient the same serialized payload; each recipient's connection splices its own
-subscription id around those bytes: `{"id":<theirs>,"type":"next","payload":<shared>}`.
-
-Which operations are shared (`share_plan`): a valid document with one subscription
-operation whose single root field is `pollResults` or `officialReplies`, and every field
-it selects (fragments included) in VIEWER_INDEPENDENT below: fields whose value is the
-same for everyone who may see the object. Anything else (`viewerHasVoted`, `feed`,
-`notifications`, an unknown field, an invalid document) keeps the per-subscriber path.
-
-Who joins a group: the group executes as an anonymous viewer, so only viewers who would
-get exactly the anonymous answer join it: anonymous ones and signed-in viewers who are not
-moderators or admins of the territory (hidden polls and replies reach staff only; staff
-keep their own per-subscriber stream, checked per event as before). A recipient who becomes
-staff after subscribing keeps the anonymous view until they re-subscribe (never more). A
-subscription to a poll that is hidden at that moment takes the per-subscriber path (NOT_FOUND
-for non-staff); a poll hidden later stops being pushed to the group (its anonymous
-execution no longer sees it).
-
-Delivery: the group's task never awaits a recipient. It puts the payload in each recipient's
-mailbox (pollResults: only the latest unread state is kept, the last one is never lost;
-officialReplies: a bounded queue that drops the oldest) and tells the recipient, whose
-connection then writes to its socket in a task of its own that lives only while there is
-something to write: a stalled socket only delays itself, the connection's send timeout
-(1013) still applies, and an idle recipient costs one small object (no task, no event, no
-coroutine frames: memory per idle subscription is what bounds a process's crowd). When
-the stream ends (the poll closed), every recipient gets the final payload, then `complete`;
-an error before the first result reaches every recipient as an `error` message. A recipient
-that leaves (complete, socket closed, laggard) leaves the group; the last one out stops
-the group's stream.
+Subscribers that send the same pollResults or officialReplies document with the same
+variables, selecting only fields in VIEWER_INDEPENDENT, and who would get the anonymous answer
+(not staff there), form one group per process. The group runs `schema.stream` once and hands
+each recipient the same serialized payload, which its connection splices into its own `next`
+frame. A recipient holds no task while idle: the group wakes it. Reasoning and measurements:
+docs/adr/0004-live-subscriptions.md.
 """
 
 from __future__ import annotations

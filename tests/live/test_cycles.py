@@ -120,8 +120,8 @@ async def test_thousands_of_subscribe_and_disconnect_cycles_leave_nothing_behind
         await asyncio.sleep(0.3)
         assert set(broker._pubsub.channels) == {broker.control_channel.encode()}
         numsub = dict(await broker._publisher.pubsub_numsub(
-            f"parvis:poll:{poll_pk(poll['id'])}", f"parvis:territory:{territory.id}",
-            f"parvis:account:{alice.account.id}",
+            f"{broker.prefix}poll:{poll_pk(poll['id'])}", f"{broker.prefix}territory:{territory.id}",
+            f"{broker.prefix}account:{alice.account.id}",
         ))
         assert set(numsub.values()) == {0}, numsub
 

@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from access.ratelimit import deployment_namespace
 from schema.relay import decode_id_of
 from tests.e2e.server import ServerProcess, new_database_url
 from tests.live.harness import PROTOCOL, Http, Live, Person, log_in, prepare_database, server_env, sign_up
@@ -175,7 +176,9 @@ async def test_ping_gets_pong_before_and_after_the_ack(world: World) -> None:
         assert json.loads(await asyncio.wait_for(conn.recv(), 5))["type"] == "pong"
 
 
-async def test_complete_stops_a_busy_stream_at_once_and_releases_its_listener(world: World) -> None:
+async def test_complete_stops_a_busy_stream_at_once_and_releases_its_listener(
+    world: World, server: ServerProcess
+) -> None:
     poll = await new_poll(world)
     voters = [await sign_up(world.url, f"v{i}@complete.example", f"V{i}", world.territory_id, ip=f"10.9.0.{i}")
               for i in range(8)]
@@ -203,7 +206,8 @@ async def test_complete_stops_a_busy_stream_at_once_and_releases_its_listener(wo
     again = json.loads(await asyncio.wait_for(conn.recv(), 5))
     assert again["type"] == "next" and again["payload"]["data"]["pollResults"]["totalVotes"] == len(voters)
     if os.environ.get("TEST_REDIS_URL"):
-        channel = f"parvis:poll:{decode_id_of(poll['id'], 'Poll')}"
+        namespace = deployment_namespace(server.database_url)
+        channel = f"parvis:{namespace}:poll:{decode_id_of(poll['id'], 'Poll')}"
         assert await redis_subscribers(channel) == 1
         await conn.send(json.dumps({"id": "1", "type": "complete"}))
         await wait_until(lambda: redis_subscribers(channel), 0)
