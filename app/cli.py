@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from strawberry.printer import print_schema
 from tortoise import Tortoise
 
+from access.passwords import hash_password
 from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, tortoise_config
@@ -32,7 +33,7 @@ from demo.seed import SeedRefused, do_seed_demo
 from events.brokers import RedisBroker
 from models.accounts import Account, Member, Role
 from models.territories import Territory
-from resolvers.accounts import check_email, check_password, hash_password
+from resolvers.accounts import check_email, check_password
 from resolvers.validation import Checks
 from schema.relay import encode_id
 from sharing.stamp import announce_write
@@ -139,7 +140,7 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings, root: Composi
         if checks.errors:
             raise ConfigError("; ".join(f"{(e.field or ['?'])[-1]}: {e.message}" for e in checks.errors))
         if account is None:
-            account = await Account.create(email=email, display_name=name, password_hash=hash_password(args.password))
+            account = await Account.create(email=email, display_name=name, password_hash=await hash_password(args.password))
         member, _ = await Member.get_or_create(account_id=account.id, territory_id=territory.id)
         await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True)
         print(f"{email} is an admin of {territory.slug}")

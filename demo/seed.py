@@ -31,6 +31,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from access.passwords import hash_password
 from demo import content as text
 from models import clock
 from models.accounts import Account, Member, Role
@@ -44,7 +45,6 @@ from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply, due_date, reply_timing
 from models.territories import Territory
-from resolvers.accounts import hash_password
 
 SEED = 2026
 BATCH = 1000
@@ -636,7 +636,7 @@ async def do_seed_demo(scale: int = 1) -> str:
         )
     started = time.perf_counter()
     # One hash for every demo account: argon2 is slow on purpose, and the demo needs no secret.
-    password_hash = hash_password(text.PASSWORD)
+    password_hash = await hash_password(text.PASSWORD)
     seeder = DemoSeeder(scale, clock.now(), password_hash)
     try:
         async with in_transaction():

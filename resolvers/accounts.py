@@ -6,14 +6,13 @@ import datetime as dt
 import secrets
 
 import strawberry
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from graphql import GraphQLError
 from starlette.types import Scope
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
+from access.passwords import hash_password, verify_password
 from access.ratelimit import client_key, private_key
 from access.tokens import hash_token
 from models import clock
@@ -26,16 +25,6 @@ from schema.errors import Refusal, UserError, UserErrorCode
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1000
 TOKEN_DAYS = 30
-_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
-# Verified against when the email is unknown, so both halves of a bad login cost the same.
-_DUMMY_HASH = _hasher.hash("parvis-dummy-password")
-
-
-def hash_password(password: str) -> str:
-    """The stored form of a password (argon2id, salted)."""
-    return _hasher.hash(password)
-
-
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -60,16 +49,6 @@ def check_password(checks: Checks, password: str) -> None:
         checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", "password")
     elif not is_utf8(password):
         checks.fail("Must be valid Unicode text.", "password")
-
-
-def verify_password(account: Account | None, password: str) -> bool:
-    if not is_utf8(password):
-        password = ""  # cannot be hashed, so cannot match: verified as a wrong one would be
-    try:
-        _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return account is not None and account.password_hash is not None
 
 
 async def do_issue_token(ctx: Context, account: Account) -> str:
@@ -109,7 +88,7 @@ class AccountsMutation:
         name = checks.text(input.display_name, "displayName", max_length=100)
         if checks.errors:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
-        password_hash = hash_password(input.password)
+        password_hash = await hash_password(input.password)
 
         async def work() -> tuple[Account, str]:
             try:
@@ -139,7 +118,7 @@ class AccountsMutation:
         account = (
             await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
         )
-        if not verify_password(account, input.password) or account is None:
+        if not await verify_password(account, input.password) or account is None:
             return AuthPayload(
                 token=None,
                 viewer=None,
@@ -170,7 +149,7 @@ class AccountsMutation:
     async def delete_account(self, info: Info[Context, None], input: DeleteAccountInput) -> bool:
         ctx = info.context
         account = ctx.require_account()
-        if not verify_password(account, input.password):
+        if not await verify_password(account, input.password):
             raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
 
         async def work() -> bool:

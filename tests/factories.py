@@ -7,14 +7,15 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+
 from access.tokens import hash_token
 from models.accounts import AccessToken, Account, Member, Role
 from models.territories import Territory
-from resolvers.accounts import hash_password
 from schema.relay import encode_id
 
 PASSWORD = "correct horse battery"
-_PASSWORD_HASH = hash_password(PASSWORD)
+_PASSWORD_HASH = PasswordHasher().hash(PASSWORD)
 
 
 @dataclass

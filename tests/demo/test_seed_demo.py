@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tortoise.functions import Count
 
+from access.passwords import verify_password
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Account, Member, Role
@@ -26,7 +27,6 @@ from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply
 from models.territories import Territory
-from resolvers.accounts import verify_password
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -70,7 +70,7 @@ async def test_the_admin_moderators_officials_and_citizens_are_there(demo):
 
     admin = next(m for m in members if m.role == Role.ADMIN)
     assert admin.account.email == "admin@carcassonne-agglo.example"
-    assert verify_password(admin.account, "demo-password-2026")
+    assert await verify_password(admin.account, "demo-password-2026")
     # Two people used their right to erasure: their name is gone, what they wrote stays.
     erased = [m.account for m in members if m.account.deleted_at is not None]
     assert len(erased) == 2
