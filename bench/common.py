@@ -198,6 +198,63 @@ def servers(url: str, *, pool: int, profile: str | None = None) -> Iterator[tupl
             stop_server(server)
 
 
+# --- the peer: PostGraphile 4 on the same database (bench/peer/) -----------------------------
+
+PEER = BENCH / "peer"
+PEER_JWT_SECRET = "parvis-bench-peer-secret"
+
+
+async def install_peer_functions(url: str) -> None:
+    """peer.sql's computed columns, in the bench database only."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute((PEER / "peer.sql").read_text())
+    finally:
+        await conn.close()
+
+
+def start_peer(url: str, pool: int) -> Server:
+    """PostGraphile (one Node process) on `url`, with `pool` connections, like the others."""
+    if not (PEER / "node_modules" / "postgraphile").exists():
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=PEER, check=True, capture_output=True)
+    port = free_port()
+    logfile = open(BENCH / ".postgraphile.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        ["node", str(PEER / "serve.js"), "--port", str(port), "--pool", str(pool), "--jwt-secret", PEER_JWT_SECRET,
+         "--database", url.replace("postgres://", "postgresql://", 1)],
+        cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    server = Server("postgraphile", port, process)
+    _wait_healthy(server)
+    log(f"postgraphile up on port {port} (pid {process.pid})")
+    return server
+
+
+def peer_jwt(account_id: int) -> str:
+    """A signed-in viewer for PostGraphile: an HS256 JWT whose claims it copies into the
+    transaction (jwt.claims.account_id), as a PostGraphile deployment authenticates."""
+    import base64
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"aud": "postgraphile", "account_id": account_id, "exp": int(time.time()) + 86400}
+    payload = b64(json.dumps(claims).encode())
+    signature = hmac.new(PEER_JWT_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64(signature)}"
+
+
+def global_id(kind: str, pk: int) -> str:
+    """Parvis's opaque global id of a row (base64 of "Kind:pk", as schema.relay.encode_id)."""
+    import base64
+
+    return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
+
+
 # --- HTTP helpers (setup and checks, not timed) ---------------------------------------------
 
 
