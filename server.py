@@ -13,12 +13,14 @@ import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from access.ratelimit import Limiter, deployment_namespace
 from app import cli
 from app.api import schema
+from app.cors import cors_options
 from app.database import tortoise_config
 from app.health import healthz, metrics_endpoint, readyz
 from app.jobs import close_due_polls_forever
@@ -88,7 +90,9 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.state.limiter = limiter
     app.state.graphql = graphql
     app.add_middleware(BodyLimit)
-    app.add_middleware(RequestRateLimit, limiter=limiter)  # outermost: refuses before reading a body
+    app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
+    # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
+    app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
 
 
