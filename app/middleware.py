@@ -40,7 +40,7 @@ class BodyLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, replay_body([message]), send)
                 return
             body = message.get("body", b"")
             size += len(body)
@@ -50,11 +50,11 @@ class BodyLimit:
             chunks.append(body)
             more = message.get("more_body", False)
         await self.app(
-            scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive), send
+            scope, replay_body([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive), send
         )
 
 
-def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+def replay_body(messages: list[Message], then: Receive | None = None) -> Receive:
     pending = list(messages)
 
     async def receive() -> Message:

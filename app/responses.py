@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from graphql import OperationType
@@ -31,6 +32,24 @@ def cache_key(body: bytes, media_type: str) -> CacheKey | None:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+    return cache_key_of(data, media_type)
+
+
+def cache_key_of_params(params: Mapping[str, str], media_type: str) -> CacheKey | None:
+    """The key of a GET request's query parameters (query, variables as JSON, operationName)."""
+    data: dict[str, Any] = {name: params[name] for name in ("query", "operationName") if name in params}
+    if "variables" in params:
+        try:
+            data["variables"] = orjson.loads(params["variables"])
+        except orjson.JSONDecodeError:
+            return None
+    if set(params) - {"query", "variables", "operationName"}:
+        return None
+    return cache_key_of(data, media_type)
+
+
+def cache_key_of(data: Any, media_type: str) -> CacheKey | None:
+    """The key of a request's GraphQL parameters, or None when it is not a cacheable query."""
     if not isinstance(data, dict) or set(data) - {"query", "variables", "operationName"}:
         return None  # batches, persisted queries, extensions: not handled here
     query = data.get("query")

@@ -49,6 +49,8 @@ class Settings:
     # an entry lives (what a cross-process "changed" event lost in a Redis outage can cost).
     response_cache: bool = True
     response_cache_seconds: float = 60.0
+    # max-age of anonymous GET answers for browsers and CDNs (they revalidate with ETag).
+    http_cache_seconds: int = 0
 
     @property
     def production(self) -> bool:
@@ -89,6 +91,7 @@ class Settings:
             rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
             response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
+            http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
         )
 
 
@@ -111,7 +114,7 @@ def _rate_limits(spec: str) -> str:
     return spec
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float, allow_zero: bool = False) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -119,8 +122,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: floa
         value = float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from exc
-    if not 0 < value <= maximum:
-        raise ConfigError(f"{name} must be more than 0 and at most {maximum:g} seconds (got {raw!r})")
+    if not (0 <= value if allow_zero else 0 < value) or value > maximum:
+        least = "0 or more" if allow_zero else "more than 0"
+        raise ConfigError(f"{name} must be {least} and at most {maximum:g} seconds (got {raw!r})")
     return value
 
 

@@ -34,7 +34,7 @@ from access.context import Context
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token
 from app.observability import Metrics
-from app.responses import ResponseCache, cache_key, recording
+from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
 from app.websocket import transport_ws_handler
 from events.brokers import Broker
@@ -111,14 +111,17 @@ class GraphQLView(GraphQL[Context, None]):
         if (
             cache is None
             or not isinstance(request, Request)
-            or request.method != "POST"
+            or request.method not in ("GET", "POST")
             or "authorization" in request.headers
-            or _content_type(request) not in JSON_MEDIA_TYPES
+            or (request.method == "POST" and _content_type(request) not in JSON_MEDIA_TYPES)
         ):
             return await super().run(request, context, root_value)
         json_media = wants_graphql_response_json(request.headers.get("accept", ""))
         media_type = "application/graphql-response+json" if json_media else "application/json"
-        key = cache_key(await request.body(), media_type)
+        if request.method == "GET":
+            key = cache_key_of_params(request.query_params, media_type)
+        else:
+            key = cache_key(await request.body(), media_type)
         if key is None:
             return await super().run(request, context, root_value)
         entry = cache.get(key)
