@@ -27,7 +27,7 @@ from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
-from app.persisted import PersistedQueries
+from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
@@ -92,7 +92,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.state.limiter = limiter
     app.state.graphql = graphql
     app.add_middleware(HttpCaching, max_age=settings.http_cache_seconds)
-    app.add_middleware(PersistedQueries)
+    app.add_middleware(PersistedQueries,
+                       documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.

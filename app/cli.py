@@ -5,6 +5,7 @@
     python server.py create-territory --slug S --name N [--population P] [--reply-deadline-days D]
     python server.py create-admin --territory S --email E --password P --display-name D
     python server.py seed-demo [--scale K]
+    python server.py register-documents MANIFEST.json --client "web 2.3.0"
     python server.py export-schema
 
 server.py hands `main` the function that builds the ASGI app (and its import path, for
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -27,11 +30,13 @@ from tortoise import Tortoise
 from access.passwords import hash_password
 from access.ratelimit import deployment_namespace
 from app.api import schema
-from app.database import apply_migrations, check_database, tortoise_config
+from app.database import apply_migrations, check_database, check_migrations, tortoise_config
+from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
 from demo.seed import SeedRefused, do_seed_demo
 from events.brokers import RedisBroker
 from models.accounts import Account, Member, Role
+from models.clients import TrustedDocument
 from models.territories import Territory
 from resolvers.accounts import check_email, check_password
 from resolvers.validation import Checks
@@ -89,6 +94,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
     if settings.is_sqlite:
         # The embedded default needs nothing else: bring the schema up to date here.
         asyncio.run(apply_migrations(settings.database_url))
+    else:
+        # A shared database is migrated once per deployment, on purpose: refuse rather than
+        # answer every query with an error.
+        asyncio.run(check_migrations(settings.database_url))
     host = args.host or settings.host
     port = args.port or settings.port
     common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
@@ -149,12 +158,40 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings, root: Composi
 
 
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    if settings.production and not args.force:
+        # The demo creates an admin whose password is published in the README.
+        raise ConfigError("seed-demo refuses to run in production (it creates an admin with a published "
+                          "password); add --force if this really is a demo deployment")
+
     async def work() -> None:
         try:
             summary = await do_seed_demo(scale=args.scale)
         except SeedRefused as exc:
             raise ConfigError(str(exc)) from exc
         print(summary)
+
+    _run(work, settings)
+
+
+def cmd_register_documents(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    try:
+        with open(args.manifest, encoding="utf-8") as file:
+            documents = manifest_documents(json.load(file))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{args.manifest}: {exc}") from exc
+    client = args.client.strip()
+    if not 1 <= len(client) <= 100:
+        raise ConfigError("--client must name the app in 1 to 100 characters")
+
+    async def work() -> None:
+        found: list[Any] = await TrustedDocument.filter(hash__in=list(documents)).values_list("hash", flat=True)
+        existing = set(found)
+        await TrustedDocument.bulk_create([
+            TrustedDocument(hash=digest, document=document, client=client)
+            for digest, document in documents.items() if digest not in existing
+        ])
+        print(f"{len(documents) - len(existing)} documents registered for {client} "
+              f"({len(existing)} already were)")
 
     _run(work, settings)
 
@@ -183,6 +220,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     admin.add_argument("--display-name", required=True)
     seed = sub.add_parser("seed-demo", help="fill a demo territory modeled on Carcassonne Agglo")
     seed.add_argument("--scale", type=int, default=1)
+    seed.add_argument("--force", action="store_true", help="seed even in production (a demo deployment)")
+    documents = sub.add_parser("register-documents",
+                               help="register an app's persisted documents (PARVIS_TRUSTED_DOCUMENTS)")
+    documents.add_argument("manifest", help="graphql-codegen persisted documents or an Apollo manifest (JSON)")
+    documents.add_argument("--client", required=True, help='the app and version, e.g. "web 2.3.0"')
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     args = parser.parse_args(argv)
     if args.command is None:
@@ -196,6 +238,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Composition], None]]
     "create-territory": cmd_create_territory,
     "create-admin": cmd_create_admin,
     "seed-demo": cmd_seed_demo,
+    "register-documents": cmd_register_documents,
     "export-schema": cmd_export_schema,
 }
 

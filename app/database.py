@@ -11,6 +11,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 from app.settings import DEFAULT_DATABASE_URL, ConfigError, Settings, redact
 
@@ -26,6 +27,7 @@ MODEL_MODULES = [
     "models.moderation",
     "models.notifications",
     "models.feed",
+    "models.clients",
 ]
 
 
@@ -80,6 +82,26 @@ async def apply_migrations(database_url: str, *, close: bool = True) -> None:
         # aiosqlite's worker thread would otherwise keep the process alive.
         if close:
             await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations the open database still needs ("models.0002_x"), in order (Tortoise must
+    be initialised on it)."""
+    apps = tortoise_config("sqlite://unused")["apps"]
+    steps = await MigrationExecutor(Tortoise.get_connection("default"), apps).plan()
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+
+
+async def check_migrations(database_url: str) -> None:
+    """Refuse, in one line, to serve a database its code is ahead of: every query would fail."""
+    try:
+        await Tortoise.init(config=tortoise_config(database_url))
+        pending = await pending_migrations()
+    finally:
+        with contextlib.suppress(Exception):
+            await Tortoise.close_connections()
+    if pending:
+        raise ConfigError(f"migrations pending ({', '.join(pending)}): run `python server.py migrate` first")
 
 
 async def check_database(database_url: str) -> None:

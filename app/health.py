@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from tortoise import Tortoise
 
+from app.database import pending_migrations
 from app.observability import Metrics
 from events.brokers import Broker, RedisBroker
 
@@ -26,6 +27,12 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"unreachable: {type(exc).__name__}"
+    if checks["database"] == "ok":
+        try:
+            pending = await asyncio.wait_for(pending_migrations(), 2)
+            checks["migrations"] = "ok" if not pending else f"pending: {', '.join(pending)}"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["migrations"] = f"unknown: {type(exc).__name__}"
     if isinstance(broker, RedisBroker):
         try:
             await asyncio.wait_for(broker.ping(), 2)

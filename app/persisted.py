@@ -1,12 +1,17 @@
 """Persisted queries: a client sends a document's sha256 instead of the document.
 
-Apollo's automatic persisted queries (APQ): a request whose `extensions.persistedQuery`
-names a hash the server knows runs that document; an unknown hash answers
-PERSISTED_QUERY_NOT_FOUND (the message Apollo's link looks for is "PersistedQueryNotFound"),
-and the client sends the document once with its hash, which the server checks and keeps.
-Over GET this makes short URLs a CDN can cache. Documents are kept per process, at most
-MAX_DOCUMENTS (least recently used first out); a client whose hash was forgotten simply
-sends the document again.
+Two modes, chosen by the deployment:
+
+- Automatic persisted queries (Apollo's APQ, the default): a request whose
+  `extensions.persistedQuery` names a hash the server knows runs that document; an unknown
+  hash answers PERSISTED_QUERY_NOT_FOUND (the message Apollo's link looks for is
+  "PersistedQueryNotFound"), and the client sends the document once with its hash, which the
+  server checks and keeps. Over GET this makes short URLs a CDN can cache. Documents are kept
+  per process, at most MAX_DOCUMENTS (least recently used first out); a client whose hash was
+  forgotten simply sends the document again. Requests with a plain document run as ever.
+- Trusted documents (PARVIS_TRUSTED_DOCUMENTS=on): only the documents registered with
+  `server.py register-documents` run, named by hash (`documentId: "sha256:<hex>"`, or APQ's
+  extension) or sent whole; anything else answers DOCUMENT_NOT_TRUSTED.
 
 The request is rewritten into a plain GraphQL request (query, variables, operationName)
 before the GraphQL view sees it, so caching, limits and errors are those of any request.
@@ -23,34 +28,15 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.middleware import replay_body
+from models.clients import TrustedDocument
 
 MAX_DOCUMENTS = 10_000
 MAX_DOCUMENT_BYTES = 64 * 1024
 GRAPHQL_PATH = "/graphql"
 
 
-class DocumentStore:
-    """The documents clients registered by hash, least recently used dropped first."""
-
-    def __init__(self, max_documents: int = MAX_DOCUMENTS) -> None:
-        self.max_documents = max_documents
-        self._documents: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, digest: str) -> str | None:
-        document = self._documents.get(digest)
-        if document is not None:
-            self._documents.move_to_end(digest)
-        return document
-
-    def put(self, digest: str, document: str) -> None:
-        self._documents[digest] = document
-        self._documents.move_to_end(digest)
-        while len(self._documents) > self.max_documents:
-            self._documents.popitem(last=False)
-
-
 class Refused(Exception):
-    """A persisted-query request that cannot run: answered as a GraphQL error."""
+    """A request that names a document which cannot run: answered as a GraphQL error."""
 
     def __init__(self, message: str, code: str, status: int = 200) -> None:
         super().__init__(message)
@@ -62,33 +48,91 @@ def sha256(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-def resolve(data: dict[str, Any], store: DocumentStore) -> dict[str, Any]:
-    """The plain request for a request that names a persisted query (unchanged otherwise)."""
+def _named_hash(data: dict[str, Any]) -> str | None:
+    """The hash a request names instead of (or beside) its document, if any."""
+    document_id = data.get("documentId")
+    if document_id is not None:
+        if not isinstance(document_id, str):
+            raise Refused("`documentId` must be a string such as sha256:<hex>.", "BAD_REQUEST", 400)
+        return document_id.removeprefix("sha256:").lower()
     extensions = data.get("extensions")
     persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     if persisted is None:
-        return data
+        return None
     if not isinstance(persisted, dict) or persisted.get("version") != 1 \
             or not isinstance(persisted.get("sha256Hash"), str):
         raise Refused("persistedQuery needs version 1 and a sha256Hash.", "PERSISTED_QUERY_INVALID", 400)
-    digest = persisted["sha256Hash"].lower()
-    query = data.get("query")
-    if query is None:
-        query = store.get(digest)
-        if query is None:
-            raise Refused("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
-    elif not isinstance(query, str):
-        raise Refused("`query` must be a string.", "BAD_REQUEST", 400)
-    elif sha256(query) != digest:
-        raise Refused("The query does not match its sha256Hash.", "PERSISTED_QUERY_HASH_MISMATCH", 400)
-    elif len(query.encode()) <= MAX_DOCUMENT_BYTES:
-        store.put(digest, query)
-    plain = {key: value for key, value in data.items() if key != "extensions"}
-    plain["query"] = query
-    rest = {key: value for key, value in extensions.items() if key != "persistedQuery"}  # type: ignore[union-attr]
+    return str(persisted["sha256Hash"]).lower()
+
+
+def _plain(data: dict[str, Any], document: str) -> dict[str, Any]:
+    """The request as the GraphQL view expects it: the document in `query`, no hash left."""
+    plain = {key: value for key, value in data.items() if key not in ("extensions", "documentId")}
+    plain["query"] = document
+    extensions = data.get("extensions")
+    rest = {k: v for k, v in extensions.items() if k != "persistedQuery"} if isinstance(extensions, dict) else {}
     if rest:
         plain["extensions"] = rest
     return plain
+
+
+class AutomaticDocuments:
+    """APQ: the documents clients registered by hash, least recently used dropped first."""
+
+    def __init__(self, max_documents: int = MAX_DOCUMENTS) -> None:
+        self.max_documents = max_documents
+        self._documents: OrderedDict[str, str] = OrderedDict()
+
+    async def resolve(self, data: dict[str, Any]) -> dict[str, Any]:
+        digest = _named_hash(data)
+        if digest is None:
+            return data
+        query = data.get("query")
+        if query is None:
+            query = self._documents.get(digest)
+            if query is None:
+                raise Refused("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            self._documents.move_to_end(digest)
+        elif not isinstance(query, str):
+            raise Refused("`query` must be a string.", "BAD_REQUEST", 400)
+        elif sha256(query) != digest:
+            raise Refused("The query does not match its sha256Hash.", "PERSISTED_QUERY_HASH_MISMATCH", 400)
+        elif len(query.encode()) <= MAX_DOCUMENT_BYTES:
+            self._documents[digest] = query
+            self._documents.move_to_end(digest)
+            while len(self._documents) > self.max_documents:
+                self._documents.popitem(last=False)
+        return _plain(data, query)
+
+
+class TrustedDocuments:
+    """Only the registered documents (models.clients.TrustedDocument) run."""
+
+    def __init__(self) -> None:
+        # A hash always names the same document: what was found is kept; what was not is
+        # asked again (a manifest may be registered while the server runs).
+        self._known: dict[str, str] = {}
+
+    async def resolve(self, data: dict[str, Any]) -> dict[str, Any]:
+        digest = _named_hash(data)
+        query = data.get("query")
+        if digest is None:
+            if not isinstance(query, str):
+                raise Refused("Name a registered document (documentId) or send one.", "DOCUMENT_NOT_TRUSTED", 400)
+            digest = sha256(query)
+        elif isinstance(query, str) and sha256(query) != digest:
+            raise Refused("The query does not match its hash.", "PERSISTED_QUERY_HASH_MISMATCH", 400)
+        document = self._known.get(digest)
+        if document is None:
+            row = await TrustedDocument.get_or_none(hash=digest) if len(digest) == 64 else None
+            if row is None:
+                raise Refused("This deployment runs only the documents its apps registered.",
+                              "DOCUMENT_NOT_TRUSTED", 400)
+            document = self._known[digest] = row.document
+        return _plain(data, document)
+
+
+Documents = AutomaticDocuments | TrustedDocuments
 
 
 def error_body(refused: Refused) -> bytes:
@@ -98,9 +142,10 @@ def error_body(refused: Refused) -> bytes:
 class PersistedQueries:
     """ASGI middleware on the GraphQL path: turns persisted-query requests into plain ones."""
 
-    def __init__(self, app: ASGIApp, store: DocumentStore | None = None) -> None:
+    def __init__(self, app: ASGIApp, documents: Documents | None = None) -> None:
         self.app = app
-        self.store = store if store is not None else DocumentStore()
+        self.documents: Documents = documents if documents is not None else AutomaticDocuments()
+        self.trusted_only = isinstance(self.documents, TrustedDocuments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") != GRAPHQL_PATH:
@@ -108,7 +153,7 @@ class PersistedQueries:
             return
         try:
             if scope["method"] == "GET":
-                scope = self._rewrite_query_string(scope)
+                scope = await self._rewrite_query_string(scope)
             elif scope["method"] == "POST":
                 receive = await self._rewrite_body(receive)
         except Refused as refused:
@@ -116,22 +161,21 @@ class PersistedQueries:
             return
         await self.app(scope, receive, send)
 
-    def _rewrite_query_string(self, scope: Scope) -> Scope:
-        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        params = dict(pairs)
-        if "extensions" not in params:
+    async def _rewrite_query_string(self, scope: Scope) -> Scope:
+        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        if "extensions" not in params and "documentId" not in params and not self.trusted_only:
             return scope
-        try:
-            extensions = json.loads(params["extensions"])
-        except ValueError:
-            raise Refused("`extensions` must be JSON.", "BAD_REQUEST", 400) from None
-        data: dict[str, Any] = {"extensions": extensions}
-        if "query" in params:
-            data["query"] = params["query"]
-        plain = resolve(data, self.store)
+        data: dict[str, Any] = {name: params[name] for name in ("query", "documentId") if name in params}
+        if "extensions" in params:
+            try:
+                data["extensions"] = json.loads(params["extensions"])
+            except ValueError:
+                raise Refused("`extensions` must be JSON.", "BAD_REQUEST", 400) from None
+        plain = await self.documents.resolve(data)
         if plain is data:
             return scope
-        params.pop("extensions")
+        for name in ("extensions", "documentId"):
+            params.pop(name, None)
         params["query"] = plain["query"]
         if "extensions" in plain:
             params["extensions"] = json.dumps(plain["extensions"])
@@ -147,15 +191,17 @@ class PersistedQueries:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"persistedQuery" in body:
+        if self.trusted_only or b"persistedQuery" in body or b"documentId" in body:
             try:
                 data = json.loads(body)
             except ValueError:
-                data = None  # the view answers malformed JSON itself
+                data = None
             if isinstance(data, dict):
-                plain = resolve(data, self.store)
+                plain = await self.documents.resolve(data)
                 if plain is not data:
                     body = json.dumps(plain).encode()
+            elif self.trusted_only:
+                raise Refused("Name a registered document (documentId) or send one.", "DOCUMENT_NOT_TRUSTED", 400)
         return replay_body([{"type": "http.request", "body": body, "more_body": False}])
 
 
@@ -167,3 +213,27 @@ async def _answer(send: Send, refused: Refused) -> None:
     }
     await send(start)
     await send({"type": "http.response.body", "body": body})
+
+
+def manifest_documents(manifest: Any) -> dict[str, str]:
+    """hash -> document of a client's manifest: graphql-codegen's persisted documents
+    ({"<sha256>": "<document>"}) or Apollo's persisted query manifest ({"format":
+    "apollo-persisted-query-manifest", "operations": [{"id", "body"}]}). Every hash is checked."""
+    if isinstance(manifest, dict) and manifest.get("format") == "apollo-persisted-query-manifest":
+        operations = manifest.get("operations")
+        if not isinstance(operations, list):
+            raise ValueError("an Apollo manifest needs a list of operations")
+        pairs = [(op.get("id"), op.get("body")) for op in operations if isinstance(op, dict)]
+    elif isinstance(manifest, dict):
+        pairs = list(manifest.items())
+    else:
+        raise ValueError("a manifest is a JSON object")
+    documents: dict[str, str] = {}
+    for digest, document in pairs:
+        if not isinstance(digest, str) or not isinstance(document, str):
+            raise ValueError("every entry needs a hash and a document")
+        digest = digest.removeprefix("sha256:").lower()
+        if sha256(document) != digest:
+            raise ValueError(f"the document of {digest[:12]}... does not match its hash")
+        documents[digest] = document
+    return documents

@@ -51,6 +51,8 @@ class Settings:
     response_cache_seconds: float = 60.0
     # max-age of anonymous GET answers for browsers and CDNs (they revalidate with ETag).
     http_cache_seconds: int = 0
+    # Run only the documents registered with `register-documents` (app/persisted.py).
+    trusted_documents: bool = False
 
     @property
     def production(self) -> bool:
@@ -91,6 +93,7 @@ class Settings:
             rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
             response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
+            trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
         )
 

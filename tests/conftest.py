@@ -22,7 +22,7 @@ from access.ratelimit import DEFAULT_LIMITS, Limiter
 from app.database import apply_migrations, tortoise_config
 from app.settings import Settings, normalize_database_url
 from server import build_app
-from tests.pg import fresh_postgres_database
+from tests.pg import drop_created_databases, fresh_postgres_database
 
 GQL = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -32,7 +32,7 @@ def database_url() -> str:
     """A new, empty database for this test session."""
     base = os.environ.get("TEST_DATABASE_URL")
     if base:
-        return fresh_postgres_database(normalize_database_url(base), f"parvis_test_{uuid.uuid4().hex[:8]}")
+        return fresh_postgres_database(normalize_database_url(base), f"parvis_test_{uuid.uuid4().hex[:8]}", pool=10)
     path = Path(tempfile.mkdtemp(prefix="parvis-test-")) / "test.sqlite3"
     return f"sqlite://{path}"
 
@@ -82,3 +82,8 @@ def gql(http: httpx.AsyncClient) -> GQL:
 def app_broker(app: Any) -> Any:
     """The broker of the app under test, to see which events a mutation published."""
     return app.state.broker
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The databases the run created go with it (after every fixture closed its connections)."""
+    drop_created_databases()

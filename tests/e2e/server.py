@@ -34,11 +34,12 @@ def new_database_url() -> str:
     return f"sqlite://{Path(tempfile.mkdtemp(prefix='parvis-e2e-')) / 'parvis.sqlite3'}"
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    env.pop("REDIS_URL", None)
+def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    environment.pop("REDIS_URL", None)
+    environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "server.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "server.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
 
 

@@ -16,7 +16,7 @@ async def test_health_and_readiness(http: httpx.AsyncClient):
     assert (await http.get("/healthz")).json() == {"status": "ok"}
     ready = await http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": "ok", "broker": "ok"}
+    assert ready.json() == {"status": "ready", "database": "ok", "migrations": "ok", "broker": "ok"}
 
 
 def published(text: str) -> float:
