@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from access.ratelimit import Limiter, deployment_namespace
@@ -22,6 +23,7 @@ from app import cli
 from app.api import schema
 from app.cors import cors_options
 from app.database import tortoise_config
+from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
@@ -83,6 +85,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *([Mount(ASSETS_PATH, StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []),
         ],
         lifespan=lifespan,
     )

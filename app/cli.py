@@ -6,6 +6,7 @@
     python server.py create-admin --territory S --email E --password P --display-name D
     python server.py seed-demo [--scale K]
     python server.py register-documents MANIFEST.json --client "web 2.3.0"
+    python server.py fetch-graphiql-assets DIR
     python server.py export-schema
 
 server.py hands `main` the function that builds the ASGI app (and its import path, for
@@ -17,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,6 +34,7 @@ from access.passwords import hash_password
 from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, check_migrations, tortoise_config
+from app.graphiql import fetch_assets, missing_assets
 from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
 from demo.seed import SeedRefused, do_seed_demo
@@ -98,6 +102,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
         # A shared database is migrated once per deployment, on purpose: refuse rather than
         # answer every query with an error.
         asyncio.run(check_migrations(settings.database_url))
+    if settings.graphiql_assets is not None:
+        missing = missing_assets(Path(settings.graphiql_assets))
+        if missing:
+            raise ConfigError(f"PARVIS_GRAPHIQL_ASSETS={settings.graphiql_assets} lacks {len(missing)} of GraphiQL's "
+                              f"files: run `python server.py fetch-graphiql-assets {settings.graphiql_assets}`")
     host = args.host or settings.host
     port = args.port or settings.port
     common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
@@ -196,6 +205,14 @@ def cmd_register_documents(args: argparse.Namespace, settings: Settings, root: C
     _run(work, settings)
 
 
+def cmd_fetch_graphiql_assets(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    try:
+        written = fetch_assets(Path(args.directory))
+    except (OSError, ValueError, subprocess.CalledProcessError) as exc:
+        raise ConfigError(f"could not fetch GraphiQL's assets: {exc}") from exc
+    print(f"{len(written)} files in {args.directory}: set PARVIS_GRAPHIQL_ASSETS={args.directory}")
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
     print(export_schema(), end="")
 
@@ -225,6 +242,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                help="register an app's persisted documents (PARVIS_TRUSTED_DOCUMENTS)")
     documents.add_argument("manifest", help="graphql-codegen persisted documents or an Apollo manifest (JSON)")
     documents.add_argument("--client", required=True, help='the app and version, e.g. "web 2.3.0"')
+    assets = sub.add_parser("fetch-graphiql-assets",
+                            help="download GraphiQL's files (npm) for PARVIS_GRAPHIQL_ASSETS, checked by hash")
+    assets.add_argument("directory")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
     args = parser.parse_args(argv)
     if args.command is None:
@@ -239,6 +259,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Composition], None]]
     "create-admin": cmd_create_admin,
     "seed-demo": cmd_seed_demo,
     "register-documents": cmd_register_documents,
+    "fetch-graphiql-assets": cmd_fetch_graphiql_assets,
     "export-schema": cmd_export_schema,
 }
 

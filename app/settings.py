@@ -53,6 +53,8 @@ class Settings:
     http_cache_seconds: int = 0
     # Run only the documents registered with `register-documents` (app/persisted.py).
     trusted_documents: bool = False
+    # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
+    graphiql_assets: str | None = None
 
     @property
     def production(self) -> bool:
@@ -94,6 +96,7 @@ class Settings:
             response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
+            graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
         )
 
@@ -107,6 +110,11 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be on or off (got {env.get(name)!r})")
+
+
+def _directory(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    return raw or None
 
 
 def _rate_limits(spec: str) -> str:

@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET
 from access.context import Context
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token
+from app.graphiql import graphiql_html
 from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
@@ -94,6 +95,10 @@ class GraphQLView(GraphQL[Context, None]):
         self.limiter = limiter
         self.response_cache = cache
         self.parts = parts
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html(local=self.settings.graphiql_assets is not None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
