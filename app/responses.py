@@ -1,10 +1,10 @@
 """The anonymous response cache: whole serialized answers, reused while the data stamp holds.
 
-Only POSTs without an Authorization header whose document selects one `query` operation are
-looked up or stored, and only 200 answers without `errors` are kept. An entry is keyed by
+Only requests without an Authorization header whose document selects one `query` operation
+are looked up or stored, and only 200 answers without `errors` are kept. An entry is keyed by
 (query, variables, operationName, media type), holds the exact response bytes, and is served
-while the data stamp it was computed under holds, before its time horizon and within
-`max_age`. Bounded LRU. Reasoning and the remaining windows: docs/adr/0006.
+while the tables it read keep the versions it was computed under, before its time horizon
+and within `max_age`. Bounded LRU. Reasoning and the remaining windows: docs/adr/0006, 0012.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from graphql import OperationType
 
 from schema.limits import selected_operation_type
 from sharing.horizon import CURRENT, Horizon
-from sharing.stamp import DataStamp
+from sharing.stamp import DataStamp, Dependencies, Snapshot
 
 CacheKey = tuple[str, bytes, str | None, str]
 
@@ -72,16 +72,16 @@ def cache_key_of(data: Any, media_type: str) -> CacheKey | None:
 class Entry:
     body: bytes
     media_type: str
-    stamp: tuple[int, int]
+    dependencies: Dependencies
     expires: float
 
 
 @dataclass
 class Fill:
-    """An answer being computed: the stamp when it started and its time horizon."""
+    """An answer being computed: the versions when it started, what it read, its horizon."""
 
     key: CacheKey
-    stamp: tuple[int, int]
+    snapshot: Snapshot
     started: float
     horizon: Horizon
     cacheable: bool = False
@@ -113,7 +113,7 @@ class ResponseCache:
         if entry is None:
             self.misses += 1
             return None
-        if entry.stamp != self.stamp.current() or time.time() >= entry.expires:
+        if not self.stamp.holds(entry.dependencies) or time.time() >= entry.expires:
             self._drop(key)
             self.misses += 1
             return None
@@ -122,11 +122,14 @@ class ResponseCache:
         return entry
 
     def begin(self, key: CacheKey) -> Fill:
-        return Fill(key=key, stamp=self.stamp.current(), started=time.time(), horizon=Horizon())
+        return Fill(key=key, snapshot=self.stamp.snapshot(), started=time.time(), horizon=Horizon())
 
     def put(self, fill: Fill, body: bytes, media_type: str) -> bool:
         """Store a computed answer if nothing it read may have changed meanwhile."""
-        if not (fill.cacheable and self.stamp.hearing and fill.stamp == self.stamp.current()):
+        if not (fill.cacheable and self.stamp.hearing):
+            return False
+        dependencies = self.stamp.unchanged_since(fill.snapshot, frozenset(fill.horizon.tables))
+        if dependencies is None:
             return False
         expires = fill.started + self.max_age
         if fill.horizon.until is not None:
@@ -134,7 +137,7 @@ class ResponseCache:
         if time.time() >= expires or len(body) > self.max_bytes // 4:
             return False
         self._drop(fill.key)
-        self._entries[fill.key] = Entry(body, media_type, fill.stamp, expires)
+        self._entries[fill.key] = Entry(body, media_type, dependencies, expires)
         self._bytes += len(body)
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))

@@ -5,8 +5,8 @@ docs/performance.md), so the paths every request takes (the token lookup, the ho
 ballot) run fixed SQL text instead. Statements are written once in PostgreSQL's style:
 `$1, $2...` placeholders, which SQLite also understands when spelled `?1, ?2...`; the text is
 rewritten once per statement and cached. They run on Tortoise's connection for the current
-context, so inside `in_transaction()` they are part of the transaction, and writes move the
-response cache's write count like any other statement (app/responses.py).
+context, so inside `in_transaction()` they are part of the transaction, and a write moves the
+versions of the tables it names like any other statement (sharing/stamp.py, ADR 0012).
 
 Rows come back as asyncpg Records or sqlite3 Rows: both index by name and position. Values
 are what the driver returns: on SQLite, datetimes are ISO strings and booleans integers; use

@@ -1,25 +1,28 @@
-"""The time boundaries an answer depends on.
+"""What an answer being computed for reuse depends on: the tables it reads, and the clock.
 
 Some answers change with nobody writing anything: a poll's status turns OPEN at opensAt and
 CLOSED at closesAt, a question becomes `overdue` at dueAt. While an answer or a shared part is
 computed for reuse, every place that compares a row with the clock notes the next instant at
-which that comparison would flip, and what is kept expires at the earliest of them. Outside
-such a computation `note_boundary` does nothing. Reasoning: docs/adr/0006.
+which that comparison would flip, and what is kept expires at the earliest of them; every
+statement notes the tables it reads (sharing/stamp.py). Outside such a computation nothing is
+noted. Reasoning: docs/adr/0006, docs/adr/0012.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from contextvars import ContextVar
 
 
 class Horizon:
-    """The earliest boundary noted so far (a POSIX timestamp), or None."""
+    """The earliest boundary noted so far (a POSIX timestamp, or None), and the tables read."""
 
-    __slots__ = ("until",)
+    __slots__ = ("tables", "until")
 
     def __init__(self) -> None:
         self.until: float | None = None
+        self.tables: set[str] = set()
 
     def note(self, when: dt.datetime) -> None:
         if when.tzinfo is None:
@@ -39,6 +42,13 @@ def note_boundary(when: dt.datetime) -> None:
     horizon = CURRENT.get()
     if horizon is not None:
         horizon.note(when)
+
+
+def note_tables(tables: Iterable[str]) -> None:
+    """This answer read these tables."""
+    horizon = CURRENT.get()
+    if horizon is not None:
+        horizon.tables.update(tables)
 
 
 def recording() -> bool:

@@ -8,9 +8,10 @@ such a piece and the module-level function that builds it from a reader for that
 the function is never handed a viewer, so it cannot read one's fields by accident, and the
 viewer's own fields are added afterwards, by a separate step, on per-request copies.
 
-An entry is served only while the data stamp it was built under holds, before the earliest
-time boundary it noted, for at most `max_age` seconds, and never inside a transaction (a
-page read there could hold writes that are rolled back). Reasoning: docs/adr/0007.
+An entry is served only while the tables it read keep the versions it was built under, before
+the earliest time boundary it noted, for at most `max_age` seconds, and never inside a
+transaction (a page read there could hold writes that are rolled back). Reasoning: docs/adr/0007,
+docs/adr/0012.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any, Generic, TypeVar
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
-from sharing.horizon import CURRENT, Horizon, note_boundary
-from sharing.stamp import DataStamp
+from sharing.horizon import CURRENT, Horizon, note_boundary, note_tables
+from sharing.stamp import DataStamp, Dependencies
 
 Reader = TypeVar("Reader")
 Args = TypeVar("Args", bound=Hashable)
@@ -59,7 +60,8 @@ class Part(Generic[Reader, Args, T]):
 @dataclass(frozen=True)
 class _Entry:
     value: Any
-    stamp: tuple[int, int]
+    dependencies: Dependencies
+    tables: frozenset[str]
     expires: float
     boundary: float | None
 
@@ -90,33 +92,37 @@ class SharedParts:
         if isinstance(connections.get("default"), TransactionalDBClient):
             return await part.build(reader(), args)
         key = (part.name, audience, scope, args)
-        current = stamp.current()
         entry = self._entries.get(key)
         now = time.time()
         if entry is not None:
-            if entry.stamp == current and now < entry.expires:
+            if stamp.holds(entry.dependencies) and now < entry.expires:
                 self._entries.move_to_end(key)
                 self.hits += 1
+                # An answer being cached around this part depends on what the part read.
+                note_tables(entry.tables)
                 if entry.boundary is not None:
-                    # An answer being cached around this part depends on the same boundary.
                     note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
                 return entry.value  # type: ignore[no-any-return]
             del self._entries[key]
         self.misses += 1
+        snapshot = stamp.snapshot()
         horizon = Horizon()
         token = CURRENT.set(horizon)
         try:
             value = await part.build(reader(), args)
         finally:
             CURRENT.reset(token)
+        tables = frozenset(horizon.tables)
+        note_tables(tables)
         if horizon.until is not None:
             note_boundary(dt.datetime.fromtimestamp(horizon.until, dt.UTC))
-        if stamp.hearing and stamp.current() == current:
+        dependencies = stamp.unchanged_since(snapshot, tables) if stamp.hearing else None
+        if dependencies is not None:
             expires = now + self.max_age
             if horizon.until is not None:
                 expires = min(expires, horizon.until)
             if time.time() < expires:
-                self._entries[key] = _Entry(value, current, expires, horizon.until)
+                self._entries[key] = _Entry(value, dependencies, tables, expires, horizon.until)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return value

@@ -23,6 +23,7 @@ from app.database import apply_migrations, tortoise_config
 from app.settings import Settings, normalize_database_url
 from server import build_app
 from tests.pg import drop_created_databases, fresh_postgres_database
+from tests.statements import record_statements
 
 GQL = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -45,6 +46,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session", autouse=True)
 async def db(database_url: str) -> AsyncIterator[None]:
     await apply_migrations(database_url)
+    record_statements()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     yield
     await Tortoise.close_connections()
@@ -82,6 +84,11 @@ def gql(http: httpx.AsyncClient) -> GQL:
 def app_broker(app: Any) -> Any:
     """The broker of the app under test, to see which events a mutation published."""
     return app.state.broker
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` check what every other test did: they run after them."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -13,7 +13,7 @@ import httpx
 from models.ideas import Idea as IdeaRow
 from models.territories import Territory as TerritoryRow
 from sharing.parts import SharedParts
-from sharing.stamp import WriteCount
+from sharing.stamp import LOCAL
 from tests.cache.test_response_cache import poll_closing_soon
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import created, option_ids, pk_of, town, voted
@@ -137,12 +137,12 @@ async def test_a_poll_closes_on_time_for_signed_in_readers_without_any_write(
     assert [p["status"] for p in polls(page)] == ["OPEN"]
 
     # When closesAt passes and nobody writes anything
-    writes = WriteCount.value
+    writes = LOCAL.moves
     await asyncio.sleep(max(0.0, (row.closes_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
 
     # Then it has left the open polls
     assert polls(await home(http, t.bob.token, t.territory.slug)) == []
-    assert WriteCount.value == writes
+    assert LOCAL.moves == writes
 
 
 async def test_concurrent_readers_never_see_each_others_personal_fields(

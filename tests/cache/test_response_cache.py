@@ -17,10 +17,11 @@ from models.accounts import Role
 from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from server import build_app
-from sharing.stamp import DataStamp, WriteCount
+from sharing.stamp import LOCAL, DataStamp
 from tests.factories import make_person, make_territory
 from tests.news.stories import comment, comments_of, moderate, publish, report
 from tests.polls.stories import TERRITORY_POLLS, created, option_ids, town, voted
+from tests.questions.stories import asked
 
 TALLY = """query Tally($slug: String!) { territory(slug: $slug) { polls(first: 10, status: OPEN) {
   edges { node { id status results { totalVotes options { votes } } } } } } }"""
@@ -79,6 +80,31 @@ async def test_a_vote_invalidates_the_tally(gql: Any, http: httpx.AsyncClient, a
     assert [o["votes"] for o in results["options"]] == [1, 0, 0]
 
 
+QUESTIONS = """query Questions($slug: String!) { territory(slug: $slug) { questions(first: 10) {
+  totalCount edges { node { id title status } } } } }"""
+
+
+async def test_a_vote_leaves_the_questions_cached(gql: Any, http: httpx.AsyncClient, app: Any) -> None:
+    # Given the questions and the tally of a town, both read from the cache
+    t = await town()
+    await asked(gql, t.alice.token, t.territory)
+    poll = await created(gql, t.odile.token, t.gid)
+    cache = cache_of(app)
+    await warm(http, cache, QUESTIONS, {"slug": t.territory.slug})
+    await warm(http, cache, TALLY, {"slug": t.territory.slug})
+
+    # When bob votes (a write to the polls' tables only)
+    await voted(gql, t.bob.token, poll["id"], option_ids(poll)[0])
+
+    # Then the questions still come from the cache, and the tally is computed again
+    hits, misses = cache.hits, cache.misses
+    await anonymous(http, QUESTIONS, {"slug": t.territory.slug})
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
+    tally = await anonymous(http, TALLY, {"slug": t.territory.slug})
+    assert cache.misses == misses + 1
+    assert tally["data"]["territory"]["polls"]["edges"][0]["node"]["results"]["totalVotes"] == 1
+
+
 async def test_hiding_a_comment_removes_it_at_once(gql: Any, http: httpx.AsyncClient, app: Any) -> None:
     # Given bob's rude comment, read by anonymous visitors from the cache
     territory = await make_territory()
@@ -117,7 +143,7 @@ async def test_a_poll_reads_closed_once_closes_at_passes_without_any_write(
     assert len(by_status["data"]["territory"]["polls"]["edges"]) == 1
 
     # When closesAt passes and nobody writes anything
-    writes = WriteCount.value
+    writes = LOCAL.moves
     await asyncio.sleep(max(0.0, (row.closes_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.05)
 
     # Then it reads CLOSED, and it left the list of open polls
@@ -125,7 +151,7 @@ async def test_a_poll_reads_closed_once_closes_at_passes_without_any_write(
     node = page["data"]["territory"]["polls"]["edges"][0]["node"]
     assert node["status"] == "CLOSED" and node["results"]["final"] is True
     assert (await anonymous(http, TALLY, {"slug": t.territory.slug}))["data"]["territory"]["polls"]["edges"] == []
-    assert WriteCount.value == writes
+    assert LOCAL.moves == writes
 
 
 async def test_a_scheduled_poll_shows_up_among_open_polls_when_it_opens(
