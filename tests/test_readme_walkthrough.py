@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import ROOT, ServerProcess, new_database_url
+from tests.e2e.server import ROOT, ServerProcess, new_database_url, run_cli
 
 
 def walkthrough() -> str:
@@ -25,7 +25,9 @@ def walkthrough() -> str:
 
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="the walkthrough needs curl and jq")
 def test_the_readme_walkthrough_runs_as_written() -> None:
-    with ServerProcess(new_database_url()) as server:
+    database_url = new_database_url()
+    assert run_cli(database_url, "migrate").returncode == 0  # PostgreSQL needs it; SQLite migrates on serve anyway
+    with ServerProcess(database_url) as server:
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=ROOT, capture_output=True, text=True, timeout=120,
             env={**os.environ, "DATABASE_URL": server.database_url, "API": f"{server.url}/graphql",
