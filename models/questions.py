@@ -58,6 +58,8 @@ class Question(Model):
 
     class Meta:
         table = "question"
+        # Counting the open questions not yet due (reads/stats.py).
+        indexes = (("territory_id", "status", "due_at"),)
 
 
 class Reply(Model):

@@ -116,9 +116,10 @@ class IdeasMutation:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
             member = await check_member(ctx, idea.territory_id, "withdraw a support", "ideaId")
-            deleted = await Support.filter(idea_id=idea.id, member_id=member.id).delete()
-            if deleted:
-                await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - deleted)
+            # One support per member and idea. The count is only "some or none": on SQLite,
+            # Tortoise counts the rows the stats triggers change too (models/stats.py).
+            if await Support.filter(idea_id=idea.id, member_id=member.id).delete():
+                await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - 1)
             return await IdeaRow.get(id=idea.id)
 
         return await mutate(ctx, work, payload)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import statistics
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
 from access.context import Context
 from models import accounts as ma
-from models import clock
-from models import comments as mc
-from models import ideas as mi
 from models import news as mn
-from models import polls as mp
 from models import projects as mpr
-from models import questions as mq
 from models import territories as mt
 from models.moderation import Report as ReportRow
 from reads.paging import PageArgs, SortKey
+from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.errors import UserError
 from schema.feed import FeedItemConnection, feed_page
@@ -30,7 +23,6 @@ from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_vo
 from schema.projects import Project
 from schema.questions import QUESTIONS_PAGE, Question, QuestionsPage, QuestionStatus
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
-from sharing.horizon import not_reusable
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
 
@@ -191,48 +183,11 @@ class TerritoryStats:
 
     @classmethod
     async def compute(cls, territory_id: int) -> TerritoryStats:
-        # Overdue questions and polls held move with the clock: not bounded here.
-        not_reusable()
-        now = clock.now()
-        territory = await mt.Territory.get(id=territory_id)
-        people: set[Any] = set()
-        people.update(await mq.Question.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        people.update(await mi.Idea.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        people.update(
-            await mi.Support.filter(idea__territory_id=territory_id).values_list("member_id", flat=True)
-        )
-        people.update(
-            await mp.PollParticipation.filter(poll__territory_id=territory_id).values_list(
-                "member_id", flat=True
-            )
-        )
-        people.update(await mc.Comment.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        replies: list[Any] = await mq.Reply.filter(territory_id=territory_id).values_list("on_time", "reply_seconds")
-        polls = mp.Poll.filter(territory_id=territory_id, opens_at__lte=now)
-        tallies: list[Any] = await polls.values_list("total_votes", flat=True)
-        votes = sum(tallies)
-        questions = mq.Question.filter(territory_id=territory_id)
-        ideas = mi.Idea.filter(territory_id=territory_id)
-        return cls(
-            participants=len(people),
-            reach=(len(people) / territory.population) if territory.population else None,
-            questions_asked=await questions.count(),
-            questions_answered=await questions.filter(status=mq.QuestionStatus.ANSWERED).count(),
-            questions_overdue=await questions.filter(
-                status=mq.QuestionStatus.OPEN, due_at__lt=now
-            ).count(),
-            on_time_reply_rate=(sum(1 for on_time, _ in replies if on_time) / len(replies))
-            if replies
-            else None,
-            median_reply_seconds=int(statistics.median(s for _, s in replies)) if replies else None,
-            ideas_proposed=await ideas.count(),
-            ideas_realized=await ideas.filter(status=mi.IdeaStatus.REALIZED).count(),
-            polls_held=await polls.count(),
-            votes_cast=votes,
-        )
+        return cls.of(await territory_figures(territory_id))
 
-
-
+    @classmethod
+    def of(cls, figures: Figures) -> TerritoryStats:
+        return cls(**{name: getattr(figures, name) for name in Figures.__dataclass_fields__})
 
 
 @strawberry.input(description="Changes to a territory's settings; omitted fields stay as they are.")
