@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator
 
@@ -33,6 +34,8 @@ from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
+from delivery.dispatch import PushDeliveries
+from delivery.push import VapidKeys
 from events.brokers import Broker, InProcessBroker, RedisBroker
 from sharing.parts import SharedParts
 from sharing.stamp import DataStamp
@@ -57,6 +60,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         cache = ResponseCache(stamp, max_age=settings.response_cache_seconds)
         parts = SharedParts(stamp, max_age=settings.response_cache_seconds)
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
+    push = push_deliveries(settings)
+    graphql.push = push
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,7 +70,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         if manage_database:
             config = tortoise_config(settings.database_url, statement_timeout=settings.operation_timeout * 0.8)
             async with RegisterTortoise(app, config=config):
-                closer = asyncio.create_task(close_due_polls_forever(settings, broker))
+                closer = asyncio.create_task(close_due_polls_forever(settings, broker, push))
                 try:
                     yield
                 finally:
@@ -74,6 +79,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                         await closer
         else:
             yield
+        if push is not None:
+            await push.close()
         await stamp.close()
         await broker.close()
         await limiter.close()
@@ -94,6 +101,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.state.metrics = metrics
     app.state.limiter = limiter
     app.state.graphql = graphql
+    app.state.push = push
     app.add_middleware(HttpCaching, max_age=settings.http_cache_seconds)
     app.add_middleware(PersistedQueries,
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
@@ -102,6 +110,17 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
+
+
+def push_deliveries(settings: Settings) -> PushDeliveries | None:
+    """The push sender, or None (with one clear line in the log) when no VAPID key is set."""
+    if settings.vapid_private_key is None:
+        logging.getLogger("parvis.push").info(
+            "Web Push is off: set PARVIS_VAPID_PRIVATE_KEY (python server.py generate-vapid-keys) to push"
+        )
+        return None
+    vapid = VapidKeys(private_key=settings.vapid_private_key, subject=settings.vapid_subject)
+    return PushDeliveries(vapid, allow_loopback=settings.push_allow_loopback)
 
 
 def app_factory() -> Starlette:

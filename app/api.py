@@ -19,6 +19,7 @@ from resolvers.notifications import NotificationsMutation
 from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
+from resolvers.reach import ReachMutation, ReachQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
@@ -32,7 +33,7 @@ from subscriptions.questions import QuestionsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
-class Query(NodesQuery, AccountsQuery, TerritoriesQuery):
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery):
     pass
 
 
@@ -53,6 +54,7 @@ class Mutation(
     CommentsMutation,
     ModerationMutation,
     NotificationsMutation,
+    ReachMutation,
 ):
     pass
 

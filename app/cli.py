@@ -8,6 +8,7 @@
     python server.py register-documents MANIFEST.json --client "web 2.3.0"
     python server.py fetch-graphiql-assets DIR
     python server.py export-schema
+    python server.py generate-vapid-keys [--subject mailto:you@example.org]
 
 server.py hands `main` the function that builds the ASGI app (and its import path, for
 `--workers`, where each worker builds its own).
@@ -37,6 +38,7 @@ from app.database import apply_migrations, check_database, check_migrations, tor
 from app.graphiql import fetch_assets, missing_assets
 from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
+from delivery.push import VapidKeys
 from demo.seed import SeedRefused, do_seed_demo
 from events.brokers import RedisBroker
 from models.accounts import Account, Member, Role
@@ -217,6 +219,14 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings, root: Compos
     print(export_schema(), end="")
 
 
+def cmd_generate_vapid_keys(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    keys = VapidKeys.generate(args.subject)
+    print("# Web Push keys (docs/notifications.md). Keep the private key secret; browsers")
+    print(f"# subscribe with the public one (Query.pushPublicKey): {keys.public_key}")
+    print(f"PARVIS_VAPID_PRIVATE_KEY={keys.private_key}")
+    print(f"PARVIS_VAPID_SUBJECT={keys.subject}")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="parvis", description="Parvis civic participation API")
     sub = parser.add_subparsers(dest="command")
@@ -246,6 +256,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                             help="download GraphiQL's files (npm) for PARVIS_GRAPHIQL_ASSETS, checked by hash")
     assets.add_argument("directory")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    vapid = sub.add_parser("generate-vapid-keys", help="make the VAPID key pair Web Push needs (printed as env lines)")
+    vapid.add_argument("--subject", default=Settings.vapid_subject, help="mailto: or https: contact for push services")
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *argv])
@@ -261,6 +273,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Composition], None]]
     "register-documents": cmd_register_documents,
     "fetch-graphiql-assets": cmd_fetch_graphiql_assets,
     "export-schema": cmd_export_schema,
+    "generate-vapid-keys": cmd_generate_vapid_keys,
 }
 
 

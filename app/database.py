@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "models.comments",
     "models.moderation",
     "models.notifications",
+    "models.reach",
     "models.feed",
     "models.clients",
 ]

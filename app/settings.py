@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from access.ratelimit import parse_limits
+from delivery.push import VapidKeys
 
 DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
 
@@ -55,6 +56,12 @@ class Settings:
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
     graphiql_assets: str | None = None
+    # Web Push (docs/notifications.md): the VAPID private key (base64url, from
+    # generate-vapid-keys) and the contact push services may write to; no key, no push.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:webmaster@localhost"
+    # Push endpoints on this machine (http or https to loopback): tests and development only.
+    push_allow_loopback: bool = False
 
     @property
     def production(self) -> bool:
@@ -98,6 +105,9 @@ class Settings:
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
+            vapid_private_key=_vapid_key(env),
+            vapid_subject=_vapid_subject(env),
+            push_allow_loopback=_push_loopback(env, mode),
         )
 
 
@@ -110,6 +120,35 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be on or off (got {env.get(name)!r})")
+
+
+def _vapid_key(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("PARVIS_VAPID_PRIVATE_KEY") or "").strip()
+    if not raw:
+        return None
+    try:
+        VapidKeys(private_key=raw, subject="mailto:check@localhost").public_key  # noqa: B018 - parses the key
+    except Exception as exc:  # noqa: BLE001 - py_vapid raises several kinds for a bad key
+        raise ConfigError(
+            "PARVIS_VAPID_PRIVATE_KEY is not a VAPID private key (make one with: python server.py generate-vapid-keys)"
+        ) from exc
+    return raw
+
+
+def _vapid_subject(env: Mapping[str, str]) -> str:
+    raw = (env.get("PARVIS_VAPID_SUBJECT") or "").strip()
+    if not raw:
+        return Settings.vapid_subject
+    if not raw.startswith(("mailto:", "https://")):
+        raise ConfigError(f"PARVIS_VAPID_SUBJECT must be a mailto: or https: URL (got {raw!r})")
+    return raw
+
+
+def _push_loopback(env: Mapping[str, str], mode: str) -> bool:
+    allowed = _flag(env, "PARVIS_PUSH_ALLOW_LOOPBACK", False)
+    if allowed and mode == "production":
+        raise ConfigError("PARVIS_PUSH_ALLOW_LOOPBACK is for tests and development, not production")
+    return allowed
 
 
 def _directory(env: Mapping[str, str], name: str) -> str | None:

@@ -38,6 +38,7 @@ from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
 from app.websocket import transport_ws_handler
+from delivery.dispatch import PushDeliveries
 from events.brokers import Broker
 from schema.limits import selected_operation_type
 from sharing.parts import SharedParts
@@ -95,6 +96,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.limiter = limiter
         self.response_cache = cache
         self.parts = parts
+        # The push sender (delivery/dispatch.py), set by build_app when push is configured.
+        self.push: PushDeliveries | None = None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -156,11 +159,12 @@ class GraphQLView(GraphQL[Context, None]):
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,
                 account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
+                push=self.push,
             )
         return Context(
             request=request, response=response, broker=self.broker, settings=self.settings,
             account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
-            parts=self.parts,
+            parts=self.parts, push=self.push,
         )
 
     async def on_ws_connect(self, context: Any) -> Any:

@@ -13,9 +13,11 @@ from access.context import Context
 from models import accounts as m
 from models import questions as mq
 from models.notifications import Notification as NotificationRow
+from models.reach import preferences_of
 from models.territories import Territory as TerritoryRow
 from schema.errors import UserError
 from schema.notifications import Notification
+from schema.reach import NotificationPreference
 from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 if TYPE_CHECKING:
@@ -181,6 +183,15 @@ class Viewer:
         return await paginate(
             query, Notification.from_model, first=first, after=after, last=last, before=before
         )
+
+    @strawberry.field(
+        description="How each kind of notification reaches the viewer on each channel, defaults filled in."
+    )
+    async def notification_preferences(self) -> list[NotificationPreference]:
+        return [
+            NotificationPreference.of(kind, channel, frequency)
+            for (kind, channel), frequency in (await preferences_of(self.account_pk)).items()
+        ]
 
     @classmethod
     def from_model(cls, row: m.Account) -> Viewer:

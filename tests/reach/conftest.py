@@ -1,0 +1,58 @@
+"""Reach stories run against an app that pushes (VAPID keys, loopback endpoints allowed),
+and a push service in this process that checks every push (tests/reach/push_service.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from access.ratelimit import DEFAULT_LIMITS, Limiter
+from app.settings import Settings
+from delivery.push import VapidKeys
+from server import build_app
+from tests.reach.push_service import PushService, push_service_app, serve
+
+VAPID = VapidKeys.generate("mailto:ops@parvis.test")
+
+
+@pytest.fixture(scope="session")
+def push_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, vapid_private_key=VAPID.private_key, vapid_subject=VAPID.subject,
+                               push_allow_loopback=True)
+
+
+@pytest.fixture(scope="session")
+async def push_app(push_settings: Settings, db: None) -> AsyncIterator[Any]:
+    unlimited = Limiter(overrides={name: (10**9, 60) for name in DEFAULT_LIMITS})
+    app = build_app(push_settings, manage_database=False, limiter=unlimited)
+    # Retries in tenths of a second, not minutes.
+    app.state.push.retry_delays = (0.05, 0.1, 0.2)
+    yield app
+    await app.state.push.close()
+
+
+@pytest.fixture
+async def pgql(push_app: Any) -> AsyncIterator[Any]:
+    """POST a GraphQL operation to the pushing app; returns the JSON body."""
+    transport = httpx.ASGITransport(app=push_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+
+        async def call(query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                         headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        yield call
+
+
+@pytest.fixture
+async def push_service() -> AsyncIterator[PushService]:
+    service = PushService(server_key=VAPID.public_key)
+    async with serve(push_service_app(service), service.port):
+        yield service
