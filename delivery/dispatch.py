@@ -55,8 +55,18 @@ class PushDeliveries:
         self.native = native
         self.allow_loopback = allow_loopback
         self.retry_delays = tuple(retry_delays)
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """One connection pool to the push services, made on first use (again after close).
+        Proxies from the environment are ignored: the endpoint rule is checked against the
+        push service itself."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
+        return self._client
 
     def deliver(self, notification_ids: Iterable[int]) -> None:
         """Send these (committed) notifications from a background task."""
@@ -77,7 +87,9 @@ class PushDeliveries:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
-        await self.client.aclose()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     async def deliver_now(self, notification_ids: Sequence[int]) -> None:
         for notification_id in notification_ids:

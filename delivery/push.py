@@ -56,21 +56,24 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def check_keys(p256dh: str, auth: str) -> str | None:
-    """Why the browser's keys are not usable, or None."""
+def check_keys(p256dh: str, auth: str) -> tuple[str, str] | None:
+    """(field, why) when the browser's keys are not usable, or None."""
     try:
         public = b64url_decode(p256dh)
-        secret = b64url_decode(auth)
     except ValueError:
-        return "The subscription's keys must be base64url."
+        return "p256dh", "p256dh must be base64url."
     if len(public) != P256DH_BYTES or public[0] != 0x04:
-        return "p256dh must be an uncompressed P-256 public key (65 bytes)."
+        return "p256dh", "p256dh must be an uncompressed P-256 public key (65 bytes)."
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public)
     except ValueError:
-        return "p256dh is not a point of P-256."
+        return "p256dh", "p256dh is not a point of P-256."
+    try:
+        secret = b64url_decode(auth)
+    except ValueError:
+        return "auth", "auth must be base64url."
     if len(secret) != AUTH_BYTES:
-        return "auth must be 16 bytes."
+        return "auth", "auth must be 16 bytes."
     return None
 
 

@@ -135,8 +135,9 @@ class ReachMutation:
             endpoint = input.endpoint.strip()
             if (problem := check_endpoint(endpoint, allow_loopback=allow_loopback(ctx))) is not None:
                 raise Refusal.of(UserErrorCode.INVALID, problem, "endpoint")
-            if (problem := check_keys(input.p256dh.strip(), input.auth.strip())) is not None:
-                raise Refusal.of(UserErrorCode.INVALID, problem, "p256dh" if "p256dh" in problem else "auth")
+            if (bad_key := check_keys(input.p256dh.strip(), input.auth.strip())) is not None:
+                field, why = bad_key
+                raise Refusal.of(UserErrorCode.INVALID, why, field)
             key = endpoint_hash(endpoint)
             p256dh, auth = input.p256dh.strip(), input.auth.strip()
             updated = await PushSubscription.filter(account_id=account.id, endpoint_hash=key).update(
