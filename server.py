@@ -27,6 +27,7 @@ from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
+from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
@@ -57,6 +58,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         cache = ResponseCache(stamp, max_age=settings.response_cache_seconds)
         parts = SharedParts(stamp, max_age=settings.response_cache_seconds)
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
+    register_channels(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,12 +68,15 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             config = tortoise_config(settings.database_url, statement_timeout=settings.operation_timeout * 0.8)
             async with RegisterTortoise(app, config=config):
                 closer = asyncio.create_task(close_due_polls_forever(settings, broker))
+                # Mails and pushes leave after commit, from every process (docs/adr/0010).
+                deliverer = start_worker(settings)
                 try:
                     yield
                 finally:
-                    closer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await closer
+                    for task in (closer, deliverer):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
         else:
             yield
         await stamp.close()

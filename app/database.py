@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "models.notifications",
     "models.feed",
     "models.clients",
+    "models.delivery",
 ]
 
 

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from access.context import Context
 from access.ratelimit import Decision, Limiter
+from delivery import wake
 from models.accounts import Member
 from schema.errors import Refusal, UserError, UserErrorCode
 from sharing.stamp import announce_write
@@ -41,6 +42,8 @@ async def run_in_transaction(
     # write count, see sharing/stamp.py).
     await announce_write(ctx.broker)
     await ctx.outbox.publish(ctx.broker)
+    # Mails and pushes the write queued leave now, outside the request (docs/adr/0010).
+    wake()
     return result, []
 
 
