@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import AsyncIterator
 
@@ -28,14 +27,14 @@ from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
+from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
+from app.push import register_push_channel
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
-from delivery.dispatch import PushDeliveries
-from delivery.push import VapidKeys
 from events.brokers import Broker, InProcessBroker, RedisBroker
 from sharing.parts import SharedParts
 from sharing.stamp import DataStamp
@@ -60,8 +59,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         cache = ResponseCache(stamp, max_age=settings.response_cache_seconds)
         parts = SharedParts(stamp, max_age=settings.response_cache_seconds)
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
-    push = push_deliveries(settings)
-    graphql.push = push
+    register_channels(settings)
+    push = register_push_channel(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,13 +69,16 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         if manage_database:
             config = tortoise_config(settings.database_url, statement_timeout=settings.operation_timeout * 0.8)
             async with RegisterTortoise(app, config=config):
-                closer = asyncio.create_task(close_due_polls_forever(settings, broker, push))
+                closer = asyncio.create_task(close_due_polls_forever(settings, broker))
+                # Mails and pushes leave after commit, from every process (docs/adr/0010).
+                deliverer = start_worker(settings)
                 try:
                     yield
                 finally:
-                    closer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await closer
+                    for task in (closer, deliverer):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
         else:
             yield
         if push is not None:
@@ -110,17 +112,6 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
-
-
-def push_deliveries(settings: Settings) -> PushDeliveries | None:
-    """The push sender, or None (with one clear line in the log) when no VAPID key is set."""
-    if settings.vapid_private_key is None:
-        logging.getLogger("parvis.push").info(
-            "Web Push is off: set PARVIS_VAPID_PRIVATE_KEY (python server.py generate-vapid-keys) to push"
-        )
-        return None
-    vapid = VapidKeys(private_key=settings.vapid_private_key, subject=settings.vapid_subject)
-    return PushDeliveries(vapid, allow_loopback=settings.push_allow_loopback)
 
 
 def app_factory() -> Starlette:

@@ -17,7 +17,6 @@ from tortoise.queryset import QuerySet
 
 from access.errors import forbidden, unauthenticated
 from access.ratelimit import Limiter
-from delivery.dispatch import PushDeliveries
 from events.brokers import Broker
 from events.envelopes import Event
 from events.outbox import Outbox
@@ -52,8 +51,6 @@ class Context:
     query_cost: int | None = None
     # The app's shared parts (sharing/parts.py) on HTTP requests; None elsewhere.
     parts: SharedParts | None = None
-    # The app's push sender (delivery/dispatch.py); None when push is not configured.
-    push: PushDeliveries | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
+from resolvers.credentials import CredentialsMutation
 from resolvers.ideas import IdeasMutation
 from resolvers.moderation import ModerationMutation
 from resolvers.news import NewsMutation
@@ -45,6 +46,7 @@ class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery):
 )
 class Mutation(
     AccountsMutation,
+    CredentialsMutation,
     TerritoriesMutation,
     QuestionsMutation,
     IdeasMutation,

@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.reach",
     "models.feed",
     "models.clients",
+    "models.delivery",
 ]
 
 

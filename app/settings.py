@@ -62,6 +62,18 @@ class Settings:
     vapid_subject: str = "mailto:webmaster@localhost"
     # Push endpoints on this machine (http or https to loopback): tests and development only.
     push_allow_loopback: bool = False
+    # Email (docs/notifications.md): SMTP_URL (smtp://user:pass@host:port, smtps:// for TLS);
+    # without it, mails are written as .eml files to mail_dir. Links in mails start with
+    # public_url (the web app's address).
+    smtp_url: str | None = None
+    mail_dir: str = "var/mail"
+    mail_from: str = "Parvis <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    # The delivery queue (delivery/worker.py): poll, claim lease, first backoff, attempts.
+    delivery_poll_seconds: float = 2.0
+    delivery_lease_seconds: float = 120.0
+    delivery_backoff_seconds: float = 10.0
+    delivery_max_attempts: int = 8
 
     @property
     def production(self) -> bool:
@@ -108,6 +120,14 @@ class Settings:
             vapid_private_key=_vapid_key(env),
             vapid_subject=_vapid_subject(env),
             push_allow_loopback=_push_loopback(env, mode),
+            smtp_url=_smtp_url(env.get("SMTP_URL")),
+            mail_dir=(env.get("PARVIS_MAIL_DIR") or "").strip() or cls.mail_dir,
+            mail_from=(env.get("PARVIS_MAIL_FROM") or "").strip() or cls.mail_from,
+            public_url=(env.get("PARVIS_PUBLIC_URL") or "").strip().rstrip("/") or cls.public_url,
+            delivery_poll_seconds=_seconds(env, "PARVIS_DELIVERY_POLL_SECONDS", 2.0, maximum=3600),
+            delivery_lease_seconds=_seconds(env, "PARVIS_DELIVERY_LEASE_SECONDS", 120.0, maximum=3600),
+            delivery_backoff_seconds=_seconds(env, "PARVIS_DELIVERY_BACKOFF_SECONDS", 10.0, maximum=3600),
+            delivery_max_attempts=int(_seconds(env, "PARVIS_DELIVERY_MAX_ATTEMPTS", 8, maximum=100)),
         )
 
 
@@ -149,6 +169,14 @@ def _push_loopback(env: Mapping[str, str], mode: str) -> bool:
     if allowed and mode == "production":
         raise ConfigError("PARVIS_PUSH_ALLOW_LOOPBACK is for tests and development, not production")
     return allowed
+def _smtp_url(raw: str | None) -> str | None:
+    url = (raw or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"SMTP_URL must look like smtp://host:port or smtps://host:port (got {redact(url)!r})")
+    return url
 
 
 def _directory(env: Mapping[str, str], name: str) -> str | None:

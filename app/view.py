@@ -32,13 +32,12 @@ from strawberry.types.unset import UNSET
 
 from access.context import Context
 from access.ratelimit import Limiter
-from access.tokens import account_for_token, bearer_token
+from access.tokens import account_for_token, bearer_token, touch
 from app.graphiql import graphiql_html
 from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
 from app.websocket import transport_ws_handler
-from delivery.dispatch import PushDeliveries
 from events.brokers import Broker
 from schema.limits import selected_operation_type
 from sharing.parts import SharedParts
@@ -96,8 +95,6 @@ class GraphQLView(GraphQL[Context, None]):
         self.limiter = limiter
         self.response_cache = cache
         self.parts = parts
-        # The push sender (delivery/dispatch.py), set by build_app when push is configured.
-        self.push: PushDeliveries | None = None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -155,16 +152,16 @@ class GraphQLView(GraphQL[Context, None]):
                 failed = True
             else:
                 account, access = found
+                await touch(access)
         if isinstance(request, WebSocket):
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,
                 account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
-                push=self.push,
             )
         return Context(
             request=request, response=response, broker=self.broker, settings=self.settings,
             account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
-            parts=self.parts, push=self.push,
+            parts=self.parts,
         )
 
     async def on_ws_connect(self, context: Any) -> Any:

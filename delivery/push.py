@@ -1,7 +1,13 @@
-"""Push: one payload to one subscription (Web Push with VAPID, RFC 8030/8291/8292), the rule
-for which endpoints Parvis accepts, and the VAPID keys.
+"""Push: the push channel of the delivery queue (docs/adr/0011).
 
-The sender never raises for what the push service answers: it says what to do next
+- `enqueue_pushes` (inside the transaction that stored the notifications) queues one job per
+  notification and subscription whose owner wants that kind pushed IMMEDIATELY;
+- `PushSender` (registered as the "push" channel) sends one job: Web Push with VAPID
+  (RFC 8030/8291/8292) to a browser, or a native token through the operator's sender;
+- `check_endpoint` is the rule for which endpoints Parvis accepts (no SSRF);
+- `VapidKeys` the application server's key pair.
+
+`send_push` never raises for what the push service answers: it says what to do next
 (`PushOutcome`): forget the subscription (404/410), retry later (network, 429, 5xx), or
 nothing (sent, or refused for good).
 """
@@ -12,9 +18,11 @@ import asyncio
 import base64
 import binascii
 import ipaddress
+import json
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -26,7 +34,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPusher
 
-from models.reach import PushPlatform, PushSubscription
+from delivery import Job, PermanentFailure, enqueue
+from models.notifications import Notification, NotificationKind
+from models.reach import Channel, Frequency, PushPlatform, PushSubscription, frequency_of, preferences_of
+from reads.paging import encode_cursor
+
+CHANNEL = "push"
 
 ENDPOINT_MAX = 2048
 # RFC 8291: the browser's key is an uncompressed P-256 point, its secret 16 bytes.
@@ -264,3 +277,93 @@ async def send_push(
     if native is None:
         return PushOutcome.FAILED
     return await native.send(subscription, payload)
+
+
+def push_payload(row: Notification) -> bytes:
+    """What a push carries: the notification's kind and cursor, never its text. The app
+    fetches the notification itself (`notifications(after:)` from its last cursor), so what
+    a moderator hid after the push is not shown from it, and push services learn nothing."""
+    return json.dumps({"kind": NotificationKind(row.kind).value, "cursor": encode_cursor([row.id])}).encode()
+
+
+async def enqueue_pushes(notifications: Sequence[tuple[int, int, NotificationKind]]) -> int:
+    """Queue the pushes of stored notifications (id, account id, kind), in the transaction
+    that stored them: one job per notification and subscription of a recipient whose PUSH
+    preference for that kind is IMMEDIATELY. Returns how many jobs were queued."""
+    accounts = sorted({account_id for _, account_id, _ in notifications})
+    subscriptions: dict[int, list[int]] = defaultdict(list)
+    for subscription_id, account_id in await PushSubscription.filter(account_id__in=accounts).order_by(
+        "id"
+    ).values_list("id", "account_id"):
+        subscriptions[int(account_id)].append(int(subscription_id))
+    queued = 0
+    wanted: dict[int, dict[tuple[NotificationKind, Channel], Frequency]] = {}
+    for notification_id, account_id, kind in notifications:
+        if not subscriptions[account_id]:
+            continue
+        if account_id not in wanted:
+            wanted[account_id] = await preferences_of(account_id)
+        if wanted[account_id][(kind, Channel.PUSH)] is not Frequency.IMMEDIATELY:
+            continue
+        for subscription_id in subscriptions[account_id]:
+            # The key makes the job once per notification and device, however often queued.
+            await enqueue(CHANNEL, str(subscription_id), {"notification": notification_id},
+                          key=f"push:{notification_id}:{subscription_id}")
+            queued += 1
+    return queued
+
+
+class PushRefused(Exception):
+    """The push service answered with a passing failure: the queue retries the job."""
+
+
+class PushSender:
+    """The "push" channel: one job is one notification to one subscription."""
+
+    def __init__(
+        self,
+        vapid: VapidKeys | None,
+        *,
+        native: NativeSender | None = None,
+        allow_loopback: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        self.vapid = vapid
+        self.native = native
+        self.allow_loopback = allow_loopback
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """One connection pool to the push services, made on first use (again after close).
+        Proxies from the environment are ignored: the endpoint rule is checked against the
+        push service itself."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
+        return self._client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def __call__(self, job: Job) -> None:
+        subscription = await PushSubscription.get_or_none(id=int(job.recipient))
+        row = await Notification.get_or_none(id=int(job.payload["notification"]))
+        if subscription is None or row is None:
+            return  # unregistered, or the account erased, since: nothing to send
+        # The owner may have turned pushes of this kind off since the job was queued.
+        if await frequency_of(row.account_id, NotificationKind(row.kind), Channel.PUSH) is not Frequency.IMMEDIATELY:
+            return
+        outcome = await send_push(
+            self.client, subscription, push_payload(row), self.vapid, self.native,
+            topic=f"n{row.id}", allow_loopback=self.allow_loopback,
+        )
+        if outcome is PushOutcome.GONE:
+            # The browser unsubscribed or the push service expired it (404/410).
+            await PushSubscription.filter(id=subscription.id).delete()
+        elif outcome is PushOutcome.RETRY:
+            raise PushRefused(f"push service of subscription {subscription.id} failed for now")
+        elif outcome is PushOutcome.FAILED:
+            raise PermanentFailure(f"push to subscription {subscription.id} refused for good")

@@ -8,7 +8,7 @@ from models.reach import Channel, Frequency, PushPlatform
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_trusted_documents')]
+    dependencies = [('models', '0003_accounts')]
 
     initial = False
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from delivery.push import enqueue_pushes
 from events.envelopes import Event, account_channel
 from models.notifications import Notification, NotificationKind
 from models.reach import Channel, Follow, Frequency, NotificationPreference, frequency_of
@@ -37,16 +38,15 @@ async def do_notify(
         read=in_app is Frequency.NEVER,
     )
     ctx.queue(Event(channel=account_channel(account_id), type="notification", data={"id": row.id}))
-    notify_channels(ctx, [row.id])
+    await do_queue_pushes(ctx, [(row.id, account_id, kind)])
     return row
 
 
-def notify_channels(ctx: Context, notification_ids: list[int]) -> None:
-    """Once committed, the notifications go out on the recipients' other channels (push),
-    each as its recipient's preferences say."""
-    push = ctx.push
-    if push is not None and notification_ids:
-        ctx.outbox.after_commit(lambda: push.deliver(notification_ids))
+async def do_queue_pushes(ctx: Context, notifications: list[tuple[int, int, NotificationKind]]) -> None:
+    """The notifications' pushes join the delivery queue in this transaction (they leave
+    once it commits); nothing when this server has no VAPID key."""
+    if getattr(ctx.settings, "vapid_private_key", None):
+        await enqueue_pushes(notifications)
 
 
 async def do_notify_many(
@@ -84,16 +84,16 @@ async def do_notify_many(
         ctx.queue(
             Event(channel=account_channel(account_id), type="notification", data={"kind": kind.value})
         )
-    if ctx.push is not None:
+    if getattr(ctx.settings, "vapid_private_key", None):
         # bulk_create does not hand back ids on every backend: read back the rows just written.
-        ids: list[Any] = await Notification.filter(
+        written: list[Any] = await Notification.filter(
             id__gt=newest.id if newest is not None else 0,
             account_id__in=recipients,
             kind=kind,
             subject_type=subject_type,
             subject_id=subject_id,
-        ).values_list("id", flat=True)
-        notify_channels(ctx, [int(i) for i in ids])
+        ).values_list("id", "account_id")
+        await do_queue_pushes(ctx, [(int(pk), int(account_id), kind) for pk, account_id in written])
 
 
 async def do_notify_followers(

@@ -9,7 +9,7 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from delivery.push import check_endpoint, check_keys
+from delivery.push import VapidKeys, check_endpoint, check_keys
 from models.notifications import NotificationKind as KindRow
 from models.reach import Channel, Follow, Frequency, NotificationPreference, PushPlatform, PushSubscription
 from models.reach import preferences_of as read_preferences
@@ -47,7 +47,13 @@ def endpoint_hash(endpoint: str) -> str:
 
 
 def allow_loopback(ctx: Context) -> bool:
-    return ctx.push is not None and ctx.push.allow_loopback
+    return bool(getattr(ctx.settings, "push_allow_loopback", False))
+
+
+def vapid_of(ctx: Context) -> VapidKeys | None:
+    """This server's VAPID keys, or None when it does not push."""
+    key = getattr(ctx.settings, "vapid_private_key", None)
+    return VapidKeys(private_key=key, subject=ctx.settings.vapid_subject) if key else None
 
 
 async def check_followable(ctx: Context, global_id: str) -> tuple[str, int]:
@@ -71,8 +77,8 @@ class ReachQuery:
         )
     )
     def push_public_key(self, info: Info[Context, None]) -> str | None:
-        push = info.context.push
-        return push.vapid.public_key if push is not None and push.vapid is not None else None
+        vapid = vapid_of(info.context)
+        return vapid.public_key if vapid is not None else None
 
 
 @strawberry.type
@@ -128,7 +134,7 @@ class ReachMutation:
         account = ctx.require_account()
 
         async def work() -> bool:
-            if ctx.push is None:
+            if vapid_of(ctx) is None:
                 raise Refusal.of(
                     UserErrorCode.INVALID, "This server does not send push notifications (no VAPID key).", "endpoint"
                 )

@@ -3,8 +3,9 @@ and a push service in this process that checks every push (tests/reach/push_serv
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -12,7 +13,9 @@ import pytest
 
 from access.ratelimit import DEFAULT_LIMITS, Limiter
 from app.settings import Settings
-from delivery.push import VapidKeys
+from delivery.push import CHANNEL, VapidKeys
+from delivery.worker import Policy, Worker
+from models.delivery import DeliveryJob, JobStatus
 from server import build_app
 from tests.reach.push_service import PushService, push_service_app, serve
 
@@ -28,11 +31,25 @@ def push_settings(settings: Settings) -> Settings:
 @pytest.fixture(scope="session")
 async def push_app(push_settings: Settings, db: None) -> AsyncIterator[Any]:
     unlimited = Limiter(overrides={name: (10**9, 60) for name in DEFAULT_LIMITS})
-    app = build_app(push_settings, manage_database=False, limiter=unlimited)
-    # Retries in tenths of a second, not minutes.
-    app.state.push.retry_delays = (0.05, 0.1, 0.2)
-    yield app
-    await app.state.push.close()
+    # Building it registers its push sender (loopback endpoints allowed) for the process.
+    yield build_app(push_settings, manage_database=False, limiter=unlimited)
+
+
+@pytest.fixture
+def deliver(push_app: Any) -> Callable[[], Awaitable[None]]:
+    """Deliver every queued push now, as a server's worker does right after the commit;
+    retries come due in hundredths of a second, and are delivered too."""
+    worker = Worker(Policy(backoff_seconds=0.01, send_timeout=5.0))
+
+    async def run() -> None:
+        for _ in range(200):
+            await worker.drain()
+            if not await DeliveryJob.filter(channel=CHANNEL, status=JobStatus.PENDING).exists():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("pushes still pending")
+
+    return run
 
 
 @pytest.fixture

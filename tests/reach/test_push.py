@@ -27,7 +27,7 @@ NOTIFICATIONS_AFTER = "subscription($after: String) { notifications(after: $afte
 
 
 async def test_alice_is_pushed_odiles_reply_and_catches_up_from_its_cursor(
-    push_app: Any, push_service: PushService
+    push_app: Any, push_service: PushService, deliver: Any
 ) -> None:
     # Given the pushing app served over HTTP, and alice, who had one notification already
     port = free_port()
@@ -56,6 +56,7 @@ async def test_alice_is_pushed_odiles_reply_and_catches_up_from_its_cursor(
             # When she asks a question and odile replies
             question = await asked(call, alice.token, territory)
             assert not (await reply(call, odile.token, question["id"])).get("errors")
+            await deliver()
 
             # Then the push service receives one push, signed by the server's VAPID key
             # (checked by the service) and decrypted with her browser's key, holding the
@@ -78,7 +79,7 @@ async def test_alice_is_pushed_odiles_reply_and_catches_up_from_its_cursor(
 
 
 async def test_a_gone_subscription_is_forgotten_and_a_failing_one_retried(
-    pgql: Any, push_app: Any, push_service: PushService
+    pgql: Any, push_service: PushService, deliver: Any
 ) -> None:
     territory = await make_territory()
     odile = await make_person("odile", territory, Role.OFFICIAL)
@@ -95,7 +96,7 @@ async def test_a_gone_subscription_is_forgotten_and_a_failing_one_retried(
     for asker in (alice, bob):
         question = await asked(pgql, asker.token, territory)
         assert not (await reply(pgql, odile.token, question["id"])).get("errors")
-    await push_app.state.push.idle()
+    await deliver()
 
     # Then alice's subscription is gone, bob got his push on the third attempt, once
     assert await PushSubscription.filter(account_id=alice.account.id).count() == 0
@@ -106,7 +107,7 @@ async def test_a_gone_subscription_is_forgotten_and_a_failing_one_retried(
 
 
 async def test_no_push_when_alice_turned_pushes_of_replies_off(
-    pgql: Any, push_app: Any, push_service: PushService
+    pgql: Any, push_service: PushService, deliver: Any
 ) -> None:
     territory = await make_territory()
     odile = await make_person("odile", territory, Role.OFFICIAL)
@@ -117,7 +118,7 @@ async def test_no_push_when_alice_turned_pushes_of_replies_off(
     question = await asked(pgql, alice.token, territory)
 
     assert not (await reply(pgql, odile.token, question["id"])).get("errors")
-    await push_app.state.push.idle()
+    await deliver()
 
     assert push_service.attempts == {}
     # The notification itself is in the app as always
@@ -166,9 +167,9 @@ async def test_a_server_without_vapid_keys_says_push_is_off(gql: Any) -> None:
     assert await PushSubscription.filter(account_id=alice.account.id).count() == 0
 
 
-async def test_many_pushes_in_flight_all_arrive(pgql: Any, push_app: Any, push_service: PushService) -> None:
-    """Sending is outside the request: a burst of replies returns at once and every push
-    arrives (each reply's mutation only hands its notification ids to a background task)."""
+async def test_many_pushes_in_flight_all_arrive(pgql: Any, push_service: PushService, deliver: Any) -> None:
+    """Sending is outside the request: a burst of replies only queues jobs, and the worker
+    delivers every push once."""
     territory = await make_territory()
     odile = await make_person("odile", territory, Role.OFFICIAL)
     people = [await make_person(f"citizen{i}", territory) for i in range(5)]
@@ -177,5 +178,5 @@ async def test_many_pushes_in_flight_all_arrive(pgql: Any, push_app: Any, push_s
         await register(pgql, person.token, browser.subscription())
     questions = [await asked(pgql, person.token, territory) for person in people]
     await asyncio.gather(*(reply(pgql, odile.token, q["id"]) for q in questions))
-    await push_app.state.push.idle()
+    await deliver()
     assert sorted(len(push_service.pushes_to(b)) for b in browsers) == [1] * 5
