@@ -19,7 +19,7 @@ from tests.e2e.server import free_port
 from tests.factories import make_person, make_territory
 from tests.live.harness import Live
 from tests.questions.stories import asked, reply
-from tests.reach.conftest import VAPID
+from tests.reach.harness import VAPID
 from tests.reach.push_service import PushService, b64url, serve
 from tests.reach.stories import REGISTER, UNREGISTER, register, set_preference
 
