@@ -27,9 +27,11 @@ from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
+from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
+from app.push import register_push_channel
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
@@ -57,6 +59,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         cache = ResponseCache(stamp, max_age=settings.response_cache_seconds)
         parts = SharedParts(stamp, max_age=settings.response_cache_seconds)
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
+    register_channels(settings)
+    push = register_push_channel(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,14 +70,19 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             config = tortoise_config(settings.database_url, statement_timeout=settings.operation_timeout * 0.8)
             async with RegisterTortoise(app, config=config):
                 closer = asyncio.create_task(close_due_polls_forever(settings, broker))
+                # Mails and pushes leave after commit, from every process (docs/adr/0010).
+                deliverer = start_worker(settings)
                 try:
                     yield
                 finally:
-                    closer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await closer
+                    for task in (closer, deliverer):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
         else:
             yield
+        if push is not None:
+            await push.close()
         await stamp.close()
         await broker.close()
         await limiter.close()
@@ -94,6 +103,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.state.metrics = metrics
     app.state.limiter = limiter
     app.state.graphql = graphql
+    app.state.push = push
     app.add_middleware(HttpCaching, max_age=settings.http_cache_seconds)
     app.add_middleware(PersistedQueries,
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())

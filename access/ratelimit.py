@@ -42,6 +42,14 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "login_email": Limit(5, 300),
     "login_ip": Limit(30, 300),
     "signup_ip": Limit(30, 3600),
+    # Password resets asked for one address, and from one client (each sends a mail).
+    "reset_email": Limit(3, 3600),
+    "reset_ip": Limit(20, 3600),
+    # Verification mails asked again by one account.
+    "verify_resend": Limit(5, 3600),
+    # Current-password checks of one account (changePassword, changeEmail): a stolen
+    # session must not guess the password it lacks.
+    "password_check": Limit(10, 900),
     "question": Limit(10, 3600),
     "idea": Limit(10, 3600),
     "comment": Limit(60, 3600),

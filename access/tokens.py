@@ -5,8 +5,11 @@ Tokens are random; only their sha256 is stored, so a leaked table gives no usabl
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
+
+from tortoise.expressions import Q
 
 from models.accounts import AccessToken, Account
 from models.clock import now
@@ -47,6 +50,30 @@ async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
         return None
     access._account = account  # what select_related("account") would have set
     return account, access
+
+
+# A session's lastUsedAt moves at most this often: no write per request.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+async def touch(access: AccessToken) -> None:
+    """Move a session's last use to now, unless it moved less than a minute ago. Guarded in
+    the statement too, so concurrent requests of one session write it once."""
+    at = now()
+    if access.last_used_at is not None and at - access.last_used_at < LAST_USED_EVERY:
+        return
+    await AccessToken.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=at - LAST_USED_EVERY), id=access.id
+    ).update(last_used_at=at)
+    access.last_used_at = at
+
+
+def device_of(user_agent: str | None) -> str | None:
+    """What a session shows of its device: the User-Agent, printable and at most 200 characters."""
+    if not user_agent:
+        return None
+    shown = "".join(ch for ch in user_agent if ch.isprintable()).strip()[:200]
+    return shown or None
 
 
 def is_live(access: AccessToken, account: Account) -> bool:

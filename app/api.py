@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
+from resolvers.credentials import CredentialsMutation
 from resolvers.ideas import IdeasMutation
 from resolvers.moderation import ModerationMutation
 from resolvers.news import NewsMutation
@@ -19,6 +20,7 @@ from resolvers.notifications import NotificationsMutation
 from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
+from resolvers.reach import ReachMutation, ReachQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
@@ -33,7 +35,7 @@ from subscriptions.stats import StatsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
-class Query(NodesQuery, AccountsQuery, TerritoriesQuery):
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery):
     pass
 
 
@@ -45,6 +47,7 @@ class Query(NodesQuery, AccountsQuery, TerritoriesQuery):
 )
 class Mutation(
     AccountsMutation,
+    CredentialsMutation,
     TerritoriesMutation,
     QuestionsMutation,
     IdeasMutation,
@@ -54,6 +57,7 @@ class Mutation(
     CommentsMutation,
     ModerationMutation,
     NotificationsMutation,
+    ReachMutation,
 ):
     pass
 

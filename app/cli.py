@@ -8,6 +8,10 @@
     python server.py register-documents MANIFEST.json --client "web 2.3.0"
     python server.py fetch-graphiql-assets DIR
     python server.py export-schema
+    python server.py generate-vapid-keys [--subject mailto:you@example.org]
+    python server.py deliver [--once]
+    python server.py delivery-dead [--limit N]
+    python server.py delivery-replay [ID ...] [--all]
 
 server.py hands `main` the function that builds the ASGI app (and its import path, for
 `--workers`, where each worker builds its own).
@@ -35,8 +39,11 @@ from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, check_migrations, tortoise_config
 from app.graphiql import fetch_assets, missing_assets
+from app.mail import delivery_policy, register_channels
 from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
+from delivery.push import VapidKeys
+from delivery.worker import Worker, dead_jobs, replay
 from demo.seed import SeedRefused, do_seed_demo
 from events.brokers import RedisBroker
 from models.accounts import Account, Member, Role
@@ -213,8 +220,52 @@ def cmd_fetch_graphiql_assets(args: argparse.Namespace, settings: Settings, root
     print(f"{len(written)} files in {args.directory}: set PARVIS_GRAPHIQL_ASSETS={args.directory}")
 
 
+def cmd_deliver(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    """A delivery worker on its own (servers run one each; this adds capacity, or drains)."""
+
+    async def work() -> None:
+        register_channels(settings)
+        worker = Worker(delivery_policy(settings))
+        if args.once:
+            print(f"{await worker.drain()} jobs delivered or retried")
+        else:
+            await worker.run_forever()
+
+    _run(work, settings)
+
+
+def cmd_delivery_dead(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    async def work() -> None:
+        rows = await dead_jobs(args.limit)
+        for row in rows:
+            print(f"{row.id}\t{row.channel}\t{row.recipient}\tattempts={row.attempts}\t"
+                  f"{row.created_at.isoformat()}\t{row.last_error or ''}")
+        print(f"{len(rows)} dead jobs", file=sys.stderr)
+
+    _run(work, settings)
+
+
+def cmd_delivery_replay(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    if not args.all and not args.ids:
+        raise ConfigError("delivery-replay needs job ids or --all")
+
+    async def work() -> None:
+        count = await replay(None if args.all else args.ids)
+        print(f"{count} jobs queued again")
+
+    _run(work, settings)
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
     print(export_schema(), end="")
+
+
+def cmd_generate_vapid_keys(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    keys = VapidKeys.generate(args.subject)
+    print("# Web Push keys (docs/notifications.md). Keep the private key secret; browsers")
+    print(f"# subscribe with the public one (Query.pushPublicKey): {keys.public_key}")
+    print(f"PARVIS_VAPID_PRIVATE_KEY={keys.private_key}")
+    print(f"PARVIS_VAPID_SUBJECT={keys.subject}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -246,6 +297,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                             help="download GraphiQL's files (npm) for PARVIS_GRAPHIQL_ASSETS, checked by hash")
     assets.add_argument("directory")
     sub.add_parser("export-schema", help="print the GraphQL SDL")
+    vapid = sub.add_parser("generate-vapid-keys", help="make the VAPID key pair Web Push needs (printed as env lines)")
+    vapid.add_argument("--subject", default=Settings.vapid_subject, help="mailto: or https: contact for push services")
+    deliver = sub.add_parser("deliver", help="run a delivery worker (mails, pushes) in this process")
+    deliver.add_argument("--once", action="store_true", help="deliver what is due, then stop")
+    dead = sub.add_parser("delivery-dead", help="list the dead letters: jobs out of attempts")
+    dead.add_argument("--limit", type=int, default=100)
+    again = sub.add_parser("delivery-replay", help="queue dead jobs again with fresh attempts")
+    again.add_argument("ids", nargs="*", type=int, help="job ids (from delivery-dead)")
+    again.add_argument("--all", action="store_true", help="every dead job")
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *argv])
@@ -261,6 +321,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Composition], None]]
     "register-documents": cmd_register_documents,
     "fetch-graphiql-assets": cmd_fetch_graphiql_assets,
     "export-schema": cmd_export_schema,
+    "generate-vapid-keys": cmd_generate_vapid_keys,
+    "deliver": cmd_deliver,
+    "delivery-dead": cmd_delivery_dead,
+    "delivery-replay": cmd_delivery_replay,
 }
 
 

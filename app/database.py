@@ -26,8 +26,10 @@ MODEL_MODULES = [
     "models.comments",
     "models.moderation",
     "models.notifications",
+    "models.reach",
     "models.feed",
     "models.clients",
+    "models.delivery",
     "models.stats",
 ]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from access.ratelimit import parse_limits
+from delivery.push import VapidKeys
 
 DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
 
@@ -55,6 +56,24 @@ class Settings:
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
     graphiql_assets: str | None = None
+    # Web Push (docs/notifications.md): the VAPID private key (base64url, from
+    # generate-vapid-keys) and the contact push services may write to; no key, no push.
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:webmaster@localhost"
+    # Push endpoints on this machine (http or https to loopback): tests and development only.
+    push_allow_loopback: bool = False
+    # Email (docs/notifications.md): SMTP_URL (smtp://user:pass@host:port, smtps:// for TLS);
+    # without it, mails are written as .eml files to mail_dir. Links in mails start with
+    # public_url (the web app's address).
+    smtp_url: str | None = None
+    mail_dir: str = "var/mail"
+    mail_from: str = "Parvis <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    # The delivery queue (delivery/worker.py): poll, claim lease, first backoff, attempts.
+    delivery_poll_seconds: float = 2.0
+    delivery_lease_seconds: float = 120.0
+    delivery_backoff_seconds: float = 10.0
+    delivery_max_attempts: int = 8
 
     @property
     def production(self) -> bool:
@@ -98,6 +117,17 @@ class Settings:
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
+            vapid_private_key=_vapid_key(env),
+            vapid_subject=_vapid_subject(env),
+            push_allow_loopback=_push_loopback(env, mode),
+            smtp_url=_smtp_url(env.get("SMTP_URL")),
+            mail_dir=(env.get("PARVIS_MAIL_DIR") or "").strip() or cls.mail_dir,
+            mail_from=(env.get("PARVIS_MAIL_FROM") or "").strip() or cls.mail_from,
+            public_url=(env.get("PARVIS_PUBLIC_URL") or "").strip().rstrip("/") or cls.public_url,
+            delivery_poll_seconds=_seconds(env, "PARVIS_DELIVERY_POLL_SECONDS", 2.0, maximum=3600),
+            delivery_lease_seconds=_seconds(env, "PARVIS_DELIVERY_LEASE_SECONDS", 120.0, maximum=3600),
+            delivery_backoff_seconds=_seconds(env, "PARVIS_DELIVERY_BACKOFF_SECONDS", 10.0, maximum=3600),
+            delivery_max_attempts=int(_seconds(env, "PARVIS_DELIVERY_MAX_ATTEMPTS", 8, maximum=100)),
         )
 
 
@@ -110,6 +140,43 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be on or off (got {env.get(name)!r})")
+
+
+def _vapid_key(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("PARVIS_VAPID_PRIVATE_KEY") or "").strip()
+    if not raw:
+        return None
+    try:
+        VapidKeys(private_key=raw, subject="mailto:check@localhost").public_key  # noqa: B018 - parses the key
+    except Exception as exc:  # noqa: BLE001 - py_vapid raises several kinds for a bad key
+        raise ConfigError(
+            "PARVIS_VAPID_PRIVATE_KEY is not a VAPID private key (make one with: python server.py generate-vapid-keys)"
+        ) from exc
+    return raw
+
+
+def _vapid_subject(env: Mapping[str, str]) -> str:
+    raw = (env.get("PARVIS_VAPID_SUBJECT") or "").strip()
+    if not raw:
+        return Settings.vapid_subject
+    if not raw.startswith(("mailto:", "https://")):
+        raise ConfigError(f"PARVIS_VAPID_SUBJECT must be a mailto: or https: URL (got {raw!r})")
+    return raw
+
+
+def _push_loopback(env: Mapping[str, str], mode: str) -> bool:
+    allowed = _flag(env, "PARVIS_PUSH_ALLOW_LOOPBACK", False)
+    if allowed and mode == "production":
+        raise ConfigError("PARVIS_PUSH_ALLOW_LOOPBACK is for tests and development, not production")
+    return allowed
+def _smtp_url(raw: str | None) -> str | None:
+    url = (raw or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"SMTP_URL must look like smtp://host:port or smtps://host:port (got {redact(url)!r})")
+    return url
 
 
 def _directory(env: Mapping[str, str], name: str) -> str | None:

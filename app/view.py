@@ -32,7 +32,7 @@ from strawberry.types.unset import UNSET
 
 from access.context import Context
 from access.ratelimit import Limiter
-from access.tokens import account_for_token, bearer_token
+from access.tokens import account_for_token, bearer_token, touch
 from app.graphiql import graphiql_html
 from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
@@ -152,6 +152,7 @@ class GraphQLView(GraphQL[Context, None]):
                 failed = True
             else:
                 account, access = found
+                await touch(access)
         if isinstance(request, WebSocket):
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,

@@ -12,6 +12,8 @@ class Territory(Model):
     charter = fields.TextField(null=True)
     # The charter's promise: officials reply to a question within this many days.
     reply_deadline_days = fields.IntField(default=15)
+    # Members must confirm their email before they write (they may still read and join).
+    email_verification_required = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

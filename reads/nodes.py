@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from tortoise.models import Model
 
-from models.accounts import Member
+from models.accounts import AccessToken, Member
 from models.comments import Comment
 from models.ideas import Idea
 from models.moderation import Report
@@ -60,6 +60,7 @@ KINDS: dict[str, NodeKind] = {
     "Comment": NodeKind(Comment),
     "Report": NodeKind(Report),
     "Notification": NodeKind(Notification, owner_field="account_id"),
+    "Session": NodeKind(AccessToken, owner_field="account_id"),
 }
 
 

@@ -14,10 +14,11 @@ from tortoise.exceptions import IntegrityError
 from access.context import Context
 from access.passwords import hash_password, verify_password
 from access.ratelimit import client_key, private_key
-from access.tokens import hash_token
+from access.tokens import device_of, hash_token
 from models import clock
 from models.accounts import AccessToken, Account
-from resolvers.mutations import check_rate, mutate, rate_limited, run_in_transaction
+from resolvers.account_mails import notify_address_taken, notify_email_verification
+from resolvers.mutations import check_rate, rate_limited, run_in_transaction
 from resolvers.validation import Checks, is_clean, is_utf8
 from schema.accounts import AuthPayload, DeleteAccountInput, LogInInput, SignUpInput, Viewer
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -25,11 +26,22 @@ from schema.errors import Refusal, UserError, UserErrorCode
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1000
 TOKEN_DAYS = 30
+TAKEN_MESSAGE = "This email is already used."
+LOCALES = ("fr", "en")
+
+
+def request_locale(ctx: Context) -> str:
+    """A new account's locale: the client's Accept-Language when it prefers English."""
+    header = ctx.request.headers.get("accept-language", "") if ctx.request is not None else ""
+    first = header.split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "fr"
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_email(checks: Checks, email: str) -> str:
+def check_email(checks: Checks, email: str, field: str = "email") -> str:
     normalized = normalize_email(email)
     local, at, domain = normalized.partition("@")
     if (
@@ -40,24 +52,29 @@ def check_email(checks: Checks, email: str) -> str:
         or len(normalized) > 254
         or not is_clean(normalized)
     ):
-        checks.fail("Must be a valid email address.", "email")
+        checks.fail("Must be a valid email address.", field)
     return normalized
 
 
-def check_password(checks: Checks, password: str) -> None:
+def check_password(checks: Checks, password: str, field: str = "password") -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", "password")
+        checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", field)
     elif not is_utf8(password):
-        checks.fail("Must be valid Unicode text.", "password")
+        checks.fail("Must be valid Unicode text.", field)
 
 
 async def do_issue_token(ctx: Context, account: Account) -> str:
+    """A new bearer token: a session of the device the request came from."""
     token = secrets.token_urlsafe(32)
     days = getattr(ctx.settings, "token_days", TOKEN_DAYS)
+    at = clock.now()
+    user_agent = ctx.request.headers.get("user-agent") if ctx.request is not None else None
     await AccessToken.create(
         account=account,
         token_hash=hash_token(token),
-        expires_at=clock.now() + dt.timedelta(days=days),
+        expires_at=at + dt.timedelta(days=days),
+        device=device_of(user_agent),
+        last_used_at=at,
     )
     return token
 
@@ -69,7 +86,7 @@ def auth_payload(result: tuple[Account, str] | None, errors: list[UserError]) ->
     return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
 
 
-def _scope(ctx: Context) -> Scope | None:
+def scope_of(ctx: Context) -> Scope | None:
     return ctx.request.scope if ctx.request is not None else None
 
 
@@ -79,7 +96,7 @@ class AccountsMutation:
     async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> AuthPayload:
         ctx = info.context
         # Counted before anything else: hashing costs CPU, and TAKEN tells which emails exist.
-        limited = await check_rate(ctx.limiter, "signup_ip", client_key(_scope(ctx)), "sign-ups")
+        limited = await check_rate(ctx.limiter, "signup_ip", client_key(scope_of(ctx)), "sign-ups")
         if limited:
             return AuthPayload(token=None, viewer=None, user_errors=limited)
         checks = Checks()
@@ -90,16 +107,25 @@ class AccountsMutation:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
         password_hash = await hash_password(input.password)
 
-        async def work() -> tuple[Account, str]:
+        async def work() -> tuple[Account, str] | None:
+            owner = await Account.filter(email=email).first()
+            if owner is not None:
+                # Committed with the refusal: the owner hears of it, the caller only TAKEN.
+                await notify_address_taken(owner)
+                return None
             try:
                 account = await Account.create(
-                    email=email, display_name=name, password_hash=password_hash
+                    email=email, display_name=name, password_hash=password_hash, locale=request_locale(ctx)
                 )
             except IntegrityError as exc:
-                raise Refusal.of(UserErrorCode.TAKEN, "This email is already used.", "email") from exc
+                raise Refusal.of(UserErrorCode.TAKEN, TAKEN_MESSAGE, "email") from exc
+            await notify_email_verification(account, email)
             return account, await do_issue_token(ctx, account)
 
-        return await mutate(ctx, work, auth_payload)
+        result, errors = await run_in_transaction(ctx, work)
+        if result is None and not errors:
+            errors = Refusal.of(UserErrorCode.TAKEN, TAKEN_MESSAGE, "email").errors
+        return auth_payload(result, errors)
 
     @strawberry.mutation(description="Exchange an email and password for a bearer token.")
     async def log_in(self, info: Info[Context, None], input: LogInInput) -> AuthPayload:
@@ -108,7 +134,7 @@ class AccountsMutation:
         # Each attempt takes its place in both buckets BEFORE the password is verified, so
         # parallel guesses cannot overtake the count and a limited attacker learns nothing
         # (not even from the right password); a success gives its places back.
-        ip = client_key(_scope(ctx))
+        ip = client_key(scope_of(ctx))
         by_email = await ctx.limiter.hit("login_email", private_key(email))
         by_ip = await ctx.limiter.hit("login_ip", ip)
         if not (by_email.allowed and by_ip.allowed):

@@ -28,6 +28,7 @@ from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from reads import sql
 from reads.loaders import PollTally
+from resolvers.mutations import check_email_verified
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.polls import CastVoteInput, PollStatus, poll_status
@@ -116,6 +117,7 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
         raise _not_found()
     if member is None:
         raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory to vote.", "pollId")
+    await check_email_verified(ctx, poll.territory_id, "vote")
     return BallotBox(poll, {r["o_id"] for r in rows if r["o_id"] is not None}, member)
 
 

@@ -14,7 +14,7 @@ from models.comments import Comment as CommentRow
 from models.notifications import NotificationKind
 from reads.nodes import load_row
 from resolvers.mutations import check_member, mutate
-from resolvers.notifications import do_notify
+from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
 from schema.comments import AddCommentInput, Comment, CommentPayload
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -56,19 +56,26 @@ async def do_notify_author_of_comment(
     author = await Member.filter(id=getattr(subject, subject_author_field(kind))).select_related(
         "account"
     ).first()
-    if author is None or author.account_id == commenter.account_id:
-        return
-    if author.account.deleted_at is not None:
-        return
     name = commenter.account.display_name
     title = subject_title(subject)
-    await do_notify(
+    told = {commenter.account_id}
+    if author is not None and author.account_id != commenter.account_id and author.account.deleted_at is None:
+        await do_notify(
+            ctx,
+            author.account_id,
+            NotificationKind.NEW_COMMENT,
+            kind,
+            subject.id,
+            f"{name} commented on “{title}”." if title else f"{name} commented on what you published.",
+        )
+        told.add(author.account_id)
+    await do_notify_followers(
         ctx,
-        author.account_id,
         NotificationKind.NEW_COMMENT,
         kind,
         subject.id,
-        f"{name} commented on “{title}”." if title else f"{name} commented on what you published.",
+        f"{name} commented on “{title}”, which you follow." if title else f"{name} commented on what you follow.",
+        told=told,
     )
 
 

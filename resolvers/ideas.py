@@ -19,7 +19,7 @@ from models.notifications import NotificationKind
 from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
-from resolvers.notifications import do_notify
+from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.ideas import Idea, IdeaInput, IdeaPayload, ProposeIdeaInput, SetIdeaStatusInput
@@ -170,6 +170,12 @@ class IdeasMutation:
                     message += f" {note}"
                 await do_notify(
                     ctx, author.account_id, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id, message
+                )
+            if changed:
+                told = {account.id} | ({author.account_id} if author is not None else set())
+                message = f"The idea “{idea.title}” you follow is now {status.value.replace('_', ' ').lower()}."
+                await do_notify_followers(
+                    ctx, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id, message, told=told
                 )
             return await IdeaRow.get(id=idea.id)
 

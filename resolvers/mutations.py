@@ -14,7 +14,9 @@ from tortoise.transactions import in_transaction
 
 from access.context import Context
 from access.ratelimit import Decision, Limiter
+from delivery import wake
 from models.accounts import Member
+from models.territories import Territory as TerritoryRow
 from schema.errors import Refusal, UserError, UserErrorCode
 from sharing.stamp import announce_write
 
@@ -41,6 +43,8 @@ async def run_in_transaction(
     # write count, see sharing/stamp.py).
     await announce_write(ctx.broker)
     await ctx.outbox.publish(ctx.broker)
+    # Mails and pushes the write queued leave now, outside the request (docs/adr/0010).
+    wake()
     return result, []
 
 
@@ -61,11 +65,28 @@ async def mutate(
 
 async def check_member(ctx: Context, territory_id: int, action: str, *field: str) -> Member:
     """The viewer's membership of the territory, or a NOT_A_MEMBER refusal saying what
-    joining would let them do ("Join the territory to vote.")."""
+    joining would let them do ("Join the territory to vote."); then check_email_verified."""
     member = await ctx.membership(territory_id)
     if member is None:
         raise Refusal.of(UserErrorCode.NOT_A_MEMBER, f"Join the territory to {action}.", *field)
+    await check_email_verified(ctx, territory_id, action)
     return member
+
+
+async def check_email_verified(ctx: Context, territory_id: int, action: str) -> None:
+    """EMAIL_NOT_VERIFIED when the territory requires a confirmed email for its members'
+    writes and the viewer's is not (they may still read and join). Every write of a member
+    comes here (check_member, and the ballot box that reads the membership itself); a
+    verified account costs no query."""
+    account = ctx.account
+    if account is None or account.email_verified_at is not None:
+        return
+    territory = await ctx.loaders.by_id(TerritoryRow).load(territory_id)
+    if territory is not None and territory.email_verification_required:
+        raise Refusal.of(
+            UserErrorCode.EMAIL_NOT_VERIFIED,
+            f"Confirm your email (follow the link we mailed you) to {action}.",
+        )
 
 
 def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from delivery.push import enqueue_pushes
 from events.envelopes import Event, account_channel
 from models.notifications import Notification, NotificationKind
+from models.reach import Channel, Follow, Frequency, NotificationPreference, frequency_of
 from reads.paging import bad_argument
 from schema.notifications import MarkNotificationsReadInput
 from schema.relay import decode_id_of
@@ -21,16 +25,28 @@ async def do_notify(
     subject_id: int,
     message: str,
 ) -> Notification:
-    """Store a notification for one person and queue its live event (sent after commit)."""
+    """Store a notification for one person, queue its live event and its pushes (sent
+    after commit). With IN_APP set to NEVER it is stored already read: pushes and emails
+    point at it."""
+    in_app = await frequency_of(account_id, kind, Channel.IN_APP)
     row = await Notification.create(
         account_id=account_id,
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,
         message=message,
+        read=in_app is Frequency.NEVER,
     )
     ctx.queue(Event(channel=account_channel(account_id), type="notification", data={"id": row.id}))
+    await do_queue_pushes(ctx, [(row.id, account_id, kind)])
     return row
+
+
+async def do_queue_pushes(ctx: Context, notifications: list[tuple[int, int, NotificationKind]]) -> None:
+    """The notifications' pushes join the delivery queue in this transaction (they leave
+    once it commits); nothing when this server has no VAPID key."""
+    if getattr(ctx.settings, "vapid_private_key", None):
+        await enqueue_pushes(notifications)
 
 
 async def do_notify_many(
@@ -44,6 +60,14 @@ async def do_notify_many(
     """The same notification to many people in one insert (e.g. everyone who voted)."""
     if not account_ids:
         return
+    recipients = sorted(set(account_ids))
+    # Those who turned this kind off in the app still get it, already read (see do_notify).
+    quiet: set[Any] = set(
+        await NotificationPreference.filter(
+            account_id__in=recipients, kind=kind, channel=Channel.IN_APP, frequency=Frequency.NEVER
+        ).values_list("account_id", flat=True)
+    )
+    newest = await Notification.all().order_by("-id").first()
     rows = [
         Notification(
             account_id=account_id,
@@ -51,14 +75,44 @@ async def do_notify_many(
             subject_type=subject_type,
             subject_id=subject_id,
             message=message,
+            read=account_id in quiet,
         )
-        for account_id in sorted(set(account_ids))
+        for account_id in recipients
     ]
     await Notification.bulk_create(rows)
-    for account_id in sorted(set(account_ids)):
+    for account_id in recipients:
         ctx.queue(
             Event(channel=account_channel(account_id), type="notification", data={"kind": kind.value})
         )
+    if getattr(ctx.settings, "vapid_private_key", None):
+        # bulk_create does not hand back ids on every backend: read back the rows just written.
+        written: list[Any] = await Notification.filter(
+            id__gt=newest.id if newest is not None else 0,
+            account_id__in=recipients,
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+        ).values_list("id", "account_id")
+        await do_queue_pushes(ctx, [(int(pk), int(account_id), kind) for pk, account_id in written])
+
+
+async def do_notify_followers(
+    ctx: Context,
+    kind: NotificationKind,
+    subject_type: str,
+    subject_id: int,
+    message: str,
+    *,
+    told: set[int],
+) -> None:
+    """Tell the followers of a subject what happened to it, but for the accounts in `told`
+    (already notified, or the one who acted) and erased accounts."""
+    followers: list[Any] = await Follow.filter(
+        subject_type=subject_type, subject_id=subject_id, account__deleted_at__isnull=True
+    ).values_list("account_id", flat=True)
+    await do_notify_many(
+        ctx, [int(a) for a in followers if int(a) not in told], kind, subject_type, subject_id, message
+    )
 
 
 MAX_IDS = 1000

@@ -32,7 +32,7 @@ from reads.nodes import load_row
 from resolvers.ballot import ballot_gate, do_cast_vote
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_account_rate, mutate, run_in_transaction
-from resolvers.notifications import do_notify_many
+from resolvers.notifications import do_notify_followers, do_notify_many
 from resolvers.validation import TITLE_MAX, Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.polls import (
@@ -133,6 +133,16 @@ async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
         "Poll",
         poll.id,
         f"The poll you voted in is closed, see its results: {poll.question}",
+    )
+    # Followers who did not vote learn of the results too (who voted is not told apart:
+    # a voter who follows gets the voters' notification only).
+    await do_notify_followers(
+        ctx,
+        NotificationKind.POLL_CLOSED,
+        "Poll",
+        poll.id,
+        f"A poll you follow is closed, see its results: {poll.question}",
+        told={int(account_id) for account_id in voters},
     )
     ctx.queue(Event(channel=poll_channel(poll.id), type="closed", data={"poll": poll.id}))
 

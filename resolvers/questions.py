@@ -20,7 +20,7 @@ from models.territories import Territory as TerritoryRow
 from reads.nodes import load_row
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
-from resolvers.notifications import do_notify
+from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
@@ -178,6 +178,7 @@ class QuestionsMutation:
 
             asker = await Member.filter(id=question.author_id).select_related("account").first()
             # Nobody is told of their own reply, nor is an erased account.
+            told = {account.id}
             if (
                 asker is not None
                 and asker.account_id != account.id
@@ -191,6 +192,15 @@ class QuestionsMutation:
                     question.id,
                     f"{account.display_name} replied to your question: {question.title}",
                 )
+                told.add(asker.account_id)
+            await do_notify_followers(
+                ctx,
+                NotificationKind.QUESTION_ANSWERED,
+                "Question",
+                question.id,
+                f"{account.display_name} replied to a question you follow: {question.title}",
+                told=told,
+            )
             await do_add_to_feed(ctx, question.territory_id, "Reply", reply.id)
             ctx.queue(
                 Event(

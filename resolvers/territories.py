@@ -119,6 +119,8 @@ class TerritoriesMutation:
                 if not 1 <= input.reply_deadline_days <= 365:
                     checks.fail("Must be 1 to 365 days.", "replyDeadlineDays")
                 changes["reply_deadline_days"] = input.reply_deadline_days
+            if input.email_verification_required is not None:
+                changes["email_verification_required"] = input.email_verification_required
             checks.done()
             if changes:
                 await TerritoryRow.filter(id=territory.id).update(**changes)

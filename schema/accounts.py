@@ -11,11 +11,14 @@ from strawberry.types import Info
 
 from access.context import Context
 from models import accounts as m
+from models import clock
 from models import questions as mq
 from models.notifications import Notification as NotificationRow
+from models.reach import preferences_of
 from models.territories import Territory as TerritoryRow
 from schema.errors import UserError
 from schema.notifications import Notification
+from schema.reach import NotificationPreference
 from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 if TYPE_CHECKING:
@@ -153,12 +156,49 @@ def official_from_model(row: m.Member, fallback_title: str = "") -> Official:
     )
 
 
+@strawberry.type(description="A signed-in device: one bearer token of the viewer's account.")
+class Session(Node):
+    id: strawberry.ID = strawberry.field(description="The session's global id.")
+    device: str | None = strawberry.field(description="The device, from its User-Agent when it signed in.")
+    created_at: dt.datetime = strawberry.field(description="When the session was opened.")
+    last_used_at: dt.datetime = strawberry.field(
+        description="When the session was last used, to the minute (it moves at most once a minute)."
+    )
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Whether this is the session of this request.")
+    def current(self, info: Info[Context, None]) -> bool:
+        token = info.context.token
+        return token is not None and token.id == self.pk
+
+    @classmethod
+    def from_model(cls, row: m.AccessToken) -> Session:
+        return cls(
+            id=strawberry.ID(encode_id("Session", row.id)),
+            device=row.device,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at or row.created_at,
+            pk=row.id,
+        )
+
+
 @strawberry.type(description="The authenticated person: their account, memberships and notifications.")
 class Viewer:
     id: strawberry.ID = strawberry.field(description="The account's global id.")
     email: str = strawberry.field(description="The account's email (only the viewer sees it).")
     display_name: str = strawberry.field(description="The account's public name.")
+    email_verified: bool = strawberry.field(
+        description="Whether the current email was confirmed through the link mailed to it."
+    )
+    locale: str = strawberry.field(description='"fr" or "en": the language of messages and emails.')
     account_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The viewer's signed-in devices (live sessions), newest first.")
+    async def sessions(
+        self, first: int | None = None, after: str | None = None
+    ) -> Connection[Session]:
+        query = m.AccessToken.filter(account_id=self.account_pk, revoked_at__isnull=True, expires_at__gt=clock.now())
+        return await paginate(query, Session.from_model, first=first, after=after)
 
     @strawberry.field(description="The viewer's memberships, one per territory joined.")
     async def memberships(self) -> list[Member]:
@@ -182,12 +222,23 @@ class Viewer:
             query, Notification.from_model, first=first, after=after, last=last, before=before
         )
 
+    @strawberry.field(
+        description="How each kind of notification reaches the viewer on each channel, defaults filled in."
+    )
+    async def notification_preferences(self) -> list[NotificationPreference]:
+        return [
+            NotificationPreference.of(kind, channel, frequency)
+            for (kind, channel), frequency in (await preferences_of(self.account_pk)).items()
+        ]
+
     @classmethod
     def from_model(cls, row: m.Account) -> Viewer:
         return cls(
             id=strawberry.ID(encode_id("Account", row.id)),
             email=row.email or "",
             display_name=row.display_name,
+            email_verified=row.email_verified_at is not None,
+            locale=row.locale,
             account_pk=row.id,
         )
 
@@ -250,4 +301,44 @@ class MemberPayload:
     user_errors: list[UserError] = strawberry.field(description="Why the request was refused.")
 
 
+@strawberry.input(description="An emailed token (the `token` parameter of the link).")
+class VerifyEmailInput:
+    token: str = strawberry.field(description="The token of the verification link.")
+
+
+@strawberry.input(description="The address of the account whose password is forgotten.")
+class RequestPasswordResetInput:
+    email: str = strawberry.field(description="The account's email; the answer is the same if there is none.")
+
+
+@strawberry.input(description="A new password, with the token of the emailed reset link.")
+class ResetPasswordInput:
+    token: str = strawberry.field(description="The token of the reset link.")
+    new_password: str = strawberry.field(description="At least 10 characters.")
+
+
+@strawberry.input(description="A new password for the viewer's account.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password in use now.")
+    new_password: str = strawberry.field(description="At least 10 characters.")
+
+
+@strawberry.input(description="A new email for the viewer's account, confirmed again at the new address.")
+class ChangeEmailInput:
+    password: str = strawberry.field(description="The account's password.")
+    new_email: str = strawberry.field(description="The new address; case and surrounding spaces are ignored.")
+
+
+@strawberry.input(description="Changes to the viewer's profile; omitted fields stay as they are.")
+class UpdateProfileInput:
+    display_name: str | None = strawberry.field(default=None, description="The public name, 1 to 100 characters.")
+    locale: str | None = strawberry.field(default=None, description='"fr" or "en".')
+
+
+@strawberry.input(description="A session of the viewer to end.")
+class RevokeSessionInput:
+    session_id: strawberry.ID = strawberry.field(description="Global id of the session (viewer.sessions).")
+
+
 register_node("Member", member_from_model)
+register_node("Session", Session.from_model)

@@ -42,6 +42,12 @@ class UserErrorCode(Enum):
     RATE_LIMITED = strawberry.enum_value(
         "RATE_LIMITED", description="Too many actions of this kind; retry later."
     )
+    INVALID_TOKEN = strawberry.enum_value(
+        "INVALID_TOKEN", description="An emailed link's token is unknown, used or expired."
+    )
+    EMAIL_NOT_VERIFIED = strawberry.enum_value(
+        "EMAIL_NOT_VERIFIED", description="The territory requires a verified email for this action."
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation, with the input field it concerns.")

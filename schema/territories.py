@@ -37,6 +37,9 @@ class Territory(Node):
     reply_deadline_days: int = strawberry.field(
         description="The charter's promise: officials reply within this many days."
     )
+    email_verification_required: bool = strawberry.field(
+        description="Whether members must confirm their email before they write (they may still read and join)."
+    )
     pk: strawberry.Private[int]
 
     @classmethod
@@ -48,6 +51,7 @@ class Territory(Node):
             population=row.population,
             charter=row.charter,
             reply_deadline_days=row.reply_deadline_days,
+            email_verification_required=row.email_verification_required,
             pk=row.id,
         )
 
@@ -198,6 +202,9 @@ class UpdateTerritoryInput:
     charter: str | None = strawberry.field(default=None, description="The participation charter.")
     reply_deadline_days: int | None = strawberry.field(
         default=None, description="Days officials have to reply, 1 to 365; applies to new questions."
+    )
+    email_verification_required: bool | None = strawberry.field(
+        default=None, description="Whether members must confirm their email before they write."
     )
 
 

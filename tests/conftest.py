@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,13 @@ from tortoise import Tortoise
 
 from access.ratelimit import DEFAULT_LIMITS, Limiter
 from app.database import apply_migrations, tortoise_config
+from app.mail import email_sender
 from app.settings import Settings, normalize_database_url
+from delivery import register_sender
+from delivery.email import CHANNEL
+from delivery.worker import Policy, Worker
 from server import build_app
+from tests.mailbox import SmtpServer
 from tests.pg import drop_created_databases, fresh_postgres_database
 from tests.statements import record_statements
 
@@ -94,3 +100,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The databases the run created go with it (after every fixture closed its connections)."""
     drop_created_databases()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) for the session; tests read its mailbox by recipient."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail(smtp: SmtpServer, settings: Settings) -> Callable[[], Awaitable[int]]:
+    """The email channel pointed at `smtp`; calling the fixture delivers every due job now,
+    as a server's worker would right after the commit."""
+    register_sender(CHANNEL, email_sender(replace(settings, smtp_url=smtp.url)))
+    worker = Worker(Policy(backoff_seconds=0.01, send_timeout=5.0))
+    return worker.drain

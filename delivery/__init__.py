@@ -1,0 +1,81 @@
+"""Delivery after commit: messages (emails, pushes) leave only once the write that asked for
+them committed, at least once, retried with backoff, never twice for one key.
+
+The interface (docs/adr/0010):
+
+- `await enqueue(channel, recipient, payload, key)` inside the mutation's transaction writes
+  one job to the `delivery_job` table: it commits or rolls back with the change. `key` is the
+  idempotency key: a second enqueue with the same key is ignored, so a retried request (or
+  two concurrent ones) sends one message. `payload` is JSON the channel's sender reads.
+- `register_sender(channel, sender)` at start-up: `sender(job)` sends one `Job` and returns;
+  raising `PermanentFailure` sends the job to the dead letters at once, any other exception
+  retries it later with backoff (`delivery.worker`).
+- `wake()` after a commit: the process's worker looks at the queue now rather than at its
+  next poll.
+
+Workers (`delivery.worker.Worker`) run in every server process; on PostgreSQL any number of
+them share the queue (claims with FOR UPDATE SKIP LOCKED), on SQLite one process delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from models.clock import now
+from models.delivery import DeliveryJob
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message to send, as a sender receives it."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    # Stable across retries: senders pass it on (an email's Message-ID) so a receiver can
+    # drop the copy a worker killed between sending and recording may send again.
+    key: str
+    attempt: int
+
+
+class PermanentFailure(Exception):
+    """A job that no retry will deliver (an address the server refuses): dead at once."""
+
+
+Sender = Callable[[Job], Awaitable[None]]
+
+_senders: dict[str, Sender] = {}
+_wake: asyncio.Event | None = None
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    """The sender of a channel ("email", "push"); the last registration wins."""
+    _senders[channel] = sender
+
+
+def sender_for(channel: str) -> Sender | None:
+    return _senders.get(channel)
+
+
+async def enqueue(channel: str, recipient: str, payload: dict[str, Any], key: str) -> None:
+    """Queue a message in the current transaction; ignored if `key` was queued before."""
+    job = DeliveryJob(channel=channel, recipient=recipient, payload=payload, key=key[:200], run_after=now())
+    await DeliveryJob.bulk_create([job], ignore_conflicts=True)
+
+
+def wake() -> None:
+    """Tell this process's worker that jobs may be waiting (after a commit)."""
+    if _wake is not None:
+        _wake.set()
+
+
+def wake_event() -> asyncio.Event:
+    """The event `wake` sets, made once per process by the worker that waits on it."""
+    global _wake
+    if _wake is None:
+        _wake = asyncio.Event()
+    return _wake

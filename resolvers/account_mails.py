@@ -1,0 +1,87 @@
+"""The mails of accounts and the tokens they carry: written in the mutation's transaction,
+sent after commit by the delivery queue (docs/adr/0010, docs/notifications.md).
+
+An emailed token is random (256 bits), single-use, expiring, and stored only as its sha256;
+the link's token travels in the job's `secret`, which the queue drops once the mail is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+from access.tokens import hash_token
+from delivery import enqueue
+from delivery.email import CHANNEL
+from models import clock
+from models.accounts import Account, EmailToken, EmailTokenPurpose
+from schema.errors import Refusal, UserErrorCode
+
+VERIFY_HOURS = 48
+RESET_MINUTES = 60
+
+
+async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, email: str) -> tuple[EmailToken, str]:
+    ttl = dt.timedelta(hours=VERIFY_HOURS) if purpose == EmailTokenPurpose.VERIFY_EMAIL else dt.timedelta(
+        minutes=RESET_MINUTES
+    )
+    token = secrets.token_urlsafe(32)
+    row = await EmailToken.create(
+        account=account, purpose=purpose, token_hash=hash_token(token), email=email, expires_at=clock.now() + ttl
+    )
+    return row, token
+
+
+async def do_use_email_token(token: str, purpose: EmailTokenPurpose, *field: str) -> EmailToken:
+    """Spend an emailed token: INVALID_TOKEN when unknown, of another purpose, used or
+    expired. One conditional UPDATE: of two concurrent uses, one wins."""
+    at = clock.now()
+    digest = hash_token(token)
+    used = await EmailToken.filter(
+        token_hash=digest, purpose=purpose, used_at__isnull=True, expires_at__gt=at
+    ).update(used_at=at)
+    row = await EmailToken.filter(token_hash=digest).select_related("account").first() if used else None
+    if row is None or row.account.deleted_at is not None:
+        raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", *field)
+    return row
+
+
+def _mail(account: Account, kind: str, **params: object) -> dict[str, object]:
+    return {"kind": kind, "locale": account.locale, "params": {"name": account.display_name, **params}}
+
+
+async def notify_email_verification(account: Account, email: str) -> None:
+    """Mail `email` a link that confirms it for the account."""
+    row, token = await do_issue_email_token(account, EmailTokenPurpose.VERIFY_EMAIL, email)
+    payload = _mail(account, "verify_email", email=email, hours=VERIFY_HOURS)
+    await enqueue(CHANNEL, email, {**payload, "secret": {"token": token}}, f"email:verify:{row.id}")
+
+
+async def notify_password_reset(account: Account) -> None:
+    assert account.email is not None
+    row, token = await do_issue_email_token(account, EmailTokenPurpose.RESET_PASSWORD, account.email)
+    payload = _mail(account, "reset_password", minutes=RESET_MINUTES)
+    await enqueue(CHANNEL, account.email, {**payload, "secret": {"token": token}}, f"email:reset:{row.id}")
+
+
+async def notify_address_taken(account: Account) -> None:
+    """Tell an address's owner someone tried to sign up with it: at most one mail an hour,
+    whoever tries (the key is the hour)."""
+    if account.email is None:
+        return
+    hour = clock.now().strftime("%Y%m%d%H")
+    await enqueue(CHANNEL, account.email, _mail(account, "account_exists"), f"email:taken:{account.id}:{hour}")
+
+
+async def notify_password_changed(account: Account) -> None:
+    if account.email is None:
+        return
+    key = f"email:password-changed:{account.id}:{uuid.uuid4().hex}"
+    await enqueue(CHANNEL, account.email, _mail(account, "password_changed"), key)
+
+
+async def notify_email_changed(account: Account, old_email: str, new_email: str) -> None:
+    """Tell the old address where the account went."""
+    key = f"email:email-changed:{account.id}:{uuid.uuid4().hex}"
+    await enqueue(CHANNEL, old_email, _mail(account, "email_changed", new_email=new_email), key)
