@@ -22,7 +22,14 @@ from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
-from schema.ideas import Idea, IdeaInput, IdeaPayload, ProposeIdeaInput, SetIdeaStatusInput
+from schema.ideas import (
+    Idea,
+    IdeaInput,
+    IdeaPayload,
+    ProposeIdeaInput,
+    SetIdeaStatusInput,
+    check_may_support,
+)
 from schema.relay import decode_id_of
 
 NOTE_MAX = 2000
@@ -90,7 +97,7 @@ class IdeasMutation:
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
+            member = await check_may_support(ctx, idea)
             # The unique (idea, member) constraint decides, not a prior read: of concurrent
             # supports by one member exactly one inserts. The savepoint keeps the outer
             # transaction usable after the violation (PostgreSQL aborts it otherwise).

@@ -14,8 +14,8 @@ from tortoise.transactions import in_transaction
 
 from access.context import Context
 from access.ratelimit import Decision, Limiter
-from models.accounts import Member
 from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import check_member as check_member  # one place for writes and hints
 from sharing.stamp import announce_write
 
 T = TypeVar("T")
@@ -57,15 +57,6 @@ async def mutate(
         return respond(None, limited)
     result, errors = await run_in_transaction(ctx, work)
     return respond(result, errors)
-
-
-async def check_member(ctx: Context, territory_id: int, action: str, *field: str) -> Member:
-    """The viewer's membership of the territory, or a NOT_A_MEMBER refusal saying what
-    joining would let them do ("Join the territory to vote.")."""
-    member = await ctx.membership(territory_id)
-    if member is None:
-        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, f"Join the territory to {action}.", *field)
-    return member
 
 
 def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:

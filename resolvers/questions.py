@@ -7,7 +7,6 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from access.errors import forbidden
 from events.envelopes import Event, territory_channel
 from models import clock
 from models.accounts import Member, Role
@@ -31,6 +30,7 @@ from schema.questions import (
     Reply,
     ReplyPayload,
     ReplyToQuestionInput,
+    check_may_reply,
 )
 from schema.relay import decode_id_of
 
@@ -65,18 +65,6 @@ async def check_addressee(territory_id: int, global_id: str | None) -> Member | 
             UserErrorCode.NOT_FOUND, "No such official in this territory.", "officialId"
         )
     return official
-
-
-async def check_may_reply(ctx: Context, question: QuestionRow) -> Member:
-    """The viewer's membership if they may reply: the addressed official, or any official of
-    the territory when the question is addressed to the territory as a whole."""
-    ctx.require_account()
-    member = await ctx.membership(question.territory_id)
-    if member is None or member.role != Role.OFFICIAL:
-        raise forbidden("Only the territory's officials may reply to questions.")
-    if question.official_id is not None and question.official_id != member.id:
-        raise forbidden("Only the official this question is addressed to may reply.")
-    return member
 
 
 def question_payload(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
@@ -143,14 +131,6 @@ class QuestionsMutation:
             account = ctx.require_account()
             question = await check_question(ctx, input.question_id)
             official = await check_may_reply(ctx, question)
-            if question.status == QuestionStatus.ANSWERED:
-                raise Refusal.of(
-                    UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
-                )
-            if question.status == QuestionStatus.CLOSED:
-                raise Refusal.of(
-                    UserErrorCode.INVALID, "A closed question cannot be answered.", "questionId"
-                )
             checks = Checks()
             body = checks.body(input.body, "body")
             checks.done()

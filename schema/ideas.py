@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from models import accounts as ma
 from models import ideas as mi
 from reads import lists
 from reads.paging import PageArgs, SortKey
@@ -17,6 +18,7 @@ from reads.shared import AudienceReader, SharedPart
 from schema.accounts import member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.parts import Audience, Part
@@ -42,6 +44,17 @@ class IdeaOrder(Enum):
     MOST_SUPPORTED = strawberry.enum_value(
         "MOST_SUPPORTED", description="Most supported first; the newest first among equals."
     )
+
+
+async def check_may_support(ctx: Context, idea: mi.Idea) -> ma.Member:
+    """supportIdea's checks of the viewer, for an idea they may see: a member of its
+    territory. Authors may support their own idea; supporting twice changes nothing."""
+    ctx.require_account()
+    return await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
+
+
+async def support_permission(ctx: Context, idea_pk: int) -> None:
+    await check_may_support(ctx, await ctx.loaders.row_of(mi.Idea, idea_pk))
 
 
 @strawberry.type(
@@ -100,6 +113,13 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
 
     async def _load_viewer_supports(self, info: Info[Context, None]) -> bool:
         return bool(await info.context.loaders.viewer_supports.load(self.pk))
+
+    @strawberry.field(
+        description="Whether supportIdea would take the viewer's support now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_A_MEMBER). Already supporting is allowed: see viewerSupports."
+    )
+    async def viewer_can_support(self, info: Info[Context, None]) -> Permission:
+        return await permission(support_permission(info.context, self.pk))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.errors import forbidden
+from models import accounts as ma
 from models import clock
 from models import questions as mq
 from models.clock import as_utc
@@ -19,7 +21,8 @@ from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
 from schema.accounts import Official, member_from_model, official_from_model
 from schema.comments import Comment, Commentable, comments_page
-from schema.errors import UserError
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import Permission, check_member, permission
 from schema.placement import InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node
 from sharing.horizon import note_boundary
@@ -44,6 +47,31 @@ def question_overdue(status: str, due_at: dt.datetime) -> bool:
         return True
     note_boundary(due_at)
     return False
+
+
+async def check_may_reply(ctx: Context, question: mq.Question) -> ma.Member:
+    """replyToQuestion's checks of the viewer and the question (one the viewer may see): the
+    addressed official, or any official of the territory when the question is addressed to
+    the territory as a whole (FORBIDDEN otherwise), a member as every write needs, and the
+    question still waiting for its reply (ALREADY_ANSWERED, INVALID once closed)."""
+    ctx.require_account()
+    member = await ctx.membership(question.territory_id)
+    if member is None or member.role != ma.Role.OFFICIAL:
+        raise forbidden("Only the territory's officials may reply to questions.")
+    if question.official_id is not None and question.official_id != member.id:
+        raise forbidden("Only the official this question is addressed to may reply.")
+    await check_member(ctx, question.territory_id, "reply", "questionId")
+    if question.status == mq.QuestionStatus.ANSWERED:
+        raise Refusal.of(
+            UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
+        )
+    if question.status == mq.QuestionStatus.CLOSED:
+        raise Refusal.of(UserErrorCode.INVALID, "A closed question cannot be answered.", "questionId")
+    return member
+
+
+async def reply_permission(ctx: Context, question_pk: int) -> None:
+    await check_may_reply(ctx, await ctx.loaders.row_of(mq.Question, question_pk))
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
@@ -124,6 +152,14 @@ class Question(Commentable, InTerritory, WrittenByMember):
         if row is None or not await info.context.can_see(row):
             return None
         return Reply.from_model(row)
+
+    @strawberry.field(
+        description="Whether replyToQuestion would take the viewer's reply now, else the code it would "
+        "answer (UNAUTHENTICATED, FORBIDDEN: not the official it is addressed to, ALREADY_ANSWERED, "
+        "INVALID: closed)."
+    )
+    async def viewer_can_reply(self, info: Info[Context, None]) -> Permission:
+        return await permission(reply_permission(info.context, self.pk))
 
     @strawberry.field(description="The comments on the question, oldest first.")
     async def comments(
