@@ -17,6 +17,7 @@ from models.questions import QuestionStatus, due_date, reply_timing
 from models.questions import Reply as ReplyRow
 from models.territories import Territory as TerritoryRow
 from reads.nodes import load_row
+from resolvers.editing import check_author, check_edits, notify_edited, window_closed
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify
@@ -25,6 +26,7 @@ from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
     AskQuestionInput,
     CloseQuestionInput,
+    EditQuestionInput,
     Question,
     QuestionPayload,
     Reply,
@@ -153,8 +155,8 @@ class QuestionsMutation:
                     UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
                 ) from exc
             question.status = QuestionStatus.ANSWERED
-            question.answered_at = now
-            await question.save(update_fields=["status", "answered_at"])
+            question.answered_at = question.updated_at = now
+            await question.save(update_fields=["status", "answered_at", "updated_at"])
 
             asker = await Member.filter(id=question.author_id).select_related("account").first()
             # Nobody is told of their own reply, nor is an erased account.
@@ -216,7 +218,8 @@ class QuestionsMutation:
             checks.done()
             question.status = QuestionStatus.CLOSED
             question.closed_reason = reason
-            await question.save(update_fields=["status", "closed_reason"])
+            question.updated_at = clock.now()
+            await question.save(update_fields=["status", "closed_reason", "updated_at"])
             return question
 
         def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
@@ -225,3 +228,45 @@ class QuestionsMutation:
             return question_payload(row, errors)
 
         return await mutate(ctx, work, respond)
+
+    @strawberry.mutation(
+        description=(
+            "Edit one's own question (title, body or both, validated as when asking) while it "
+            "waits for its reply: once answered or closed, EDIT_WINDOW_CLOSED; a question a "
+            "moderator hid cannot be edited either. Live clients are told (type edited)."
+        )
+    )
+    async def edit_question(self, info: Info[Context, None], input: EditQuestionInput) -> QuestionPayload:
+        ctx = info.context
+
+        async def work() -> QuestionRow:
+            ctx.require_account()
+            pk = decode_id_of(input.question_id, "Question")
+            row = await QuestionRow.filter(id=pk).first() if pk is not None else None
+            if row is None:
+                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+            await check_author(ctx, row, "question", "questionId")
+            if row.status != QuestionStatus.OPEN:
+                raise closed_to_edits()
+            changes: dict[str, object] = {**check_edits(input.title, input.body)}
+            if not changes:
+                return row
+            changes["updated_at"] = clock.now()
+            edited = await QuestionRow.filter(id=row.id, status=QuestionStatus.OPEN, hidden=False).update(
+                **changes
+            )
+            if not edited:
+                raise closed_to_edits()  # answered, closed or hidden since it was read
+            notify_edited(ctx, row.territory_id, "Question", row.id)
+            return await QuestionRow.get(id=row.id)
+
+        def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
+            if row is not None:
+                see_written(ctx, row)
+            return question_payload(row, errors)
+
+        return await mutate(ctx, work, respond, limit=("edit", "edits"))
+
+
+def closed_to_edits() -> Refusal:
+    return window_closed("This question has its reply or was closed: it can no longer be edited.", "questionId")

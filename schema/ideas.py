@@ -12,6 +12,7 @@ from strawberry.types import Info
 from access.context import Context
 from models import accounts as ma
 from models import ideas as mi
+from models.clock import as_utc
 from reads import lists
 from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
@@ -73,6 +74,9 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     )
     support_count: int = strawberry.field(description="How many members support the idea.")
     created_at: dt.datetime = strawberry.field(description="When the idea was proposed.")
+    updated_at: dt.datetime = strawberry.field(
+        description="When its author last edited it or its status last changed; createdAt until then."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -90,6 +94,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
             status_note=row.status_note,
             support_count=row.support_count,
             created_at=row.created_at,
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
@@ -181,6 +186,13 @@ class SetIdeaStatusInput:
         default=None,
         description="Why, for the author and everyone (0 to 2,000 characters); replaces the last note.",
     )
+
+
+@strawberry.input(description="The author's changes to their idea; omitted fields stay as they are.")
+class EditIdeaInput:
+    idea_id: strawberry.ID = strawberry.field(description="Global id of the idea edited.")
+    title: str | None = strawberry.field(default=None, description="The new title, 1 to 200 characters.")
+    body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
 
 
 @strawberry.type(description="The result of a mutation on an idea.")

@@ -88,6 +88,9 @@ class Question(Commentable, InTerritory, WrittenByMember):
         description="createdAt + the territory's replyDeadlineDays as they were when it was asked."
     )
     overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
+    updated_at: dt.datetime = strawberry.field(
+        description="When its author last edited it or its status last changed; createdAt until then."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
@@ -110,6 +113,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
             created_at=as_utc(row.created_at),
             due_at=due_at,
             overdue=question_overdue(status, due_at),
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
@@ -283,7 +287,14 @@ class CloseQuestionInput:
     )
 
 
-@strawberry.type(description="The result of askQuestion or closeQuestion.")
+@strawberry.input(description="The author's changes to their question; omitted fields stay as they are.")
+class EditQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Global id of the question edited.")
+    title: str | None = strawberry.field(default=None, description="The new title, 1 to 200 characters.")
+    body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
+
+
+@strawberry.type(description="The result of askQuestion, editQuestion or closeQuestion.")
 class QuestionPayload:
     question: Question | None = strawberry.field(description="The question; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
