@@ -44,6 +44,7 @@ def _read_sql() -> str:
         f"{sql.columns(Member, 'm', 'm_')} "
         'FROM "poll" p LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
         'LEFT JOIN "member" m ON m."territory_id" = p."territory_id" AND m."account_id" = $2 '
+        'AND m."left_at" IS NULL '
         'WHERE p."id" = $1'
     )
 

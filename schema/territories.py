@@ -64,7 +64,9 @@ class Territory(Node):
         self, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Official]:
-        query = ma.Member.filter(territory_id=self.pk, role=ma.Role.OFFICIAL).select_related("account")
+        query = ma.Member.filter(
+            territory_id=self.pk, role=ma.Role.OFFICIAL, left_at__isnull=True
+        ).select_related("account")
         return await paginate(
             query, official_from_model, first=first, after=after, last=last, before=before, order=MEMBER_ORDER,
         )
@@ -76,7 +78,7 @@ class Territory(Node):
         last: int | None = None, before: str | None = None,
     ) -> Connection[Member]:
         await info.context.check_staff(self.pk)
-        query = ma.Member.filter(territory_id=self.pk).select_related("account")
+        query = ma.Member.filter(territory_id=self.pk, left_at__isnull=True).select_related("account")
         if role is not None:
             query = query.filter(role=role.name)
         if verified is not None:
@@ -85,6 +87,12 @@ class Territory(Node):
             query, member_from_model, first=first, after=after, last=last, before=before,
             order=MEMBER_ORDER,
         )
+
+    @strawberry.field(description="The viewer's membership of the territory; null when anonymous or not a member.")
+    async def viewer_membership(self, info: Info[Context, None]) -> Member | None:
+        # Read per request from the viewer's loader: the territory itself may be a shared part.
+        row = await info.context.membership(self.pk)
+        return member_from_model(row) if row is not None else None
 
     @strawberry.field(description="Questions asked in the territory, newest first.")
     async def questions(
