@@ -39,6 +39,17 @@ class QuestionStatus(Enum):
 
 
 
+@strawberry.enum(description="How a list of questions is ordered.")
+class QuestionOrder(Enum):
+    NEWEST = strawberry.enum_value("NEWEST", description="Most recently asked first.")
+    OLDEST = strawberry.enum_value("OLDEST", description="First asked first.")
+    MOST_OVERDUE = strawberry.enum_value(
+        "MOST_OVERDUE",
+        description="Open questions first, the longest overdue (earliest dueAt) first; then answered "
+        "and closed ones by dueAt.",
+    )
+
+
 def question_overdue(status: str, due_at: dt.datetime) -> bool:
     """Still open after dueAt (an open question not yet due turns overdue at dueAt)."""
     if status != mq.QuestionStatus.OPEN.value:
@@ -245,6 +256,7 @@ class QuestionsPage:
     status: str | None
     official: int | None
     page: PageArgs
+    order: str = QuestionOrder.NEWEST.name
 
 
 async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> Connection[Question]:
@@ -252,8 +264,10 @@ async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> C
     source = lists.questions(
         args.territory, staff=reader.audience is Audience.STAFF, status=args.status, official_id=args.official
     )
+    order, tag = lists.question_order(args.order)
     page = await paginate_sql(
-        source, lambda row: Question.from_model_with_people(lists.question_row(row)), args.page, prefix="q_"
+        source, lambda row: Question.from_model_with_people(lists.question_row(row)), args.page,
+        order=order, prefix="q_", tag=tag,
     )
     await take_replies(reader, [edge.node for edge in page.edges])
     return page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -28,7 +28,7 @@ from schema.moderation import Report
 from schema.news import NewsPost
 from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_votes
 from schema.projects import Project
-from schema.questions import QUESTIONS_PAGE, Question, QuestionsPage, QuestionStatus
+from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsPage, QuestionStatus
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
 from sharing.horizon import not_reusable
 
@@ -94,16 +94,23 @@ class Territory(Node):
         row = await info.context.membership(self.pk)
         return member_from_model(row) if row is not None else None
 
-    @strawberry.field(description="Questions asked in the territory, newest first.")
+    @strawberry.field(
+        description="Questions asked in the territory, newest first unless orderBy says otherwise. "
+        "Cursors belong to their order: one used with another orderBy is BAD_USER_INPUT."
+    )
     async def questions(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         status: QuestionStatus | None = None,
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
+        order_by: Annotated[
+            QuestionOrder | None, strawberry.argument(description="NEWEST (default), OLDEST or MOST_OVERDUE.")
+        ] = None,
     ) -> Connection[Question]:
         official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
         kind = status.name if status is not None else None
-        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before))
+        order = (order_by or QuestionOrder.NEWEST).name
+        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before), order)
         return await info.context.shared(QUESTIONS_PAGE, self.pk, args)
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")

@@ -3,10 +3,13 @@ hid, learning from a permission hint whether someone else voted, and tampered cu
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from models.ideas import Idea as IdeaRow
 from models.questions import Question as QuestionRow
+from reads.paging import encode_cursor
 from tests.factories import make_person
 from tests.ideas.stories import proposed
 from tests.ideas.test_edit_idea import edit as edit_idea
@@ -81,3 +84,52 @@ async def test_the_vote_hint_says_nothing_of_anyone_elses_ballot(gql):
     assert await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.alice.token) == {
         "allowed": False, "reason": "ALREADY_VOTED"
     }
+
+
+TAMPERED_PAGE = """
+query($slug: String!, $orderBy: QuestionOrder, $after: String) {
+  territory(slug: $slug) { questions(orderBy: $orderBy, first: 5, after: $after) { edges { node { title } } } }
+}
+"""
+
+
+def raw_cursor(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+async def test_tampered_cursors_are_refused_or_name_no_row_never_a_500(gql):
+    # Given a territory with a hidden question
+    t = await town()
+    visible = await asked(gql, t.alice.token, t.territory, title="Visible")
+    hidden = await asked(gql, t.alice.token, t.territory, title="Hidden")
+    await QuestionRow.filter(id=pk_of(hidden["id"], "Question")).update(hidden=True)
+
+    refused = [
+        ("MOST_OVERDUE", encode_cursor([0, 1], "most_overdue")),  # too short
+        ("MOST_OVERDUE", raw_cursor({"o": "most_overdue", "k": ["0", "1", "2"]})),  # not integers
+        ("MOST_OVERDUE", raw_cursor({"o": "most_overdue", "k": [0, 1, 2], "x": 1})),  # extra key
+        ("MOST_OVERDUE", encode_cursor([0, 1, 2], "oldest")),  # another order's tag
+        ("OLDEST", encode_cursor([pk_of(visible["id"], "Question")])),  # NEWEST's (untagged) form
+        ("NEWEST", encode_cursor([1], "oldest")),
+        ("OLDEST", raw_cursor({"o": "oldest", "k": [True]})),
+        # Out of the keys' range: the database could not even compare them (a 500 on PostgreSQL)
+        ("MOST_OVERDUE", encode_cursor([0, 2**40, 2**40], "most_overdue")),
+        ("MOST_OVERDUE", encode_cursor([0, 2**64, 1], "most_overdue")),
+        ("OLDEST", encode_cursor([2**40], "oldest")),
+        ("NEWEST", encode_cursor([2**40])),
+        ("NEWEST", encode_cursor([-(2**40)])),
+    ]
+    for order, cursor in refused:
+        result = await gql(TAMPERED_PAGE, {"slug": t.territory.slug, "orderBy": order, "after": cursor})
+        assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (order, cursor)
+
+    # Well-formed cursors with any values only move the window: never a hidden question, never a 500
+    for order, cursor in (
+        ("MOST_OVERDUE", encode_cursor([-1, -(2**40), 0], "most_overdue")),
+        ("MOST_OVERDUE", encode_cursor([0, 2**40, 2**31 - 1], "most_overdue")),
+        ("OLDEST", encode_cursor([0], "oldest")),
+        ("NEWEST", encode_cursor([2**31 - 1])),
+    ):
+        result = await gql(TAMPERED_PAGE, {"slug": t.territory.slug, "orderBy": order, "after": cursor})
+        assert not result.get("errors"), (order, result)
+        assert "Hidden" not in [e["node"]["title"] for e in result["data"]["territory"]["questions"]["edges"]]
