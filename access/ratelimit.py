@@ -52,6 +52,8 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "password_check": Limit(10, 900),
     "question": Limit(10, 3600),
     "idea": Limit(10, 3600),
+    # Edits of one's questions and ideas: each one is announced live and moves their table.
+    "edit": Limit(30, 3600),
     "comment": Limit(60, 3600),
     "report": Limit(30, 3600),
     "vote": Limit(120, 60),

@@ -167,7 +167,7 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings, root: Composi
         if account is None:
             account = await Account.create(email=email, display_name=name, password_hash=await hash_password(args.password))
         member, _ = await Member.get_or_create(account_id=account.id, territory_id=territory.id)
-        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True)
+        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True, left_at=None)
         print(f"{email} is an admin of {territory.slug}")
 
     _run(work, settings)

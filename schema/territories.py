@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -21,7 +23,7 @@ from schema.moderation import Report
 from schema.news import NewsPost
 from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_votes
 from schema.projects import Project
-from schema.questions import QUESTIONS_PAGE, Question, QuestionsPage, QuestionStatus
+from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsPage, QuestionStatus
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
@@ -60,7 +62,9 @@ class Territory(Node):
         self, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Official]:
-        query = ma.Member.filter(territory_id=self.pk, role=ma.Role.OFFICIAL).select_related("account")
+        query = ma.Member.filter(
+            territory_id=self.pk, role=ma.Role.OFFICIAL, left_at__isnull=True
+        ).select_related("account")
         return await paginate(
             query, official_from_model, first=first, after=after, last=last, before=before, order=MEMBER_ORDER,
         )
@@ -72,7 +76,7 @@ class Territory(Node):
         last: int | None = None, before: str | None = None,
     ) -> Connection[Member]:
         await info.context.check_staff(self.pk)
-        query = ma.Member.filter(territory_id=self.pk).select_related("account")
+        query = ma.Member.filter(territory_id=self.pk, left_at__isnull=True).select_related("account")
         if role is not None:
             query = query.filter(role=role.name)
         if verified is not None:
@@ -82,16 +86,29 @@ class Territory(Node):
             order=MEMBER_ORDER,
         )
 
-    @strawberry.field(description="Questions asked in the territory, newest first.")
+    @strawberry.field(description="The viewer's membership of the territory; null when anonymous or not a member.")
+    async def viewer_membership(self, info: Info[Context, None]) -> Member | None:
+        # Read per request from the viewer's loader: the territory itself may be a shared part.
+        row = await info.context.membership(self.pk)
+        return member_from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="Questions asked in the territory, newest first unless orderBy says otherwise. "
+        "Cursors belong to their order: one used with another orderBy is BAD_USER_INPUT."
+    )
     async def questions(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         status: QuestionStatus | None = None,
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
+        order_by: Annotated[
+            QuestionOrder | None, strawberry.argument(description="NEWEST (default), OLDEST or MOST_OVERDUE.")
+        ] = None,
     ) -> Connection[Question]:
         official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
         kind = status.name if status is not None else None
-        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before))
+        order = (order_by or QuestionOrder.NEWEST).name
+        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before), order)
         return await info.context.shared(QUESTIONS_PAGE, self.pk, args)
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
