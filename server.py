@@ -27,7 +27,7 @@ from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
-from app.middleware import BodyLimit, RequestRateLimit
+from app.middleware import BodyLimit, ClientAddress, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.responses import ResponseCache
@@ -99,6 +99,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
+    # Before anything counts per address (uvicorn's own proxy headers are off: app/cli.py).
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app

@@ -105,15 +105,23 @@ class AccountsMutation:
     async def log_in(self, info: Info[Context, None], input: LogInInput) -> AuthPayload:
         ctx = info.context
         email = normalize_email(input.email)
-        # Each attempt takes its place in both buckets BEFORE the password is verified, so
+        # Each attempt takes its place in every bucket BEFORE the password is verified, so
         # parallel guesses cannot overtake the count and a limited attacker learns nothing
-        # (not even from the right password); a success gives its places back.
+        # (not even from the right password); a success gives its places back. Guesses from
+        # one address are slowed per (email, address), so they never lock the owner out from
+        # another one; only many addresses guessing one email meet its slower global curve.
         ip = client_key(_scope(ctx))
-        by_email = await ctx.limiter.hit("login_email", private_key(email))
-        by_ip = await ctx.limiter.hit("login_ip", ip)
-        if not (by_email.allowed and by_ip.allowed):
-            worst = max((by_email, by_ip), key=lambda d: d.retry_after)
-            return AuthPayload(token=None, viewer=None, user_errors=rate_limited(worst, "failed logins"))
+        keys = {
+            "login_email_ip": private_key(f"{email}\n{ip}"),
+            "login_ip": ip,
+            "login_email": private_key(email),
+        }
+        for bucket, key in keys.items():
+            # In this order, and no further once one refuses: a refused guess must not count
+            # against the email everywhere, or one address could still lock its owner out.
+            decision = await ctx.limiter.hit(bucket, key)
+            if not decision.allowed:
+                return AuthPayload(token=None, viewer=None, user_errors=rate_limited(decision, "failed logins"))
         # An email no account can have (a NUL, a lone surrogate) would fail the query itself.
         account = (
             await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
@@ -126,7 +134,8 @@ class AccountsMutation:
                     UserErrorCode.BAD_CREDENTIALS, "The email or the password is wrong."
                 ).errors,
             )
-        await ctx.limiter.reset("login_email", private_key(email))
+        await ctx.limiter.reset("login_email_ip", keys["login_email_ip"])
+        await ctx.limiter.undo("login_email", keys["login_email"])
         await ctx.limiter.undo("login_ip", ip)
         token, _ = await run_in_transaction(ctx, lambda: do_issue_token(ctx, account))
         return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])

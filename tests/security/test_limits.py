@@ -1,0 +1,181 @@
+"""Limits that cannot be walked around (issue 10 §4): the client's address comes from
+forwarded headers only through the operator's proxies, failed logins slow a guesser without
+locking the owner out, and a request's cost counts what it really asks for."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from access.ratelimit import Limiter
+from app.middleware import forwarded_client, parse_networks
+from app.settings import ConfigError, Settings
+from server import build_app
+from tests.e2e.server import ServerProcess, new_database_url, run_cli
+from tests.factories import PASSWORD, make_person
+
+LOG_IN = """mutation($i: LogInInput!) {
+  logIn(input: $i) { token userErrors { code retryAfterSeconds } } }"""
+VIEWER = {"query": "{ viewer { id } }"}
+
+
+@pytest.fixture
+def app_with(settings: Settings) -> Callable[..., Any]:
+    """An app of its own, counting in memory with the default limits but `limits`, and the
+    given settings (the suite's app has no limits)."""
+
+    def build(limits: dict[str, tuple[int, float]] | None = None, **changes: Any) -> Any:
+        configured = dataclasses.replace(settings, redis_url=None, **changes)
+        return build_app(configured, manage_database=False, limiter=Limiter(overrides=limits or {}))
+
+    return build
+
+
+@pytest.fixture
+async def client_from() -> AsyncIterator[Callable[[Any, str], httpx.AsyncClient]]:
+    """An httpx client of `app` whose requests come from the address `ip`."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(app: Any, ip: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 40000)),
+                                   base_url="http://testserver")
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": LOG_IN, "variables": {"i": {
+        "email": email, "password": password}}})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["logIn"]  # type: ignore[no-any-return]
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload["userErrors"]]
+
+
+# --- failed logins ------------------------------------------------------------------------------
+
+
+async def test_a_guesser_on_one_address_does_not_lock_the_owner_out(app_with: Any, client_from: Any) -> None:
+    """Before the fix, five wrong passwords for an email from anywhere made the owner's right
+    password fail for five minutes (login_email counted per email only)."""
+    # Given alice, and mallory guessing her password from one address (default limits)
+    alice = await make_person("alice")
+    app = app_with()
+    mallory = client_from(app, "203.0.113.66")
+    for _ in range(5):
+        assert codes(await log_in(mallory, alice.email, "not her password")) == ["BAD_CREDENTIALS"]
+
+    # When mallory keeps trying, she is refused, even with the right password
+    for _ in range(10):
+        assert codes(await log_in(mallory, alice.email, PASSWORD)) == ["RATE_LIMITED"]
+
+    # Then alice, from her own address, gets in at once
+    payload = await log_in(client_from(app, "198.51.100.7"), alice.email, PASSWORD)
+    assert payload["userErrors"] == [] and payload["token"]
+
+
+async def test_many_addresses_guessing_one_email_meet_its_slower_global_curve(
+    app_with: Any, client_from: Any
+) -> None:
+    # Given an email may fail three times an hour in all, five times per address
+    alice = await make_person("alice")
+    app = app_with({"login_email": (3, 3600)})
+
+    # When three addresses of a botnet fail once each
+    for n in range(3):
+        bot = client_from(app, f"203.0.113.{n + 1}")
+        assert codes(await log_in(bot, alice.email, "password123")) == ["BAD_CREDENTIALS"]
+
+    # Then a fourth address is refused before any password is checked, the right one too
+    payload = await log_in(client_from(app, "203.0.113.99"), alice.email, PASSWORD)
+    assert codes(payload) == ["RATE_LIMITED"] and 3000 < payload["userErrors"][0]["retryAfterSeconds"] <= 3600
+    # And another email is not concerned
+    bob = await make_person("bob")
+    assert (await log_in(client_from(app, "203.0.113.99"), bob.email, PASSWORD))["token"]
+
+
+# --- forwarded headers ---------------------------------------------------------------------------
+
+
+def test_forwarded_headers_name_the_client_only_through_trusted_proxies() -> None:
+    proxies = parse_networks("10.0.0.0/8, 2001:db8::1")
+    xff = [(b"x-forwarded-for", b"198.51.100.7, 10.1.2.3")]
+    # Not a trusted peer (loopback included): the headers are anyone's words
+    assert forwarded_client("127.0.0.1", xff, ()) == "127.0.0.1"
+    assert forwarded_client("203.0.113.5", xff, proxies) == "203.0.113.5"
+    # A trusted peer: the chain is walked back past trusted proxies to the first client
+    assert forwarded_client("10.0.0.1", xff, proxies) == "198.51.100.7"
+    assert forwarded_client("2001:db8::1", [(b"x-forwarded-for", b"198.51.100.7")], proxies) == "198.51.100.7"
+    # A client cannot pick its address by prepending one: the proxy appended the real one
+    spoofed = [(b"x-forwarded-for", b"1.2.3.4, 198.51.100.7")]
+    assert forwarded_client("10.0.0.1", spoofed, proxies) == "198.51.100.7"
+    # RFC 7239 Forwarded is preferred; quoted IPv6 with a port and IPv4 with a port are read
+    forwarded = [(b"forwarded", b'for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.2:80'),
+                 (b"x-forwarded-for", b"192.0.2.1")]
+    assert forwarded_client("10.0.0.1", forwarded, proxies) == "2001:db8:cafe::17"
+    # An unreadable hop (`unknown`) ends the chain at the last trusted proxy
+    assert forwarded_client("10.0.0.1", [(b"x-forwarded-for", b"unknown")], proxies) == "10.0.0.1"
+    # No header from a trusted proxy: the proxy itself
+    assert forwarded_client("10.0.0.1", [], proxies) == "10.0.0.1"
+
+
+def test_trusted_proxies_are_read_from_the_environment() -> None:
+    assert Settings.from_env({}).trusted_proxies == ()
+    settings = Settings.from_env({"PARVIS_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"})
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32"]
+    with pytest.raises(ConfigError, match="PARVIS_TRUSTED_PROXIES: 'nginx' is not an IP address"):
+        Settings.from_env({"PARVIS_TRUSTED_PROXIES": "10.0.0.1,nginx"})
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_count(app_with: Any, client_from: Any) -> None:
+    # Given a proxy at 10.0.0.1 the operator trusts, and two requests a minute per address
+    app = app_with({"requests_ip": (2, 60)}, trusted_proxies=parse_networks("10.0.0.1"))
+    proxy = client_from(app, "10.0.0.1")
+
+    def from_(ip: str) -> dict[str, str]:
+        return {"X-Forwarded-For": ip}
+
+    # When one client behind it floods, it is refused
+    for _ in range(2):
+        assert (await proxy.post("/graphql", json=VIEWER, headers=from_("198.51.100.1"))).status_code == 200
+    assert (await proxy.post("/graphql", json=VIEWER, headers=from_("198.51.100.1"))).status_code == 429
+    # Then another client behind the same proxy is served
+    assert (await proxy.post("/graphql", json=VIEWER, headers=from_("198.51.100.2"))).status_code == 200
+
+
+async def test_without_trusted_proxies_rotating_forwarded_headers_changes_nothing(
+    app_with: Any, client_from: Any
+) -> None:
+    app = app_with({"requests_ip": (2, 60)})
+    local = client_from(app, "127.0.0.1")
+    statuses = [
+        (await local.post("/graphql", json=VIEWER, headers={"X-Forwarded-For": f"198.51.100.{n}",
+                                                            "Forwarded": f"for=198.51.100.{n}"})).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
+
+
+def test_a_served_instance_ignores_forwarded_headers_from_loopback_by_default() -> None:
+    """`server.py serve` as an operator starts it. Before the fix uvicorn replaced the client
+    by X-Forwarded-For whenever the peer was 127.0.0.1 (its FORWARDED_ALLOW_IPS default), so
+    rotating the header from the same host lifted every per-address limit."""
+    db = new_database_url()
+    assert run_cli(db, "migrate").returncode == 0
+    with ServerProcess(db, PARVIS_RATE_LIMITS="requests_ip=3/60") as server:
+        statuses = [
+            httpx.post(f"{server.url}/graphql", json=VIEWER, timeout=10,
+                       headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(5)
+        ]
+    assert statuses == [200, 200, 200, 429, 429]
