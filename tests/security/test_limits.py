@@ -179,3 +179,42 @@ def test_a_served_instance_ignores_forwarded_headers_from_loopback_by_default() 
             for n in range(5)
         ]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+# --- the cost of a request ----------------------------------------------------------------------
+
+TERRITORY_IDEAS = "... on Territory { ideas(first: 100) { edges { node { id } } } }"
+
+
+def cost_of(result: dict[str, Any]) -> int:
+    return int(result["extensions"]["cost"]["requestedQueryCost"])
+
+
+async def test_nodes_is_priced_per_id(gql: Any) -> None:
+    """Before the fix a hundred copies of one id cost what one did (101), and one such request
+    ran 13.5 s."""
+    one = f'{{ nodes(ids: ["x"]) {{ id {TERRITORY_IDEAS} }} }}'
+    many = "{ nodes(ids: [%s]) { id %s } }" % (", ".join(['"x"'] * 100), TERRITORY_IDEAS)
+    assert cost_of(await gql(one)) == 1 + 100
+    refused = await gql(many)
+    assert refused["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert refused["errors"][0]["extensions"]["cost"] == 100 + 100 * 100
+    # Passed as a variable, the list is priced by its length
+    by_variable = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ id {TERRITORY_IDEAS} }} }}"
+    assert cost_of(await gql(by_variable, {"ids": ["x"] * 3})) == 3 + 3 * 100
+    assert cost_of(await gql(by_variable, {"ids": ["x"] * 4})) == 4 + 4 * 100  # not the cost remembered for 3
+
+
+async def test_a_variable_default_is_priced_like_the_same_value_passed(gql: Any) -> None:
+    """Before the fix `$n: Int = 100` left out of `variables` was priced as an absent page size
+    (20): 821 instead of 20,101 for this query, which then ran at 100 per page."""
+    query = ("query($n: Int = 100) { territories(first: $n) { edges { node { "
+             "questions(first: $n) { edges { node { author { id } } } } } } } }")
+    passed = await gql(query, {"n": 100})
+    defaulted = await gql(query)
+    assert passed["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert defaulted["errors"][0]["extensions"] == passed["errors"][0]["extensions"]
+    assert defaulted["errors"][0]["extensions"]["cost"] == 100 + 100 * 100 + 100 * 100
+    # A small default stays small, and a passed value still wins over the default
+    assert cost_of(await gql(query.replace("= 100", "= 2"))) == 2 + 4 + 4
+    assert cost_of(await gql(query, {"n": 3})) == 3 + 9 + 9
