@@ -12,8 +12,8 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from access.passwords import hash_password, verify_password
-from access.ratelimit import client_key, private_key
+from access.passwords import PasswordsBusy, hash_password, verify_password
+from access.ratelimit import Decision, client_key, private_key
 from access.tokens import hash_token
 from models import clock
 from models.accounts import AccessToken, Account
@@ -69,6 +69,11 @@ def auth_payload(result: tuple[Account, str] | None, errors: list[UserError]) ->
     return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
 
 
+def busy_errors(busy: PasswordsBusy) -> list[UserError]:
+    """RATE_LIMITED, with the seconds after which the password pool has room again."""
+    return rate_limited(Decision(False, busy.retry_after), "password checks in progress")
+
+
 def _scope(ctx: Context) -> Scope | None:
     return ctx.request.scope if ctx.request is not None else None
 
@@ -88,7 +93,11 @@ class AccountsMutation:
         name = checks.text(input.display_name, "displayName", max_length=100)
         if checks.errors:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
-        password_hash = await hash_password(input.password)
+        try:
+            password_hash = await hash_password(input.password)
+        except PasswordsBusy as busy:
+            await ctx.limiter.undo("signup_ip", client_key(_scope(ctx)))  # not an attempt
+            return AuthPayload(token=None, viewer=None, user_errors=busy_errors(busy))
 
         async def work() -> tuple[Account, str]:
             try:
@@ -126,7 +135,13 @@ class AccountsMutation:
         account = (
             await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
         )
-        if not await verify_password(account, input.password) or account is None:
+        try:
+            matches = await verify_password(account, input.password)
+        except PasswordsBusy as busy:
+            for bucket, key in keys.items():  # nothing was checked: not an attempt
+                await ctx.limiter.undo(bucket, key)
+            return AuthPayload(token=None, viewer=None, user_errors=busy_errors(busy))
+        if not matches or account is None:
             return AuthPayload(
                 token=None,
                 viewer=None,
@@ -158,7 +173,13 @@ class AccountsMutation:
     async def delete_account(self, info: Info[Context, None], input: DeleteAccountInput) -> bool:
         ctx = info.context
         account = ctx.require_account()
-        if not await verify_password(account, input.password):
+        try:
+            matches = await verify_password(account, input.password)
+        except PasswordsBusy as busy:
+            error = busy_errors(busy)[0]
+            raise GraphQLError(error.message, extensions={
+                "code": "RATE_LIMITED", "retryAfter": error.retry_after_seconds}) from busy
+        if not matches:
             raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
 
         async def work() -> bool:

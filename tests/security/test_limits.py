@@ -4,13 +4,18 @@ locking the owner out, and a request's cost counts what it really asks for."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from access import passwords
+from access.passwords import BoundedPool, PasswordsBusy
 from access.ratelimit import Limiter
 from app.middleware import forwarded_client, parse_networks
 from app.settings import ConfigError, Settings
@@ -20,6 +25,8 @@ from tests.factories import PASSWORD, make_person
 
 LOG_IN = """mutation($i: LogInInput!) {
   logIn(input: $i) { token userErrors { code retryAfterSeconds } } }"""
+SIGN_UP = """mutation($i: SignUpInput!) {
+  signUp(input: $i) { token userErrors { code retryAfterSeconds } } }"""
 VIEWER = {"query": "{ viewer { id } }"}
 
 
@@ -218,3 +225,57 @@ async def test_a_variable_default_is_priced_like_the_same_value_passed(gql: Any)
     # A small default stays small, and a passed value still wins over the default
     assert cost_of(await gql(query.replace("= 100", "= 2"))) == 2 + 4 + 4
     assert cost_of(await gql(query, {"n": 3})) == 3 + 9 + 9
+
+
+# --- password hashing -------------------------------------------------------------------------
+
+
+async def test_password_work_runs_off_the_event_loop_and_refuses_what_it_could_not_start_in_time() -> None:
+    """A job blocks its worker thread, not the loop; once the queue in front of a new job would
+    take longer than max_wait to work off, the job is refused at once (before, sixty sign-ups
+    at once queued until their operations timed out, their hashes still run afterwards)."""
+    release = threading.Event()
+    pool = BoundedPool(workers=1, max_wait=0.5, first_guess=1.0)
+    running = asyncio.create_task(pool.run(release.wait, 10))
+    ticks = 0
+    while pool.pending == 0 or ticks < 5:  # the loop turns while the worker is held
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert not running.done()
+
+    # One job running, each job taking about a second: the next would wait past 0.5 s
+    with pytest.raises(PasswordsBusy) as busy:
+        await pool.run(time.sleep, 0)
+    assert 0.5 <= busy.value.retry_after <= 2.0
+
+    release.set()
+    assert await running is True
+    assert pool.pending == 0
+    assert await pool.run(lambda: "done") == "done"  # room again
+
+
+async def test_a_busy_password_pool_answers_rate_limited_and_costs_no_attempt(
+    app_with: Any, client_from: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice may fail once per address, and a password pool with no room
+    alice = await make_person("alice")
+    app = app_with({"login_email_ip": (1, 300), "signup_ip": (1, 3600)})
+    client = client_from(app, "198.51.100.30")
+    full = BoundedPool(workers=1, max_wait=0.0, first_guess=1.0)
+    full.pending = 1
+    monkeypatch.setattr(passwords, "_pool", full)
+
+    # When she logs in and someone signs up, they are told at once to retry in a second or so
+    for _ in range(3):
+        payload = await log_in(client, alice.email, PASSWORD)
+        assert codes(payload) == ["RATE_LIMITED"] and payload["userErrors"][0]["retryAfterSeconds"] >= 1
+    response = await client.post("/graphql", json={"query": SIGN_UP, "variables": {"i": {
+        "email": "newcomer@example.org", "password": PASSWORD, "displayName": "Newcomer"}}})
+    assert codes(response.json()["data"]["signUp"]) == ["RATE_LIMITED"]
+
+    # Then, once the pool has room, neither counted as an attempt
+    full.pending = 0
+    assert (await log_in(client, alice.email, PASSWORD))["token"]
+    response = await client.post("/graphql", json={"query": SIGN_UP, "variables": {"i": {
+        "email": f"newcomer-{alice.account.id}@example.org", "password": PASSWORD, "displayName": "Newcomer"}}})
+    assert response.json()["data"]["signUp"]["token"]
