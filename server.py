@@ -100,7 +100,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
     # Before anything counts per address (uvicorn's own proxy headers are off: app/cli.py).
-    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies, header=settings.forwarded_header)
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app

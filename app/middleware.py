@@ -147,32 +147,39 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def forwarded_hops(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
-    """The client chain a request's headers claim, first hop (the client) first: from
-    `Forwarded` (RFC 7239, its `for=` parameters) if present, else from `X-Forwarded-For`."""
-    forwarded: list[str] = []
-    x_forwarded_for: list[str] = []
-    for name, value in headers:
-        if name == b"forwarded":
-            for element in value.decode("latin-1").split(","):
-                for pair in element.split(";"):
-                    key, _, hop = pair.strip().partition("=")
-                    if key.strip().lower() == "for":
-                        forwarded.append(hop)
-        elif name == b"x-forwarded-for":
-            x_forwarded_for.extend(value.decode("latin-1").split(","))
-    return forwarded or x_forwarded_for
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def forwarded_hops(headers: Iterable[tuple[bytes, bytes]], header: str = "x-forwarded-for") -> list[str]:
+    """The client chain a request's headers claim, first hop (the client) first, from the one
+    header the operator's proxy writes: `X-Forwarded-For`, or `Forwarded` (RFC 7239, its
+    `for=` parameters). Never both: a proxy that writes one passes the other on as the client
+    sent it, so reading it would let the client pick its address."""
+    name = header.encode()
+    hops: list[str] = []
+    for key, value in headers:
+        if key != name:
+            continue
+        for element in value.decode("latin-1").split(","):
+            if name == b"x-forwarded-for":
+                hops.append(element)
+                continue
+            for pair in element.split(";"):
+                parameter, _, hop = pair.strip().partition("=")
+                if parameter.strip().lower() == "for":
+                    hops.append(hop)
+    return hops
 
 
 def forwarded_client(peer: str, headers: Iterable[tuple[bytes, bytes]],
-                     trusted: Sequence[Network]) -> str:
+                     trusted: Sequence[Network], header: str = "x-forwarded-for") -> str:
     """The client's address: the peer itself, unless the peer is a trusted proxy; then, walking
     the forwarded chain from the proxy back towards the client, the first hop that is not a
     trusted proxy (what an untrusted hop wrote before it is its own claim, not evidence)."""
     current = _address(peer)
     if current is None or not any(current in network for network in trusted):
         return peer
-    for hop in reversed(forwarded_hops(headers)):
+    for hop in reversed(forwarded_hops(headers, header)):
         address = _address(hop)
         if address is None:
             break  # `unknown` or junk: the last trusted proxy is all we know
@@ -185,18 +192,19 @@ def forwarded_client(peer: str, headers: Iterable[tuple[bytes, bytes]],
 class ClientAddress:
     """Sets the scope's client to the address the limits count: the peer's, or, when the peer
     is one of the operator's trusted proxies (PARVIS_TRUSTED_PROXIES), the client it forwards
-    for. With no trusted proxies (the default) forwarded headers are ignored: anyone can
+    for, read from the header it writes (PARVIS_FORWARDED_HEADER). With no trusted proxies (the default) forwarded headers are ignored: anyone can
     write them, and rotating them would otherwise lift every per-address limit."""
 
-    def __init__(self, app: ASGIApp, trusted: Sequence[Network] = ()) -> None:
+    def __init__(self, app: ASGIApp, trusted: Sequence[Network] = (), header: str = "x-forwarded-for") -> None:
         self.app = app
         self.trusted = tuple(trusted)
+        self.header = header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         if self.trusted and scope["type"] in ("http", "websocket") and client:
             headers = scope.get("headers", [])
-            host = forwarded_client(str(client[0]), headers, self.trusted)
+            host = forwarded_client(str(client[0]), headers, self.trusted, self.header)
             if host != client[0]:
                 scope = {**scope, "client": (host, 0)}
                 # The proxy also says whether the client spoke TLS to it (as uvicorn did).

@@ -126,10 +126,13 @@ def test_forwarded_headers_name_the_client_only_through_trusted_proxies() -> Non
     # A client cannot pick its address by prepending one: the proxy appended the real one
     spoofed = [(b"x-forwarded-for", b"1.2.3.4, 198.51.100.7")]
     assert forwarded_client("10.0.0.1", spoofed, proxies) == "198.51.100.7"
-    # RFC 7239 Forwarded is preferred; quoted IPv6 with a port and IPv4 with a port are read
-    forwarded = [(b"forwarded", b'for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.2:80'),
-                 (b"x-forwarded-for", b"192.0.2.1")]
-    assert forwarded_client("10.0.0.1", forwarded, proxies) == "2001:db8:cafe::17"
+    # Only the header the proxy writes is read: the other one is the client's own words
+    both = [(b"forwarded", b'for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.2:80'),
+            (b"x-forwarded-for", b"192.0.2.1")]
+    assert forwarded_client("10.0.0.1", both, proxies) == "192.0.2.1"
+    # RFC 7239 Forwarded when the operator says so; quoted IPv6 and IPv4 with ports are read
+    assert forwarded_client("10.0.0.1", both, proxies, "forwarded") == "2001:db8:cafe::17"
+    assert forwarded_client("10.0.0.1", [(b"x-forwarded-for", b"192.0.2.1")], proxies, "forwarded") == "10.0.0.1"
     # An unreadable hop (`unknown`) ends the chain at the last trusted proxy
     assert forwarded_client("10.0.0.1", [(b"x-forwarded-for", b"unknown")], proxies) == "10.0.0.1"
     # No header from a trusted proxy: the proxy itself
@@ -142,6 +145,10 @@ def test_trusted_proxies_are_read_from_the_environment() -> None:
     assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32"]
     with pytest.raises(ConfigError, match="PARVIS_TRUSTED_PROXIES: 'nginx' is not an IP address"):
         Settings.from_env({"PARVIS_TRUSTED_PROXIES": "10.0.0.1,nginx"})
+    assert Settings.from_env({}).forwarded_header == "x-forwarded-for"
+    assert Settings.from_env({"PARVIS_FORWARDED_HEADER": "Forwarded"}).forwarded_header == "forwarded"
+    with pytest.raises(ConfigError, match="PARVIS_FORWARDED_HEADER must be one of x-forwarded-for, forwarded"):
+        Settings.from_env({"PARVIS_FORWARDED_HEADER": "x-real-ip"})
 
 
 async def test_behind_a_trusted_proxy_each_client_has_its_own_count(app_with: Any, client_from: Any) -> None:
