@@ -17,7 +17,7 @@ import pytest
 from access import passwords
 from access.passwords import BoundedPool, PasswordsBusy
 from access.ratelimit import Limiter
-from app.middleware import forwarded_client, parse_networks
+from app.middleware import ClientAddress, forwarded_client, parse_networks
 from app.settings import ConfigError, Settings
 from server import build_app
 from tests.e2e.server import ServerProcess, new_database_url, run_cli
@@ -137,6 +137,22 @@ def test_forwarded_headers_name_the_client_only_through_trusted_proxies() -> Non
     assert forwarded_client("10.0.0.1", [(b"x-forwarded-for", b"unknown")], proxies) == "10.0.0.1"
     # No header from a trusted proxy: the proxy itself
     assert forwarded_client("10.0.0.1", [], proxies) == "10.0.0.1"
+
+
+async def test_a_trusted_proxy_also_tells_the_scheme_and_an_untrusted_peer_tells_nothing() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    middleware = ClientAddress(app, trusted=parse_networks("10.0.0.0/8"))
+    headers = [(b"x-forwarded-for", b"198.51.100.7"), (b"x-forwarded-proto", b"https")]
+    for peer, kind in (("10.0.0.1", "http"), ("10.0.0.1", "websocket"), ("203.0.113.5", "http")):
+        scope = {"type": kind, "client": (peer, 5000), "scheme": "http" if kind == "http" else "ws",
+                 "headers": headers}
+        await middleware(scope, None, None)
+    assert [(s["client"][0], s["scheme"]) for s in seen] == [
+        ("198.51.100.7", "https"), ("198.51.100.7", "wss"), ("203.0.113.5", "http")]
 
 
 def test_trusted_proxies_are_read_from_the_environment() -> None:
