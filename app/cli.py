@@ -116,8 +116,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
                               f"files: run `python server.py fetch-graphiql-assets {settings.graphiql_assets}`")
     host = args.host or settings.host
     port = args.port or settings.port
+    # uvicorn would take X-Forwarded-For from 127.0.0.1 by default (FORWARDED_ALLOW_IPS): off,
+    # the app reads forwarded headers from PARVIS_TRUSTED_PROXIES only (app/middleware.py).
     common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
-              "ws_per_message_deflate": settings.ws_deflate}
+              "ws_per_message_deflate": settings.ws_deflate, "proxy_headers": False,
+              "forwarded_allow_ips": ""}
     if args.workers and args.workers > 1:
         uvicorn.run(root.factory_path, factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
     else:

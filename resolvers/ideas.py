@@ -152,6 +152,9 @@ class IdeasMutation:
             if input.note is not None:
                 note = checks.text(input.note, "note", max_length=NOTE_MAX, min_length=0) or None
             checks.done()
+            # Concurrent status changes queue behind the idea's row lock, and each compares with
+            # what the one before it wrote: the same change sent twelve times notifies once.
+            idea = await IdeaRow.filter(id=idea.id).select_for_update().get()
             status = IdeaStatusRow(input.status.name)
             changed = idea.status != status or idea.status_note != note
             if changed:

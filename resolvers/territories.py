@@ -8,9 +8,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from access.context import Context
-from access.errors import not_found
+from access.errors import forbidden, not_found
 from models import clock
 from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
@@ -142,7 +143,10 @@ class TerritoriesMutation:
             existing = await Member.filter(account_id=account.id, territory_id=territory.id).first()
             if existing is None:
                 try:
-                    existing = await Member.create(account_id=account.id, territory_id=territory.id)
+                    # A savepoint: PostgreSQL aborts the whole transaction at a violation, and
+                    # the loser of a concurrent join must still read the winner's row.
+                    async with in_transaction():
+                        existing = await Member.create(account_id=account.id, territory_id=territory.id)
                 except IntegrityError:
                     # Joined concurrently by another request of the same person: same outcome.
                     existing = await Member.get(account_id=account.id, territory_id=territory.id)
@@ -200,8 +204,7 @@ class TerritoriesMutation:
         ctx = info.context
 
         async def work() -> Member:
-            member = await check_named_member(ctx, input.member_id)
-            await ctx.check_role(member.territory_id, Role.ADMIN)
+            member = await check_roles_locked(ctx, input.member_id)
             checks = Checks()
             title = checks.title(input.title, "title")
             checks.done()
@@ -216,8 +219,7 @@ class TerritoriesMutation:
         ctx = info.context
 
         async def work() -> Member:
-            member = await check_named_member(ctx, input.member_id)
-            await ctx.check_role(member.territory_id, Role.ADMIN)
+            member = await check_roles_locked(ctx, input.member_id)
             role = Role(input.role.name)
             if role == Role.OFFICIAL and not member.title:
                 raise Refusal.of(
@@ -230,6 +232,21 @@ class TerritoriesMutation:
             return await reload_member(member.id)
 
         return await mutate(ctx, work, member_payload)
+
+
+async def check_roles_locked(ctx: Context, member_gid: str) -> Member:
+    """The named member, read again once the viewer holds the territory's role lock, if the
+    viewer is (still) one of its admins.
+
+    Role changes of one territory queue behind a lock on its row, and each reads the roles
+    only once it holds it: two admins demoting each other at once cannot both see the other
+    one left. (SQLite runs one transaction at a time and has no row locks.)"""
+    named = await check_named_member(ctx, member_gid)
+    await TerritoryRow.filter(id=named.territory_id).select_for_update().first()
+    actor = ctx.require_account()
+    if not await Member.filter(account_id=actor.id, territory_id=named.territory_id, role=Role.ADMIN).exists():
+        raise forbidden("Only a member with one of these roles may do this: admin.")
+    return await reload_member(named.id)
 
 
 async def check_not_last_admin(member: Member, new_role: Role) -> None:
