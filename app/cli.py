@@ -35,6 +35,7 @@ from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, check_migrations, tortoise_config
 from app.graphiql import fetch_assets, missing_assets
+from app.observability import uvicorn_log_config
 from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
 from demo.seed import SeedRefused, do_seed_demo
@@ -110,7 +111,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
     host = args.host or settings.host
     port = args.port or settings.port
     common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
-              "ws_per_message_deflate": settings.ws_deflate}
+              "log_config": uvicorn_log_config(settings.production), "ws_per_message_deflate": settings.ws_deflate}
     if args.workers and args.workers > 1:
         uvicorn.run(root.factory_path, factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
     else:

@@ -7,6 +7,7 @@ never passwords, tokens, variables or ballot choices.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+import uvicorn.config
 from strawberry.extensions import SchemaExtension
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -165,7 +167,8 @@ class OperationMetrics(SchemaExtension):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line (production logs)."""
+    """One JSON object per line (production logs). A traceback, when a record carries one (an
+    unexpected error), is a field of that line, never lines of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -187,9 +190,27 @@ class TextFormatter(logging.Formatter):
         return f"{base} {json.dumps(fields, default=str)}" if fields else base
 
 
+class WithoutQueryStrings(logging.Filter):
+    """uvicorn's request lines with the path only: a GET /graphql carries its variables (a
+    password, a token) in the query string, and a log line must never hold them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_path_only(arg) for arg in record.args)
+        return True
+
+
+def _path_only(arg: object) -> object:
+    if isinstance(arg, str) and arg.startswith("/") and "?" in arg:
+        return arg.split("?", 1)[0]
+    return arg
+
+
 def configure_logging(production: bool) -> None:
     """JSON lines in production, readable lines in development. The SQL debug logger stays
-    off: with values, its lines could put a voter next to a ballot (secret ballot)."""
+    off: with values, its lines could put a voter next to a ballot (secret ballot). In
+    production every other library's records (asyncio, Strawberry's websocket tasks) are
+    JSON lines too, through the root logger."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if production else TextFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("parvis")
@@ -197,3 +218,22 @@ def configure_logging(production: bool) -> None:
     root.setLevel(logging.INFO)
     root.propagate = False
     logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
+    if production:
+        fallback = logging.StreamHandler(sys.stderr)
+        fallback.setFormatter(JsonFormatter())
+        logging.getLogger().handlers[:] = [fallback]
+
+
+def uvicorn_log_config(production: bool) -> dict[str, Any]:
+    """uvicorn's logging (its `log_config`): request lines without query strings, and JSON
+    lines on stderr in production, like the application's own."""
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"path_only": {"()": "app.observability.WithoutQueryStrings"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["path_only"]
+    if production:
+        config["formatters"] = {"json": {"()": "app.observability.JsonFormatter"}}
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+            handler["stream"] = "ext://sys.stderr"
+    return config

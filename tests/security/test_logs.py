@@ -1,0 +1,91 @@
+"""Nothing secret reaches the logs, and the logs are JSON lines (issue 10 §5).
+
+Against a real server process in production mode; what it logs is read from its stderr.
+Before the fix, Strawberry logged every GraphQL error as lines of text holding the document's
+source (a logIn with an invalid selection set put its password there) and the variables a
+validation message quotes; every FORBIDDEN printed a traceback; uvicorn's lines were text,
+and its access lines held query strings (GET /graphql?variables=...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.server import ServerProcess
+from tests.security.server import SLUG, log_lines, post, production_server
+
+PASSWORD = "Correct-Horse-7f3a-battery"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    yield from production_server()
+
+
+def sign_up(server: ServerProcess, email: str) -> str:
+    body = post(server, {"query": "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+                         "variables": {"i": {"email": email, "password": PASSWORD, "displayName": "Alice"}}}).json()
+    token: str = body["data"]["signUp"]["token"]
+    return token
+
+
+def test_a_login_refused_before_execution_leaves_no_password_in_the_logs(server: ServerProcess):
+    # Given alice's password, sent in three refused requests
+    invalid_selection = post(server, {"query": f'mutation {{ logIn(input: {{email: "alice@example.org", '
+                                               f'password: "{PASSWORD}"}}) {{ nope }} }}'})
+    extra_field = post(server, {"query": "mutation L($i: LogInInput!) { logIn(input: $i) { token } }",
+                                "variables": {"i": {"email": "alice@example.org", "password": PASSWORD, "x": 1}}})
+    in_the_url = httpx.get(f"{server.url}/graphql", timeout=30, params={
+        "query": "query Q($p: String) { viewer { id } }", "variables": f'{{"p": "{PASSWORD}"}}'})
+    # Then each was refused with a code
+    assert invalid_selection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert extra_field.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert in_the_url.status_code == 200
+    # And the logs hold neither the password nor the email, in JSON lines only
+    logs = server.stderr()
+    assert PASSWORD not in logs and "alice@example.org" not in logs, logs
+    entries = log_lines(server)
+    operations = [e for e in entries if e["logger"] == "parvis.operations"]
+    assert {"GRAPHQL_VALIDATION_FAILED"} in [set(e["error_codes"]) for e in operations]
+    assert {"BAD_USER_INPUT"} in [set(e["error_codes"]) for e in operations]
+    # The access line names the path, not the query string
+    access = [e for e in entries if e["logger"] == "uvicorn.access" and "GET /graphql" in e["message"]]
+    assert access and all("?" not in e["message"] for e in access), access
+
+
+def test_expected_errors_log_one_json_line_without_traceback(server: ServerProcess):
+    # Given alice, a citizen of the territory
+    token = sign_up(server, "citizen-alice@example.org")
+    territory = post(server, {"query": "query($s: String!) { territory(slug: $s) { id } }",
+                              "variables": {"s": SLUG}}).json()["data"]["territory"]["id"]
+    joined = post(server, {"query": "mutation($i: JoinTerritoryInput!) { joinTerritory(input: $i) { member { id } } }",
+                           "variables": {"i": {"territoryId": territory}}}, token).json()
+    member = joined["data"]["joinTerritory"]["member"]["id"]
+    before = len(log_lines(server))
+    # When she verifies herself (FORBIDDEN), logs out anonymously (UNAUTHENTICATED) and asks
+    # for a page of 500 (BAD_USER_INPUT)
+    forbidden = post(server, {"query": "mutation Verify($i: MemberInput!) { verifyMember(input: $i) { userErrors { code } } }",
+                              "variables": {"i": {"memberId": member}}}, token).json()
+    anonymous = post(server, {"query": "mutation LogOut { logOut }"}).json()
+    too_many = post(server, {"query": "query Page($s: String!) { territory(slug: $s) { questions(first: 500) { totalCount } } }",
+                             "variables": {"s": SLUG}}).json()
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # Then each wrote exactly one line: its operation's, with its code, and no traceback
+    new = [e for e in log_lines(server)[before:] if e["logger"] != "uvicorn.access"]
+    assert [(e["operation"], e["error_codes"]) for e in new] == [
+        ("Verify", ["FORBIDDEN"]), ("LogOut", ["UNAUTHENTICATED"]), ("Page", ["BAD_USER_INPUT"])], new
+    assert all("exception" not in e for e in new)
+    assert "Traceback" not in server.stderr()
+    assert token not in server.stderr()
+
+
+def test_uvicorn_lines_are_json_in_production(server: ServerProcess):
+    entries = log_lines(server)
+    started = [e for e in entries if e["logger"].startswith("uvicorn") and "Application startup complete" in e["message"]]
+    assert started and started[0]["level"] == "info"
+    assert any(e["logger"] == "uvicorn.access" for e in entries)
