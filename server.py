@@ -27,7 +27,7 @@ from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
-from app.middleware import BodyLimit, RequestRateLimit
+from app.middleware import BodyLimit, RequestRateLimit, UnexpectedErrors
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.responses import ResponseCache
@@ -80,7 +80,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses all but GET and POST in JSON.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -99,6 +100,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
+    app.add_middleware(UnexpectedErrors)  # a JSON 500 with an errorId, never a plain-text page
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app
