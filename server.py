@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 
@@ -43,7 +44,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     poll closer. Rate limits are the defaults (counted in Redis with REDIS_URL) unless a
     `limiter` is given."""
     configure_logging(settings.production)
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_dir)
     # With REDIS_URL, events cross processes (one Redis subscription per process).
     broker: Broker = (
         RedisBroker(settings.redis_url, deployment_namespace(settings.database_url))
@@ -51,6 +52,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     )
     limiter = limiter if limiter is not None else Limiter.for_settings(settings)
     limiter.on_refusal = lambda bucket: metrics.inc("parvis_rate_limited_total", bucket=bucket)
+    broker.on_publish = lambda: metrics.inc("parvis_events_published_total")
     stamp = DataStamp(broker)
     cache = parts = None
     if settings.response_cache:
@@ -77,6 +79,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         await stamp.close()
         await broker.close()
         await limiter.close()
+        metrics.close(os.getpid())
 
     app = Starlette(
         routes=[

@@ -55,6 +55,11 @@ class Settings:
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
     graphiql_assets: str | None = None
+    # /metrics answers only with `Authorization: Bearer <this>` (PARVIS_METRICS_TOKEN).
+    metrics_token: str | None = None
+    # prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR): set by
+    # `serve --workers N`, so that one scrape of /metrics shows every worker.
+    metrics_dir: str | None = None
 
     @property
     def production(self) -> bool:
@@ -97,6 +102,8 @@ class Settings:
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
+            metrics_token=_secret(env, "PARVIS_METRICS_TOKEN"),
+            metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
         )
 
@@ -114,6 +121,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _directory(env: Mapping[str, str], name: str) -> str | None:
     raw = (env.get(name) or "").strip()
+    return raw or None
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if raw and len(raw) < 16:
+        raise ConfigError(f"{name} must be at least 16 characters")
     return raw or None
 
 

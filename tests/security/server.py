@@ -18,7 +18,9 @@ def production_server(*args: str, **env: str) -> Iterator[ServerProcess]:
     database_url = new_database_url()
     made = run_cli(database_url, "create-territory", "--slug", SLUG, "--name", "Sécurité")
     assert made.returncode == 0, made.stderr
-    with ServerProcess(database_url, *args, PARVIS_ENV="production", **env) as server:
+    server = ServerProcess(database_url, *args, PARVIS_ENV="production", **env)
+    server.startup_seconds = 120  # two cores, eight engineers: workers take their time
+    with server:
         yield server
 
 
