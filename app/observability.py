@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import json
 import logging
 import re
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -141,11 +143,18 @@ class Metrics:
             multiprocess.mark_process_dead(pid, self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
 
-def account_hash(account_id: int | None) -> str | None:
-    """A stable pseudonym for logs: enough to follow one account, not to name it."""
+# Keys log pseudonyms when PARVIS_LOG_KEY is not set: stable for this process only.
+_PROCESS_LOG_KEY = secrets.token_bytes(32)
+
+
+def account_hash(account_id: int | None, key: str | None = None) -> str | None:
+    """A pseudonym for logs: enough to follow one account, not to name it. Keyed (HMAC),
+    as DESIGN.md's secret-ballot rule asks: a plain hash of a small integer id is undone by
+    hashing every id, and would put a name next to every line of an account."""
     if account_id is None:
         return None
-    return hashlib.sha256(f"parvis-account:{account_id}".encode()).hexdigest()[:12]
+    secret = key.encode() if key else _PROCESS_LOG_KEY
+    return hmac.new(secret, f"parvis-account:{account_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 class OperationMetrics(SchemaExtension):
@@ -208,7 +217,8 @@ class OperationMetrics(SchemaExtension):
                 "cost": getattr(context, "query_cost", None),
                 "status": status,
                 "error_codes": codes,
-                "account": account_hash(account.id if account is not None else None),
+                "account": account_hash(account.id if account is not None else None,
+                                        getattr(getattr(context, "settings", None), "log_key", None)),
             }},
         )
 

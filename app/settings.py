@@ -55,6 +55,9 @@ class Settings:
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
     graphiql_assets: str | None = None
+    # The key of the account pseudonyms in logs (PARVIS_LOG_KEY); without it, a random key
+    # per process (pseudonyms then differ between workers and restarts).
+    log_key: str | None = None
     # /metrics answers only with `Authorization: Bearer <this>` (PARVIS_METRICS_TOKEN).
     metrics_token: str | None = None
     # prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR): set by
@@ -103,6 +106,7 @@ class Settings:
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             metrics_token=_secret(env, "PARVIS_METRICS_TOKEN"),
+            log_key=_secret(env, "PARVIS_LOG_KEY"),
             metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
         )

@@ -9,12 +9,16 @@ and its access lines held query strings (GET /graphql?variables=...).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from app.observability import account_hash
 from tests.e2e.server import ServerProcess
+from tests.factories import make_person
 from tests.security.server import SLUG, log_lines, post, production_server
 
 PASSWORD = "Correct-Horse-7f3a-battery"
@@ -89,3 +93,24 @@ def test_uvicorn_lines_are_json_in_production(server: ServerProcess):
     started = [e for e in entries if e["logger"].startswith("uvicorn") and "Application startup complete" in e["message"]]
     assert started and started[0]["level"] == "info"
     assert any(e["logger"] == "uvicorn.access" for e in entries)
+
+
+async def test_the_account_pseudonym_in_logs_is_keyed(gql, caplog: pytest.LogCaptureFixture):
+    """Before the fix the pseudonym was sha256("parvis-account:<id>")[:12]: hashing every id
+    up to 100,000 named the account behind any log line."""
+    alice = await make_person("alice")
+    caplog.set_level(logging.INFO, logger="parvis.operations")
+    logger = logging.getLogger("parvis")
+    logger.addHandler(caplog.handler)
+    try:
+        await gql("query Me { viewer { id } }", token=alice.token)
+    finally:
+        logger.removeHandler(caplog.handler)
+    logged = [r.fields["account"] for r in caplog.records if r.name == "parvis.operations"]  # type: ignore[attr-defined]
+    assert logged and logged[-1] is not None
+    assert alice.account.id < 100_000
+    unkeyed = {hashlib.sha256(f"parvis-account:{i}".encode()).hexdigest()[:n] for i in range(1, 100_000) for n in (12, 16)}
+    assert logged[-1] not in unkeyed
+    # A deployment's key makes the pseudonym stable across its workers and restarts
+    assert account_hash(alice.account.id, "k" * 32) == account_hash(alice.account.id, "k" * 32)
+    assert account_hash(alice.account.id, "k" * 32) != account_hash(alice.account.id, "j" * 32)
