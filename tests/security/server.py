@@ -16,6 +16,8 @@ SLUG = "securite"
 def production_server(*args: str, **env: str) -> Iterator[ServerProcess]:
     """A production server over a new database holding one territory (for pytest fixtures)."""
     database_url = new_database_url()
+    migrated = run_cli(database_url, "migrate")  # PostgreSQL is migrated once per deployment
+    assert migrated.returncode == 0, migrated.stderr
     made = run_cli(database_url, "create-territory", "--slug", SLUG, "--name", "Sécurité")
     assert made.returncode == 0, made.stderr
     server = ServerProcess(database_url, *args, PARVIS_ENV="production", **env)
