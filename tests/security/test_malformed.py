@@ -88,18 +88,35 @@ def test_another_method_is_a_405_in_json(server: ServerProcess):
     refused(httpx.put(f"{server.url}/graphql", content=b"{}", timeout=30), 405, "METHOD_NOT_ALLOWED")
 
 
-def test_a_websocket_frame_nested_100000_levels_closes_with_4400(server: ServerProcess):
-    async def send_deep_frame() -> tuple[int | None, str]:
-        url = server.url.replace("http://", "ws://") + "/graphql"
-        async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
-            await socket.send(nested(100_000))
-            try:
-                await asyncio.wait_for(socket.recv(), 10)
-            except ConnectionClosed as closed:
-                return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
-        return None, "still open"
+async def close_code(server: ServerProcess, frame: str) -> tuple[int | None, str]:
+    """The close code and reason the server answers `frame` with, after connection_init."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+        await socket.send('{"type": "connection_init"}')
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
+        await socket.send(frame)
+        try:
+            await asyncio.wait_for(socket.recv(), 10)
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
+    return None, "still open"
 
-    code, reason = asyncio.run(send_deep_frame())
+
+def test_a_websocket_frame_nested_100000_levels_closes_with_4400(server: ServerProcess):
+    code, reason = asyncio.run(close_code(server, nested(100_000)))
+    assert code == 4400, reason
+
+
+@pytest.mark.parametrize("payload", [
+    {"operationName": {}}, {"operationName": []}, {"operationName": 0}, {"variables": []}, {"variables": 0},
+    {"extensions": "x"},
+])
+def test_a_subscribe_payload_of_the_wrong_shape_closes_with_4400(server: ServerProcess, payload: dict[str, Any]):
+    """Before the fix an operationName of {}, [] or 0 passed the shape check (`or ""`) and
+    became an INTERNAL_SERVER_ERROR; variables of [] or 0 ran as no variables."""
+    query = 'subscription { pollResults(pollId: "UG9sbDox") { totalVotes } }'
+    frame = json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, **payload}})
+    code, reason = asyncio.run(close_code(server, frame))
     assert code == 4400, reason
 
 
