@@ -211,7 +211,8 @@ class OperationMetrics(SchemaExtension):
         _log.info(
             "graphql operation",
             extra={"fields": {
-                "operation": name,
+                # A GraphQL name or OTHER: an operationName is client text of any length.
+                "operation": name if name == "anonymous" or _OPERATION_NAME.fullmatch(name) else OTHER,
                 "type": getattr(getattr(ctx, "operation_type", None), "value", None) if ctx.graphql_document else None,
                 "duration_ms": round(seconds * 1000, 2),
                 "cost": getattr(context, "query_cost", None),

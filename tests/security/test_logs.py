@@ -114,3 +114,12 @@ async def test_the_account_pseudonym_in_logs_is_keyed(gql, caplog: pytest.LogCap
     # A deployment's key makes the pseudonym stable across its workers and restarts
     assert account_hash(alice.account.id, "k" * 32) == account_hash(alice.account.id, "k" * 32)
     assert account_hash(alice.account.id, "k" * 32) != account_hash(alice.account.id, "j" * 32)
+
+
+def test_a_long_operation_name_is_not_logged(server: ServerProcess):
+    """Before the fix the operation's name went to its log line whatever its length: here
+    10,000 characters (a name must be the document's, so it is a GraphQL name)."""
+    name = "Q" + "x" * 10_000
+    assert post(server, {"query": f"query {name} {{ viewer {{ id }} }}", "operationName": name}).status_code == 200
+    lines = server.stderr().splitlines()
+    assert all(len(line) < 5_000 for line in lines), max(len(line) for line in lines)
