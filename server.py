@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 
@@ -28,7 +29,7 @@ from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever
 from app.mail import register_channels, start_worker
-from app.middleware import BodyLimit, ClientAddress, RequestRateLimit
+from app.middleware import BodyLimit, ClientAddress, RequestRateLimit, UnexpectedErrors
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.push import register_push_channel
@@ -45,7 +46,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     poll closer. Rate limits are the defaults (counted in Redis with REDIS_URL) unless a
     `limiter` is given."""
     configure_logging(settings.production)
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_dir)
     # With REDIS_URL, events cross processes (one Redis subscription per process).
     broker: Broker = (
         RedisBroker(settings.redis_url, deployment_namespace(settings.database_url))
@@ -53,6 +54,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     )
     limiter = limiter if limiter is not None else Limiter.for_settings(settings)
     limiter.on_refusal = lambda bucket: metrics.inc("parvis_rate_limited_total", bucket=bucket)
+    broker.on_publish = lambda: metrics.inc("parvis_events_published_total")
     stamp = DataStamp(broker)
     cache = parts = None
     if settings.response_cache:
@@ -86,10 +88,12 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
         await stamp.close()
         await broker.close()
         await limiter.close()
+        metrics.close(os.getpid())
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses all but GET and POST in JSON.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -111,6 +115,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
     # Before anything counts per address (uvicorn's own proxy headers are off: app/cli.py).
     app.add_middleware(ClientAddress, trusted=settings.trusted_proxies, header=settings.forwarded_header)
+    app.add_middleware(UnexpectedErrors)  # a JSON 500 with an errorId, never a plain-text page
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app

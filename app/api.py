@@ -4,9 +4,10 @@ with the extensions every operation goes through (metrics, error codes, caches, 
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLInterfaceType, GraphQLObjectType
+from graphql import GraphQLError, GraphQLInterfaceType, GraphQLObjectType
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
@@ -106,8 +107,18 @@ class Subscription(
     pass
 
 
+class ParvisSchema(strawberry.Schema):
+    """Strawberry's schema, without Strawberry's error log."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Strawberry logs every error as lines of text with the document's source and a
+        traceback: a `logIn` whose selection fails validation put its password in the logs.
+        Here the operation's one JSON line carries its error codes (OperationMetrics), and an
+        unexpected error is logged once, with its errorId and traceback (ErrorCodes)."""
+
+
 def build_schema(execution_context_class: type = FastExecutionContext) -> strawberry.Schema:
-    return describe_arguments(strawberry.Schema(
+    return describe_arguments(ParvisSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

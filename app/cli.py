@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,7 @@ from app.api import schema
 from app.database import apply_migrations, check_database, check_migrations, tortoise_config
 from app.graphiql import fetch_assets, missing_assets
 from app.mail import delivery_policy, register_channels
+from app.observability import uvicorn_log_config
 from app.persisted import manifest_documents
 from app.settings import ConfigError, Settings
 from delivery.push import VapidKeys
@@ -55,6 +60,7 @@ from schema.relay import encode_id
 from sharing.stamp import announce_write
 
 BuildApp = Callable[[Settings], Starlette]
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -118,13 +124,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
     port = args.port or settings.port
     # uvicorn would take X-Forwarded-For from 127.0.0.1 by default (FORWARDED_ALLOW_IPS): off,
     # the app reads forwarded headers from PARVIS_TRUSTED_PROXIES only (app/middleware.py).
-    common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
-              "ws_per_message_deflate": settings.ws_deflate, "proxy_headers": False,
-              "forwarded_allow_ips": ""}
+    common: dict[str, Any] = {
+        "host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
+        "log_config": uvicorn_log_config(settings.production), "ws_per_message_deflate": settings.ws_deflate,
+        "proxy_headers": False, "forwarded_allow_ips": "",
+    }
     if args.workers and args.workers > 1:
-        uvicorn.run(root.factory_path, factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
+        with metrics_directory(settings) as directory:
+            # Each worker reads PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess
+            # mode), so any worker's /metrics shows the whole server.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+            # A worker re-imports server.py before it answers uvicorn's health check: on a
+            # busy machine that takes longer than uvicorn's 5 s, and every worker was killed.
+            uvicorn.run(root.factory_path, factory=True, workers=args.workers,
+                        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **common)
     else:
-        uvicorn.run(root.build_app(settings), **common)  # type: ignore[arg-type]
+        uvicorn.run(root.build_app(settings), **common)
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: Settings) -> Iterator[str]:
+    """The operator's PROMETHEUS_MULTIPROC_DIR, or a new one removed when the server stops
+    (a directory left from an earlier run would add its counts to this one's)."""
+    if settings.metrics_dir is not None:
+        yield settings.metrics_dir
+        return
+    directory = tempfile.mkdtemp(prefix="parvis-metrics-")
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings, root: Composition) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from tortoise import Tortoise
 
+from access.tokens import bearer_token
 from app.database import pending_migrations
+from app.middleware import error_response
 from app.observability import Metrics
+from app.settings import Settings
 from events.brokers import Broker, RedisBroker
 
 
@@ -46,10 +51,12 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus text format: this process's counters and gauges."""
+    """Prometheus text format: the server's counters, gauges and histograms. With
+    PARVIS_METRICS_TOKEN, only for `Authorization: Bearer <that token>`."""
+    settings: Settings = request.app.state.settings
+    if settings.metrics_token is not None:
+        token = bearer_token(request.headers.get("authorization")) or ""
+        if not hmac.compare_digest(token.encode(), settings.metrics_token.encode()):
+            return error_response(401, "/metrics needs the bearer token of PARVIS_METRICS_TOKEN.", "UNAUTHENTICATED")
     metrics: Metrics = request.app.state.metrics
-    published = float(getattr(request.app.state.broker, "published", 0))
-    return PlainTextResponse(
-        metrics.render({"parvis_events_published_total": published}),
-        media_type="text/plain; version=0.0.4",
-    )
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

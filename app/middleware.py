@@ -1,19 +1,71 @@
 """ASGI middleware in front of the GraphQL view: the client's address (forwarded headers from
 trusted proxies only), the request body limit and the per-address request rate limit (both
-refuse before anything parses the body)."""
+refuse before anything parses the body), and the last resort that answers an unexpected
+exception with a JSON 500 that names it by an error id."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
+import uuid
 from collections.abc import Iterable, Sequence
 
-from starlette.responses import PlainTextResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from access.ratelimit import Limiter, client_key
 
 MAX_BODY_BYTES = 1_000_000
+_log = logging.getLogger("parvis.errors")
+
+# The code of an HTTP refusal that happens before GraphQL (GraphQL over HTTP gives no names).
+HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_SERVER_ERROR",
+}
+
+
+def error_response(status: int, message: str, code: str | None = None, **extensions: object) -> Response:
+    """A refusal as GraphQL-shaped JSON: one error, its message and `extensions.code`."""
+    error = {"message": message, "extensions": {"code": code or HTTP_ERROR_CODES.get(status, "BAD_REQUEST"),
+                                                **extensions}}
+    return Response(json.dumps({"errors": [error]}).encode(), status_code=status, media_type="application/json")
+
+
+class UnexpectedErrors:
+    """The last resort: an exception no handler expected becomes a JSON 500 with an
+    `errorId`, logged once with its traceback (one JSON line in production), instead of
+    Starlette's plain-text page and uvicorn's lines of text. If the answer had started, the
+    connection is closed as uvicorn would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            error_id = uuid.uuid4().hex[:16]
+            _log.error("unexpected error %s in %s %s", error_id, scope.get("method"), scope.get("path"),
+                       exc_info=exc)
+            if started:
+                raise
+            await error_response(500, "Internal server error.", errorId=error_id)(scope, receive, send)
 
 
 class BodyLimit:
@@ -34,7 +86,7 @@ class BodyLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                    await error_response(413, "Request body too large.")(scope, receive, send)
                     return
         # No (or a lying) Content-Length: read the body up to the limit, then replay it.
         chunks: list[bytes] = []
@@ -48,7 +100,7 @@ class BodyLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > self.limit:
-                await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+                await error_response(413, "Request body too large.")(scope, receive, send)
                 return
             chunks.append(body)
             more = message.get("more_body", False)

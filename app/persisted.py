@@ -25,6 +25,7 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.middleware import replay_body
@@ -168,7 +169,7 @@ class PersistedQueries:
         data: dict[str, Any] = {name: params[name] for name in ("query", "documentId") if name in params}
         if "extensions" in params:
             try:
-                data["extensions"] = json.loads(params["extensions"])
+                data["extensions"] = orjson.loads(params["extensions"])
             except ValueError:
                 raise Refused("`extensions` must be JSON.", "BAD_REQUEST", 400) from None
         plain = await self.documents.resolve(data)
@@ -193,7 +194,7 @@ class PersistedQueries:
         body = b"".join(chunks)
         if self.trusted_only or b"persistedQuery" in body or b"documentId" in body:
             try:
-                data = json.loads(body)
+                data = orjson.loads(body)
             except ValueError:
                 data = None
             if isinstance(data, dict):

@@ -81,6 +81,14 @@ class Settings:
     delivery_lease_seconds: float = 120.0
     delivery_backoff_seconds: float = 10.0
     delivery_max_attempts: int = 8
+    # The key of the account pseudonyms in logs (PARVIS_LOG_KEY); without it, a random key
+    # per process (pseudonyms then differ between workers and restarts).
+    log_key: str | None = None
+    # /metrics answers only with `Authorization: Bearer <this>` (PARVIS_METRICS_TOKEN).
+    metrics_token: str | None = None
+    # prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR): set by
+    # `serve --workers N`, so that one scrape of /metrics shows every worker.
+    metrics_dir: str | None = None
 
     @property
     def production(self) -> bool:
@@ -125,6 +133,9 @@ class Settings:
             forwarded_header=_choice(env, "PARVIS_FORWARDED_HEADER", FORWARDED_HEADERS),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
+            metrics_token=_secret(env, "PARVIS_METRICS_TOKEN"),
+            log_key=_secret(env, "PARVIS_LOG_KEY"),
+            metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
             vapid_private_key=_vapid_key(env),
             vapid_subject=_vapid_subject(env),
@@ -208,6 +219,11 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
         return parse_networks(env.get(name, ""))
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc} (expected e.g. 10.0.0.0/8,192.0.2.7)") from exc
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if raw and len(raw) < 16:
+        raise ConfigError(f"{name} must be at least 16 characters")
+    return raw or None
 
 
 def _rate_limits(spec: str) -> str:

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +36,7 @@ from access.context import Context
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token, touch
 from app.graphiql import graphiql_html
+from app.middleware import error_response
 from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
@@ -71,6 +74,10 @@ def _content_type(request: Request) -> str:
     return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
+# orjson's words for an escaped surrogate without its pair (not for invalid UTF-8 bytes).
+_LONE_SURROGATE = re.compile(r"^(no low|invalid low|invalid high) surrogate in string")
+
+
 class GraphQLView(GraphQL[Context, None]):
     """One per app."""
 
@@ -101,8 +108,13 @@ class GraphQLView(GraphQL[Context, None]):
         return graphiql_html(local=self.settings.graphiql_assets is not None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "http":
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as refused:
+                # Strawberry answers these in plain text: in JSON, with a code, like every error.
+                response = error_response(refused.status_code, refused.reason)
+            await response(scope, receive, send)
             return
         self.metrics.gauge("parvis_websockets_open", 1)
         try:
@@ -181,11 +193,37 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return await super().on_ws_connect(context)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: invalid UTF-8 and nesting deeper than 1,024 levels are JSONDecodeErrors
+        (400, or 4400 on a websocket), where the standard library raised UnicodeDecodeError
+        and RecursionError (a plain-text 500, a dropped socket). A lone surrogate escaped in a
+        string ("\\ud800") is valid JSON that orjson refuses: the standard library reads that
+        body, and the field's own check answers INVALID with its path (resolvers/validation.py)."""
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            if not _LONE_SURROGATE.search(str(exc)):
+                raise
+            try:
+                return json.loads(data)
+            except (RecursionError, ValueError):
+                raise exc from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "A GraphQL request is a JSON object.")
+        return parsed
+
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST" and (request.content_type or "").split(";")[0].strip().lower() not in JSON_MEDIA_TYPES:
             self.metrics.inc("parvis_http_rejected_total", reason="content_type")
             raise HTTPException(415, "POST bodies must be application/json.")
-        return await super().parse_http_body(request)
+        parsed = await super().parse_http_body(request)
+        for one in parsed if isinstance(parsed, list) else (parsed,):
+            if not isinstance(one.operation_name, (str, type(None))):
+                raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null.")
+        return parsed
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
                              context: Any, root_value: Any, request_data: Any) -> Any:

@@ -305,10 +305,13 @@ def _malformed(message: Any) -> str | None:
         payload = message.get("payload")
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return "A subscribe payload needs a query string"
-        if not isinstance(payload.get("variables") or {}, dict):
+        # Checked as given, not with `or`: an operationName of {} or 0 was an unexpected error.
+        if not isinstance(payload.get("variables"), (dict, type(None))):
             return "Subscribe variables must be an object"
-        if not isinstance(payload.get("operationName") or "", str):
+        if not isinstance(payload.get("operationName"), (str, type(None))):
             return "Subscribe operationName must be a string"
+        if not isinstance(payload.get("extensions"), (dict, type(None))):
+            return "Subscribe extensions must be an object"
     return None
 
 

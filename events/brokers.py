@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
@@ -41,6 +41,9 @@ class ListenerQueue(asyncio.Queue[Event]):
 
 
 class Broker(Protocol):
+    # Called once per event this broker publishes (the app counts them for /metrics).
+    on_publish: Callable[[], None] | None
+
     async def publish(self, event: Event) -> None: ...
 
     def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]: ...
@@ -54,9 +57,12 @@ class InProcessBroker:
     def __init__(self) -> None:
         self._queues: dict[str, set[ListenerQueue]] = defaultdict(set)
         self.published = 0
+        self.on_publish: Callable[[], None] | None = None  # counts for /metrics
 
     async def publish(self, event: Event) -> None:
         self.published += 1
+        if self.on_publish is not None:
+            self.on_publish()
         for queue in list(self._queues.get(event.channel, ())):
             queue.offer(event)
 
@@ -120,6 +126,7 @@ class RedisBroker:
         self._closed = False
         self.connected = asyncio.Event()
         self.published = 0
+        self.on_publish: Callable[[], None] | None = None  # counts for /metrics
         self.publish_failures = 0
 
     @property
@@ -138,6 +145,8 @@ class RedisBroker:
     async def publish(self, event: Event) -> None:
         self.start()
         self.published += 1
+        if self.on_publish is not None:
+            self.on_publish()
         await self._local.publish(event)
         message = json.dumps(
             {"o": self.origin, "c": event.channel, "t": event.type, "d": event.data},

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
 from graphql import GraphQLError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -27,9 +28,12 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 # Sort keys are 32-bit integers (int4 on PostgreSQL): a larger value names no row, and
-# asyncpg refuses to even send it.
+# asyncpg refuses to even send it (SQLite past 64 bits): a cursor beyond is not one of ours.
 MAX_KEY = 2**31 - 1
+# Expression keys (an order computed in SQL) are 64-bit.
 MAX_WIDE_KEY = 2**63 - 1
+# A cursor holds at most a few sort keys of 20 digits each, and the order's name.
+MAX_CURSOR_LENGTH = 200
 
 
 def bad_argument(message: str) -> GraphQLError:
@@ -44,12 +48,16 @@ def encode_cursor(values: Sequence[int], tag: str | None = None) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int, tag: str | None = None) -> list[int]:
-    """The sort key values of a cursor of this order; BAD_USER_INPUT when it is not one of
-    ours, or one of another order of the list."""
+def decode_cursor(cursor: str, width: int, tag: str | None = None, bound: int = MAX_KEY) -> list[int]:
+    """The sort key values of a cursor of this order, each within [-bound-1, bound];
+    BAD_USER_INPUT when it is not one of ours, or one of another order of the list (orjson
+    refuses what the standard library let through as a RecursionError: a cursor of 5,000
+    nested lists; ours are short anyway)."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise bad_argument("This cursor is not valid.")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error) as exc:
         raise bad_argument("This cursor is not valid.") from exc
     if tag is not None:
@@ -59,7 +67,7 @@ def decode_cursor(cursor: str, width: int, tag: str | None = None) -> list[int]:
     if (
         not isinstance(values, list)
         or len(values) != width
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and -bound - 1 <= v <= bound for v in values)
     ):
         raise bad_argument("This cursor is not valid.")
     return values
@@ -69,7 +77,7 @@ def decode_keys(cursor: str, order: Sequence[SortKey], tag: str | None = None) -
     """decode_cursor for `order`, each value in its key's range: a column key is a 32-bit
     integer (a larger value names no row, and asyncpg refuses to even send it), an
     expression key a 64-bit one."""
-    values = decode_cursor(cursor, len(order), tag)
+    values = decode_cursor(cursor, len(order), tag, bound=MAX_WIDE_KEY)
     for key, value in zip(order, values, strict=True):
         bound = MAX_WIDE_KEY if key.expression else MAX_KEY
         if not -bound - 1 <= value <= bound:

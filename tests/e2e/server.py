@@ -46,6 +46,9 @@ def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None) ->
 class ServerProcess:
     """`python server.py serve` on a free port, as a user would start it."""
 
+    # Workers each import the app: on a busy machine that takes a while.
+    startup_seconds = 30.0
+
     def __init__(self, database_url: str, *args: str, **env: str) -> None:
         self.database_url = database_url
         self.args = args  # more `serve` options, e.g. "--workers", "2"
@@ -73,7 +76,7 @@ class ServerProcess:
             [sys.executable, "server.py", "serve", *self.args], cwd=ROOT, env=self.env,
             stdout=subprocess.DEVNULL, stderr=self.log,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.startup_seconds
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 output = self.stderr()
@@ -86,7 +89,7 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError("server did not start in 30 s")
+        raise RuntimeError(f"server did not start in {self.startup_seconds:g} s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -36,8 +36,8 @@ async def test_metrics_count_operations_errors_and_latency(http: httpx.AsyncClie
     text = (await http.get("/metrics")).text
     assert 'parvis_graphql_requests_total{operation="HomePage",status="ok"}' in text
     assert 'parvis_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}' in text
-    assert 'parvis_graphql_duration_seconds_bucket{operation="HomePage",le="+Inf"}' in text
-    assert "# TYPE parvis_events_published_total gauge" in text
+    assert 'parvis_graphql_duration_seconds_bucket{le="+Inf",operation="HomePage"}' in text
+    assert "# TYPE parvis_events_published_total counter" in text
     assert published(text) > before
 
 
