@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from delivery import Job, PermanentFailure, sender_for, wake_event
+from delivery import Job, PermanentFailure, prepare, sender_for, wake_event
 from models.clock import now
 from models.delivery import DeliveryJob, JobStatus
 
@@ -106,11 +106,8 @@ class Worker:
 
     async def deliver(self, row: DeliveryJob) -> None:
         job = Job(row.id, row.channel, row.recipient, dict(row.payload), row.key, row.attempts)
-        sender = sender_for(row.channel)
         try:
-            if sender is None:
-                raise LookupError(f"no sender for channel {row.channel!r} in this process")
-            await asyncio.wait_for(sender(job), self.policy.send_timeout)
+            await asyncio.wait_for(send(job), self.policy.send_timeout)
         except PermanentFailure as exc:
             await self._dead(row, exc)
         except Exception as exc:  # noqa: BLE001 - any failure of a send is retried
@@ -119,7 +116,8 @@ class Worker:
             else:
                 await self._retry(row, exc)
         else:
-            payload = {k: v for k, v in job.payload.items() if k != SECRET}
+            # What was queued, less its secret (a preparer's payload is never stored).
+            payload = {k: v for k, v in row.payload.items() if k != SECRET}
             await DeliveryJob.filter(id=row.id).update(
                 status=JobStatus.SENT, sent_at=now(), locked_until=None, last_error=None, payload=payload
             )
@@ -137,6 +135,16 @@ class Worker:
         log.error("delivery: job %s (%s) is dead after %s attempts: %s",
                   row.id, row.channel, row.attempts, _reason(exc))
         await DeliveryJob.filter(id=row.id).update(status=JobStatus.DEAD, locked_until=None, last_error=_reason(exc))
+
+
+async def send(job: Job) -> None:
+    """Prepare a job (it may turn out to have nothing to send) and hand it to its sender."""
+    sender = sender_for(job.channel)
+    if sender is None:
+        raise LookupError(f"no sender for channel {job.channel!r} in this process")
+    prepared = await prepare(job)
+    if prepared is not None:
+        await sender(prepared)
 
 
 def _reason(exc: BaseException) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from typing import Any
 
 from access.tokens import hash_token
-from delivery import enqueue
+from delivery import Job, enqueue, register_preparer
 from delivery.email import CHANNEL
 from models import clock
 from models.accounts import Account, EmailToken, EmailTokenPurpose
@@ -20,6 +21,8 @@ from schema.errors import Refusal, UserErrorCode
 
 VERIFY_HOURS = 48
 RESET_MINUTES = 60
+# The payload kind of a reset asked for an address (prepared into "reset_password").
+RESET_REQUEST = "reset_request"
 
 
 async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, email: str) -> tuple[EmailToken, str]:
@@ -58,11 +61,24 @@ async def notify_email_verification(account: Account, email: str) -> None:
     await enqueue(CHANNEL, email, {**payload, "secret": {"token": token}}, f"email:verify:{row.id}")
 
 
-async def notify_password_reset(account: Account) -> None:
-    assert account.email is not None
-    row, token = await do_issue_email_token(account, EmailTokenPurpose.RESET_PASSWORD, account.email)
-    payload = _mail(account, "reset_password", minutes=RESET_MINUTES)
-    await enqueue(CHANNEL, account.email, {**payload, "secret": {"token": token}}, f"email:reset:{row.id}")
+async def notify_password_reset(email: str) -> None:
+    """Queue a reset mail for `email`, whether or not it has an account: the request does
+    the same work either way, and the worker finds out (prepare_password_reset)."""
+    await enqueue(CHANNEL, email, {"kind": RESET_REQUEST}, f"email:reset:{uuid.uuid4().hex}")
+
+
+async def prepare_password_reset(job: Job) -> dict[str, Any] | None:
+    """At send time: the reset mail with a new token for the address's account, or nothing
+    when it has none (or no password: an erased account). The token is never stored in the
+    queue, only its hash in email_token."""
+    account = await Account.filter(email=job.recipient, deleted_at__isnull=True).first()
+    if account is None or account.password_hash is None:
+        return None
+    _, token = await do_issue_email_token(account, EmailTokenPurpose.RESET_PASSWORD, job.recipient)
+    return {**_mail(account, "reset_password", minutes=RESET_MINUTES), "secret": {"token": token}}
+
+
+register_preparer(RESET_REQUEST, prepare_password_reset)
 
 
 async def notify_address_taken(account: Account) -> None:
