@@ -1,8 +1,9 @@
-"""The mails of accounts and the tokens they carry: written in the mutation's transaction,
+"""The mails of accounts and the tokens they carry: queued in the mutation's transaction,
 sent after commit by the delivery queue (docs/adr/0010, docs/notifications.md).
 
-An emailed token is random (256 bits), single-use, expiring, and stored only as its sha256;
-the link's token travels in the job's `secret`, which the queue drops once the mail is sent.
+An emailed token is random (256 bits), single-use, expiring, and stored only as its sha256.
+It is issued by the worker when it sends the mail (a preparer), so the queue never holds it
+and a mail for an address the account left meanwhile is not sent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ VERIFY_HOURS = 48
 RESET_MINUTES = 60
 # The payload kind of a reset asked for an address (prepared into "reset_password").
 RESET_REQUEST = "reset_request"
+VERIFY_REQUEST = "verify_request"
 
 
 async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, email: str) -> tuple[EmailToken, str]:
@@ -55,10 +57,20 @@ def _mail(account: Account, kind: str, **params: object) -> dict[str, object]:
 
 
 async def notify_email_verification(account: Account, email: str) -> None:
-    """Mail `email` a link that confirms it for the account."""
-    row, token = await do_issue_email_token(account, EmailTokenPurpose.VERIFY_EMAIL, email)
-    payload = _mail(account, "verify_email", email=email, hours=VERIFY_HOURS)
-    await enqueue(CHANNEL, email, {**payload, "secret": {"token": token}}, f"email:verify:{row.id}")
+    """Mail `email` a link that confirms it for the account (prepare_email_verification)."""
+    payload = {"kind": VERIFY_REQUEST, "account": account.id}
+    await enqueue(CHANNEL, email, payload, f"email:verify:{account.id}:{uuid.uuid4().hex}")
+
+
+async def prepare_email_verification(job: Job) -> dict[str, Any] | None:
+    """At send time: the confirmation mail with a new token, or nothing when the account
+    moved to another address (or was erased) since."""
+    account = await Account.filter(id=job.payload.get("account"), deleted_at__isnull=True).first()
+    if account is None or account.email != job.recipient:
+        return None
+    _, token = await do_issue_email_token(account, EmailTokenPurpose.VERIFY_EMAIL, job.recipient)
+    payload = _mail(account, "verify_email", email=job.recipient, hours=VERIFY_HOURS)
+    return {**payload, "secret": {"token": token}}
 
 
 async def notify_password_reset(email: str) -> None:
@@ -79,6 +91,7 @@ async def prepare_password_reset(job: Job) -> dict[str, Any] | None:
 
 
 register_preparer(RESET_REQUEST, prepare_password_reset)
+register_preparer(VERIFY_REQUEST, prepare_email_verification)
 
 
 async def notify_address_taken(account: Account) -> None:

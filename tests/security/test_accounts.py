@@ -160,14 +160,20 @@ async def test_a_token_is_good_only_for_its_purpose_and_its_address(gql, mail, s
     reset_token = link_token(smtp, fred.account.email, "/reset-password")
     assert codes((await gql(VERIFY, {"input": {"token": reset_token}}))["data"]["verifyEmail"]) == ["INVALID_TOKEN"]
 
-    # A verification link mailed to the old address confirms nothing once the account moved.
-    first, second = an_address("fred"), an_address("fred")
+    # A verification link mailed to an address confirms nothing once the account moved on.
+    first, second, third = an_address("fred"), an_address("fred"), an_address("fred")
     await gql(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": first}}, token=fred.token)
-    await gql(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": second}}, token=fred.token)
     await mail()
     stale = link_token(smtp, first, "/verify-email")
+    await gql(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": second}}, token=fred.token)
     assert codes((await gql(VERIFY, {"input": {"token": stale}}))["data"]["verifyEmail"]) == ["INVALID_TOKEN"]
     assert (await gql(VIEWER, token=fred.token))["data"]["viewer"]["emailVerified"] is False
+    # And a link not yet sent when the account moved on is not sent at all.
+    await gql(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": third}}, token=fred.token)
+    await mail()
+    assert len(smtp.mailbox.wait_for(third)) == 1
+    # (The second address is only told the account left it.)
+    assert [m["Subject"] for m in smtp.mailbox.to(second)] == ["L'adresse de votre compte a changé"]
 
 
 # Sessions
