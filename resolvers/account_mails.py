@@ -18,6 +18,7 @@ from delivery import Job, enqueue, register_preparer
 from delivery.email import CHANNEL
 from models import clock
 from models.accounts import Account, EmailToken, EmailTokenPurpose
+from resolvers.validation import is_utf8
 from schema.errors import Refusal, UserErrorCode
 
 VERIFY_HOURS = 48
@@ -25,6 +26,7 @@ RESET_MINUTES = 60
 # The payload kind of a reset asked for an address (prepared into "reset_password").
 RESET_REQUEST = "reset_request"
 VERIFY_REQUEST = "verify_request"
+INVALID_TOKEN_MESSAGE = "This link is invalid, used or expired."
 
 
 async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, email: str) -> tuple[EmailToken, str]:
@@ -41,6 +43,8 @@ async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, ema
 async def do_use_email_token(token: str, purpose: EmailTokenPurpose, *field: str) -> EmailToken:
     """Spend an emailed token: INVALID_TOKEN when unknown, of another purpose, used or
     expired. One conditional UPDATE: of two concurrent uses, one wins."""
+    if not is_utf8(token):  # a lone surrogate cannot even be hashed: no token of ours
+        raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, *field)
     at = clock.now()
     digest = hash_token(token)
     used = await EmailToken.filter(
@@ -48,7 +52,7 @@ async def do_use_email_token(token: str, purpose: EmailTokenPurpose, *field: str
     ).update(used_at=at)
     row = await EmailToken.filter(token_hash=digest).select_related("account").first() if used else None
     if row is None or row.account.deleted_at is not None:
-        raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", *field)
+        raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, *field)
     return row
 
 

@@ -15,6 +15,7 @@ from access.ratelimit import client_key, private_key
 from models import clock
 from models.accounts import AccessToken, Account, EmailToken, EmailTokenPurpose
 from resolvers.account_mails import (
+    INVALID_TOKEN_MESSAGE,
     do_use_email_token,
     notify_email_changed,
     notify_email_verification,
@@ -91,7 +92,7 @@ class CredentialsMutation:
             account = used.account
             # A token confirms the address it was sent to, not one the account moved to since.
             if account.email != used.email:
-                raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", "token")
+                raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, "token")
             if account.email_verified_at is None:
                 account.email_verified_at = clock.now()
                 await Account.filter(id=account.id).update(email_verified_at=account.email_verified_at)
@@ -154,7 +155,7 @@ class CredentialsMutation:
             used = await do_use_email_token(input.token, EmailTokenPurpose.RESET_PASSWORD, "token")
             account = used.account
             if account.email != used.email:
-                raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", "token")
+                raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, "token")
             changes: dict[str, object] = {"password_hash": password_hash}
             # Following the link proved the address.
             if account.email_verified_at is None:
