@@ -144,7 +144,7 @@ async def test_an_expired_token_is_refused(gql, mail, smtp):
     assert (await gql(VIEWER, token=erin.token))["data"]["viewer"] is not None
 
 
-@pytest.mark.parametrize("forged", ["", "x", secrets.token_urlsafe(32), "a" * 10_000, "\u0000nul", "\ud800", "' OR 1=1 --"])
+@pytest.mark.parametrize("forged", ["", "x", secrets.token_urlsafe(32), "a" * 10_000, "\u0000nul", "' OR 1=1 --"])
 async def test_a_forged_token_is_refused(gql, forged):
     for operation, name in ((VERIFY, "verifyEmail"), (RESET, "resetPassword")):
         variables = {"input": {"token": forged, "newPassword": NEW_PASSWORD}} if name == "resetPassword" else {
