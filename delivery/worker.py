@@ -68,14 +68,18 @@ class Worker:
                 .limit(self.policy.batch)
                 .select_for_update(skip_locked=True)
             )
-            if rows:
-                await DeliveryJob.filter(id__in=[row.id for row in rows]).update(
-                    locked_until=t + dt.timedelta(seconds=self.policy.lease_seconds),
-                    attempts=F("attempts") + 1,
-                )
-        for row in rows:
-            row.attempts += 1
-        return rows
+            claimed = []
+            for row in rows:
+                # Conditional, row by row: where the locking clause is dropped (SQLite, or
+                # two server processes on one SQLite file), a row another worker claimed
+                # meanwhile is not claimed twice.
+                taken = await DeliveryJob.filter(
+                    Q(locked_until__isnull=True) | Q(locked_until__lte=t), id=row.id, status=JobStatus.PENDING
+                ).update(locked_until=t + dt.timedelta(seconds=self.policy.lease_seconds), attempts=F("attempts") + 1)
+                if taken:
+                    row.attempts += 1
+                    claimed.append(row)
+        return claimed
 
     async def run_once(self) -> int:
         """Claim a batch and deliver it; how many jobs were claimed."""

@@ -184,9 +184,14 @@ class CredentialsMutation:
         if checks.errors:
             return viewer_payload(None, checks.errors)
 
-        async def work() -> Account:
+        # Checked and hashed before the transaction: no write lock held while argon2 works.
+        try:
             await check_current_password(ctx, account, input.current_password, "currentPassword")
-            password_hash = await hash_password(input.new_password)
+        except Refusal as refusal:
+            return viewer_payload(None, refusal.errors)
+        password_hash = await hash_password(input.new_password)
+
+        async def work() -> Account:
             await Account.filter(id=account.id).update(password_hash=password_hash)
             await do_revoke_sessions(account.id, keep=ctx.token)
             await notify_password_changed(account)
@@ -209,8 +214,12 @@ class CredentialsMutation:
         if checks.errors:
             return viewer_payload(None, checks.errors)
 
-        async def work() -> Account:
+        try:
             await check_current_password(ctx, account, input.password, "password")
+        except Refusal as refusal:
+            return viewer_payload(None, refusal.errors)
+
+        async def work() -> Account:
             if email == account.email:
                 return account
             if await Account.filter(email=email).exists():

@@ -196,7 +196,8 @@ async def test_an_operator_lists_dead_letters_and_replays_them_from_the_command_
 
 async def test_two_workers_share_the_queue_without_sending_a_job_twice(mail, smtp):
     """On PostgreSQL the claims of concurrent workers skip each other's rows (FOR UPDATE SKIP
-    LOCKED); on SQLite the claims are serialized. Either way, each job goes out once."""
+    LOCKED), and each row's claim is conditional besides; on SQLite the claims are serialized.
+    Either way, each job goes out once (without both guards: 3 copies on PostgreSQL)."""
     addresses = [an_address() for _ in range(30)]
     async with in_transaction():
         for address in addresses:
