@@ -18,7 +18,7 @@ from app.mail import email_sender
 from delivery import register_sender
 from delivery.email import CHANNEL
 from delivery.worker import Policy, Worker
-from models.accounts import EmailToken
+from models.accounts import Account, EmailToken
 from models.clock import now
 from models.delivery import DeliveryJob
 from server import build_app
@@ -238,3 +238,20 @@ async def test_reset_tokens_reach_no_log_line_and_no_row_once_sent(gql, http, sm
     job = await DeliveryJob.filter(recipient=hana.account.email).order_by("-id").first()
     assert job is not None and token not in str(job.payload)
     assert not await EmailToken.filter(token_hash=token).exists()
+
+
+async def test_a_stolen_session_cannot_guess_the_password_it_lacks(settings):
+    limiter = Limiter(overrides={"password_check": (3, 900)})
+    app = build_app(dataclasses.replace(settings, redis_url=None), manage_database=False, limiter=limiter)
+    ivan = await make_person("ivan")
+    change = {"query": CHANGE_EMAIL, "variables": {"input": {"password": "", "newEmail": an_address("ivan")}}}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                 headers={"Authorization": f"Bearer {ivan.token}"}) as client:
+        async def guess(password: str) -> list[str]:
+            change["variables"]["input"]["password"] = password  # type: ignore[index]
+            return codes((await client.post("/graphql", json=change)).json()["data"]["changeEmail"])
+
+        assert [await guess(f"guess number {i}") for i in range(3)] == [["BAD_CREDENTIALS"]] * 3
+        # Over the limit, even the right password is refused, and nothing changes.
+        assert await guess(PASSWORD) == ["RATE_LIMITED"]
+    assert (await Account.get(id=ivan.account.id)).email == ivan.account.email
