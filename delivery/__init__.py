@@ -12,6 +12,11 @@ The interface (docs/adr/0010):
   retries it later with backoff (`delivery.worker`).
 - `wake()` after a commit: the process's worker looks at the queue now rather than at its
   next poll.
+- `register_preparer(kind, prepare)`: a job whose payload's "kind" is `kind` is handed to
+  `prepare(job)` by the worker just before sending; it returns the payload to send, or None
+  when there is nothing to send (the job is then done). A request can so queue the same job
+  whatever the data says, and the worker decides (a password reset for an address that may
+  have no account answers in the same time either way).
 
 Workers (`delivery.worker.Worker`) run in every server process; on PostgreSQL any number of
 them share the queue (claims with FOR UPDATE SKIP LOCKED), on SQLite one process delivers.
@@ -20,6 +25,7 @@ them share the queue (claims with FOR UPDATE SKIP LOCKED), on SQLite one process
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,8 +53,10 @@ class PermanentFailure(Exception):
 
 
 Sender = Callable[[Job], Awaitable[None]]
+Preparer = Callable[[Job], Awaitable[dict[str, Any] | None]]
 
 _senders: dict[str, Sender] = {}
+_preparers: dict[str, Preparer] = {}
 _wake: asyncio.Event | None = None
 
 
@@ -59,6 +67,20 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 def sender_for(channel: str) -> Sender | None:
     return _senders.get(channel)
+
+
+def register_preparer(kind: str, prepare: Preparer) -> None:
+    """What turns a job of payload kind `kind` into the payload to send, at send time."""
+    _preparers[kind] = prepare
+
+
+async def prepare(job: Job) -> Job | None:
+    """The job as it is to be sent, or None when its preparer found nothing to send."""
+    preparer = _preparers.get(str(job.payload.get("kind")))
+    if preparer is None:
+        return job
+    payload = await preparer(job)
+    return None if payload is None else dataclasses.replace(job, payload=payload)
 
 
 async def enqueue(channel: str, recipient: str, payload: dict[str, Any], key: str) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from delivery import Job, PermanentFailure, sender_for, wake_event
+from delivery import Job, PermanentFailure, prepare, sender_for, wake_event
 from models.clock import now
 from models.delivery import DeliveryJob, JobStatus
 
@@ -68,14 +68,18 @@ class Worker:
                 .limit(self.policy.batch)
                 .select_for_update(skip_locked=True)
             )
-            if rows:
-                await DeliveryJob.filter(id__in=[row.id for row in rows]).update(
-                    locked_until=t + dt.timedelta(seconds=self.policy.lease_seconds),
-                    attempts=F("attempts") + 1,
-                )
-        for row in rows:
-            row.attempts += 1
-        return rows
+            claimed = []
+            for row in rows:
+                # Conditional, row by row: where the locking clause is dropped (SQLite, or
+                # two server processes on one SQLite file), a row another worker claimed
+                # meanwhile is not claimed twice.
+                taken = await DeliveryJob.filter(
+                    Q(locked_until__isnull=True) | Q(locked_until__lte=t), id=row.id, status=JobStatus.PENDING
+                ).update(locked_until=t + dt.timedelta(seconds=self.policy.lease_seconds), attempts=F("attempts") + 1)
+                if taken:
+                    row.attempts += 1
+                    claimed.append(row)
+        return claimed
 
     async def run_once(self) -> int:
         """Claim a batch and deliver it; how many jobs were claimed."""
@@ -106,11 +110,8 @@ class Worker:
 
     async def deliver(self, row: DeliveryJob) -> None:
         job = Job(row.id, row.channel, row.recipient, dict(row.payload), row.key, row.attempts)
-        sender = sender_for(row.channel)
         try:
-            if sender is None:
-                raise LookupError(f"no sender for channel {row.channel!r} in this process")
-            await asyncio.wait_for(sender(job), self.policy.send_timeout)
+            await asyncio.wait_for(send(job), self.policy.send_timeout)
         except PermanentFailure as exc:
             await self._dead(row, exc)
         except Exception as exc:  # noqa: BLE001 - any failure of a send is retried
@@ -119,7 +120,8 @@ class Worker:
             else:
                 await self._retry(row, exc)
         else:
-            payload = {k: v for k, v in job.payload.items() if k != SECRET}
+            # What was queued, less its secret (a preparer's payload is never stored).
+            payload = {k: v for k, v in row.payload.items() if k != SECRET}
             await DeliveryJob.filter(id=row.id).update(
                 status=JobStatus.SENT, sent_at=now(), locked_until=None, last_error=None, payload=payload
             )
@@ -137,6 +139,16 @@ class Worker:
         log.error("delivery: job %s (%s) is dead after %s attempts: %s",
                   row.id, row.channel, row.attempts, _reason(exc))
         await DeliveryJob.filter(id=row.id).update(status=JobStatus.DEAD, locked_until=None, last_error=_reason(exc))
+
+
+async def send(job: Job) -> None:
+    """Prepare a job (it may turn out to have nothing to send) and hand it to its sender."""
+    sender = sender_for(job.channel)
+    if sender is None:
+        raise LookupError(f"no sender for channel {job.channel!r} in this process")
+    prepared = await prepare(job)
+    if prepared is not None:
+        await sender(prepared)
 
 
 def _reason(exc: BaseException) -> str:

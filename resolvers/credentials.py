@@ -15,6 +15,7 @@ from access.ratelimit import client_key, private_key
 from models import clock
 from models.accounts import AccessToken, Account, EmailToken, EmailTokenPurpose
 from resolvers.account_mails import (
+    INVALID_TOKEN_MESSAGE,
     do_use_email_token,
     notify_email_changed,
     notify_email_verification,
@@ -104,7 +105,7 @@ class CredentialsMutation:
             account = used.account
             # A token confirms the address it was sent to, not one the account moved to since.
             if account.email != used.email:
-                raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", "token")
+                raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, "token")
             if account.email_verified_at is None:
                 account.email_verified_at = clock.now()
                 await Account.filter(id=account.id).update(email_verified_at=account.email_verified_at)
@@ -143,16 +144,10 @@ class CredentialsMutation:
         if limited:
             raise rate_limited_error(limited)
 
-        async def work() -> None:
-            account = (
-                await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
-            )
-            # The mail leaves after commit, outside the request: an address with an account
-            # answers as fast as one without (one lookup; the insert is all that differs).
-            if account is not None and account.password_hash is not None:
-                await notify_password_reset(account)
-
-        await run_in_transaction(ctx, work)
+        # The same insert whether or not the address has an account: the worker finds out
+        # after commit, outside the request, so the answer's time tells nothing either.
+        if is_clean(email) and len(email) <= 254:
+            await run_in_transaction(ctx, lambda: notify_password_reset(email))
         return True
 
     @strawberry.mutation(
@@ -176,7 +171,7 @@ class CredentialsMutation:
             used = await do_use_email_token(input.token, EmailTokenPurpose.RESET_PASSWORD, "token")
             account = used.account
             if account.email != used.email:
-                raise Refusal.of(UserErrorCode.INVALID_TOKEN, "This link is invalid, used or expired.", "token")
+                raise Refusal.of(UserErrorCode.INVALID_TOKEN, INVALID_TOKEN_MESSAGE, "token")
             changes: dict[str, object] = {"password_hash": password_hash}
             # Following the link proved the address.
             if account.email_verified_at is None:
@@ -205,9 +200,17 @@ class CredentialsMutation:
         if checks.errors:
             return viewer_payload(None, checks.errors)
 
-        async def work() -> Account:
+        # Checked and hashed before the transaction: no write lock held while argon2 works.
+        try:
             await check_current_password(ctx, account, input.current_password, "currentPassword")
+        except Refusal as refusal:
+            return viewer_payload(None, refusal.errors)
+        try:
             password_hash = await hashed(input.new_password)
+        except Refusal as busy:
+            return viewer_payload(None, busy.errors)
+
+        async def work() -> Account:
             await Account.filter(id=account.id).update(password_hash=password_hash)
             await do_revoke_sessions(account.id, keep=ctx.token)
             await notify_password_changed(account)
@@ -230,8 +233,12 @@ class CredentialsMutation:
         if checks.errors:
             return viewer_payload(None, checks.errors)
 
-        async def work() -> Account:
+        try:
             await check_current_password(ctx, account, input.password, "password")
+        except Refusal as refusal:
+            return viewer_payload(None, refusal.errors)
+
+        async def work() -> Account:
             if email == account.email:
                 return account
             if await Account.filter(email=email).exists():

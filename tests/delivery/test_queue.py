@@ -192,3 +192,21 @@ async def test_an_operator_lists_dead_letters_and_replays_them_from_the_command_
     assert replayed.returncode == 0 and replayed.stdout.strip() == "1 jobs queued again"
     again = await DeliveryJob.get(id=job.id)
     assert again.status == JobStatus.PENDING and again.attempts == 0
+
+
+async def test_two_workers_share_the_queue_without_sending_a_job_twice(mail, smtp):
+    """On PostgreSQL the claims of concurrent workers skip each other's rows (FOR UPDATE SKIP
+    LOCKED), and each row's claim is conditional besides; on SQLite the claims are serialized.
+    Either way, each job goes out once (without both guards: 3 copies on PostgreSQL)."""
+    addresses = [an_address() for _ in range(30)]
+    async with in_transaction():
+        for address in addresses:
+            await enqueue(CHANNEL, address, a_mail(), f"test:shared:{address}")
+    workers = [Worker(Policy(batch=4, send_timeout=5)) for _ in range(3)]
+
+    await asyncio.gather(*(worker.drain() for worker in workers))
+
+    for address in addresses:
+        assert len(smtp.mailbox.wait_for(address)) == 1, address
+    jobs = await DeliveryJob.filter(recipient__in=addresses)
+    assert {(job.status, job.attempts) for job in jobs} == {(JobStatus.SENT, 1)}

@@ -53,7 +53,10 @@ class ServerProcess:
         self.database_url = database_url
         self.args = args  # more `serve` options, e.g. "--workers", "2"
         self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), **env}
+        # Mails of the embedded default go to a folder of the test's own, not the tree's var/mail.
+        mail_dir = tempfile.mkdtemp(prefix="parvis-mail-")
+        self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), "PARVIS_MAIL_DIR": mail_dir,
+                    **env}
         self.env.pop("REDIS_URL", None) if "REDIS_URL" not in env else None
         self.proc: subprocess.Popen[bytes] | None = None
         # The server's stderr goes to a file: a pipe nobody reads would fill and block it.
