@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 
+from app.settings import Settings
 from models.accounts import Role
 from models.notifications import Notification
 from models.reach import PushSubscription
 from reads.paging import encode_cursor
+from server import build_app
 from tests.e2e.server import free_port
 from tests.factories import make_person, make_territory
 from tests.live.harness import Live
@@ -27,11 +29,11 @@ NOTIFICATIONS_AFTER = "subscription($after: String) { notifications(after: $afte
 
 
 async def test_alice_is_pushed_odiles_reply_and_catches_up_from_its_cursor(
-    push_app: Any, push_service: PushService, deliver: Any
+    push_settings: Settings, push_service: PushService, deliver: Any
 ) -> None:
-    # Given the pushing app served over HTTP, and alice, who had one notification already
+    # Given a pushing server over HTTP, and alice, who had one notification already
     port = free_port()
-    async with serve(push_app, port):
+    async with serve(build_app(push_settings, manage_database=False), port):
         url = f"http://127.0.0.1:{port}"
         territory = await make_territory()
         odile = await make_person("odile", territory, Role.OFFICIAL)

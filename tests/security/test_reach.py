@@ -114,6 +114,8 @@ async def production_push(push_settings: Settings) -> AsyncIterator[Any]:
             return response.json()
 
         yield call
+    await app.state.broker.close()
+    await app.state.limiter.close()
     # Building it registered a strict push sender for the process: give the suite its own back.
     register_push_channel(push_settings)
 
