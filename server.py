@@ -31,7 +31,7 @@ from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
-from app.push import register_push_channel
+from app.push import register_notification_mail, register_push_channel
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
@@ -61,6 +61,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
     register_channels(settings)
     push = register_push_channel(settings)
+    register_notification_mail(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

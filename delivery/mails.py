@@ -90,6 +90,16 @@ TEMPLATES: dict[str, dict[str, Text]] = {
              "If it was not you, ask for a new password at once."),
         ),
     },
+    "notification": {
+        "fr": Text(
+            "Du nouveau pour vous sur Parvis",
+            ("Bonjour {name},", "{message}", "Retrouvez-le dans l'application."),
+        ),
+        "en": Text(
+            "News for you on Parvis",
+            ("Hello {name},", "{message}", "Find it in the app."),
+        ),
+    },
     "email_changed": {
         "fr": Text(
             "L'adresse de votre compte a changé",
