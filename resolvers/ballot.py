@@ -37,13 +37,15 @@ from schema.relay import decode_id_of
 
 @functools.cache
 def _read_sql() -> str:
-    """The poll ($1), one row per option (o_id NULL when it has none), and the membership of
-    account $2 in the poll's territory (m_ columns NULL when none)."""
+    """The poll ($1), one row per option (o_id NULL when it has none), the membership of
+    account $2 in the poll's territory (m_ columns NULL when none), and whether the territory
+    requires a verified email (t_evr)."""
     return (
         f"SELECT {sql.columns(PollRow, 'p', 'p_')}, "
-        'o."id" AS "o_id", '
+        'o."id" AS "o_id", t."email_verification_required" AS "t_evr", '
         f"{sql.columns(Member, 'm', 'm_')} "
-        'FROM "poll" p LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
+        'FROM "poll" p JOIN "territory" t ON t."id" = p."territory_id" '
+        'LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
         'LEFT JOIN "member" m ON m."territory_id" = p."territory_id" AND m."account_id" = $2 '
         'WHERE p."id" = $1'
     )
@@ -117,7 +119,7 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
         raise _not_found()
     if member is None:
         raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory to vote.", "pollId")
-    await check_email_verified(ctx, poll.territory_id, "vote")
+    await check_email_verified(ctx, poll.territory_id, "vote", required=bool(row["t_evr"]))
     return BallotBox(poll, {r["o_id"] for r in rows if r["o_id"] is not None}, member)
 
 

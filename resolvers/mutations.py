@@ -73,16 +73,21 @@ async def check_member(ctx: Context, territory_id: int, action: str, *field: str
     return member
 
 
-async def check_email_verified(ctx: Context, territory_id: int, action: str) -> None:
+async def check_email_verified(
+    ctx: Context, territory_id: int, action: str, *, required: bool | None = None
+) -> None:
     """EMAIL_NOT_VERIFIED when the territory requires a confirmed email for its members'
     writes and the viewer's is not (they may still read and join). Every write of a member
-    comes here (check_member, and the ballot box that reads the membership itself); a
-    verified account costs no query."""
+    comes here (check_member, and the ballot box that reads the membership itself and passes
+    the territory's `required` it read in the same statement); a verified account costs no
+    query."""
     account = ctx.account
     if account is None or account.email_verified_at is not None:
         return
-    territory = await ctx.loaders.by_id(TerritoryRow).load(territory_id)
-    if territory is not None and territory.email_verification_required:
+    if required is None:
+        territory = await ctx.loaders.by_id(TerritoryRow).load(territory_id)
+        required = territory is not None and territory.email_verification_required
+    if required:
         raise Refusal.of(
             UserErrorCode.EMAIL_NOT_VERIFIED,
             f"Confirm your email (follow the link we mailed you) to {action}.",

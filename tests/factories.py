@@ -60,6 +60,8 @@ async def make_person(
         account=account,
         token_hash=hash_token(token),
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+        # As logIn sets it: a fresh session's first requests write nothing (access/tokens.touch).
+        last_used_at=dt.datetime.now(dt.UTC),
     )
     member = None
     if territory is not None:

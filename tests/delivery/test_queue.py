@@ -22,6 +22,7 @@ from delivery.email import CHANNEL
 from delivery.worker import Policy, Worker, dead_jobs, replay
 from models.clock import now
 from models.delivery import DeliveryJob, JobStatus
+from tests.e2e.server import run_cli
 from tests.mailbox import free_port, html_of, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,3 +174,21 @@ async def test_a_worker_killed_mid_send_loses_no_message(smtp, settings, databas
     assert len(smtp.mailbox.wait_for(address)) == 1
     job = await DeliveryJob.get(recipient=address)
     assert job.status == JobStatus.SENT and job.attempts == 2
+
+
+async def test_an_operator_lists_dead_letters_and_replays_them_from_the_command_line(database_url):
+    address = an_address()
+    job = await DeliveryJob.create(key=f"test:cli:{address}", channel=CHANNEL, recipient=address, payload=a_mail(),
+                                   status=JobStatus.DEAD, attempts=8, run_after=now(), last_error="SMTPTimeoutError")
+
+    listed = await asyncio.to_thread(run_cli, database_url, "delivery-dead", "--limit", "100000")
+    assert listed.returncode == 0, listed.stderr
+    [line] = [line for line in listed.stdout.splitlines() if address in line]
+    assert line.startswith(f"{job.id}\temail\t{address}\tattempts=8\t") and line.endswith("SMTPTimeoutError")
+
+    refused = await asyncio.to_thread(run_cli, database_url, "delivery-replay")
+    assert refused.returncode == 2 and "needs job ids or --all" in refused.stderr
+    replayed = await asyncio.to_thread(run_cli, database_url, "delivery-replay", str(job.id))
+    assert replayed.returncode == 0 and replayed.stdout.strip() == "1 jobs queued again"
+    again = await DeliveryJob.get(id=job.id)
+    assert again.status == JobStatus.PENDING and again.attempts == 0
