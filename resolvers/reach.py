@@ -9,7 +9,7 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from delivery.push import VapidKeys, check_endpoint, check_keys
+from delivery.push import VapidKeys, check_endpoint, check_keys, check_native_token
 from models.notifications import NotificationKind as KindRow
 from models.reach import Channel, Follow, Frequency, NotificationPreference, PushPlatform, PushSubscription
 from models.reach import preferences_of as read_preferences
@@ -21,6 +21,7 @@ from schema.reach import (
     FollowPayload,
     NotificationPreferencePayload,
     PushSubscriptionPayload,
+    RegisterNativePushTokenInput,
     RegisterPushSubscriptionInput,
     SetNotificationPreferenceInput,
     UnregisterPushSubscriptionInput,
@@ -154,6 +155,36 @@ class ReachMutation:
                     account_id=account.id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth,
                     platform=PushPlatform.WEB,
                 )
+                await do_drop_oldest_subscriptions(account.id)
+            return True
+
+        def respond(result: bool | None, errors: list[UserError]) -> PushSubscriptionPayload:
+            return PushSubscriptionPayload(registered=bool(result), user_errors=errors)
+
+        return await mutate(ctx, work, respond)
+
+    @strawberry.mutation(
+        description=(
+            "Store a mobile app's device token (FCM or APNs) for the viewer: notifications whose "
+            "PUSH preference is IMMEDIATELY are sent to it once the operator configured that "
+            "platform (docs/notifications.md). Registering the same token again is the same as once."
+        )
+    )
+    async def register_native_push_token(
+        self, info: Info[Context, None], input: RegisterNativePushTokenInput
+    ) -> PushSubscriptionPayload:
+        ctx = info.context
+        account = ctx.require_account()
+
+        async def work() -> bool:
+            platform = PushPlatform(input.platform.name)
+            token = input.token.strip()
+            if (problem := check_native_token(platform, token)) is not None:
+                raise Refusal.of(UserErrorCode.INVALID, problem, "token")
+            key = endpoint_hash(token)
+            updated = await PushSubscription.filter(account_id=account.id, endpoint_hash=key).update(platform=platform)
+            if not updated:
+                await PushSubscription.create(account_id=account.id, endpoint=token, endpoint_hash=key, platform=platform)
                 await do_drop_oldest_subscriptions(account.id)
             return True
 

@@ -7,11 +7,15 @@ subscription, 5xx is retried, and preferences and the kill switch hold."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 
+from app.push import register_push_channel
 from app.settings import Settings
+from delivery import register_sender
+from delivery.push import CHANNEL, PushOutcome, PushSender
 from models.accounts import Role
 from models.notifications import Notification
 from models.reach import PushSubscription
@@ -182,3 +186,60 @@ async def test_many_pushes_in_flight_all_arrive(pgql: Any, push_service: PushSer
     await asyncio.gather(*(reply(pgql, odile.token, q["id"]) for q in questions))
     await deliver()
     assert sorted(len(push_service.pushes_to(b)) for b in browsers) == [1] * 5
+
+
+REGISTER_NATIVE = """
+mutation Native($input: RegisterNativePushTokenInput!) {
+  registerNativePushToken(input: $input) { registered userErrors { field code } }
+}
+"""
+
+
+class FakeFcm:
+    """An operator's native sender (NativeSender): records what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(self, subscription: PushSubscription, payload: bytes) -> PushOutcome:
+        self.sent.append((subscription.endpoint, json.loads(payload)))
+        return PushOutcome.SENT
+
+
+async def test_a_phone_registers_its_token_and_gets_pushes_through_the_native_sender(
+    pgql: Any, push_settings: Settings, deliver: Any
+) -> None:
+    territory = await make_territory()
+    odile = await make_person("odile", territory, Role.OFFICIAL)
+    alice = await make_person("alice", territory)
+    fcm_token = "fGx3:APA91b" + "x" * 140
+    apns_token = "a1" * 32
+
+    # Tokens that are not one are refused
+    for platform, token in (("FCM", "short"), ("FCM", "has spaces in it " * 3), ("APNS", "zz" * 32), ("APNS", "ab")):
+        result = await pgql(REGISTER_NATIVE, {"input": {"platform": platform, "token": token}}, alice.token)
+        assert result["data"]["registerNativePushToken"] == {
+            "registered": False, "userErrors": [{"field": ["input", "token"], "code": "INVALID"}]
+        }
+    # Real ones are stored, once each
+    for platform, token in (("FCM", fcm_token), ("APNS", apns_token), ("FCM", fcm_token)):
+        result = await pgql(REGISTER_NATIVE, {"input": {"platform": platform, "token": token}}, alice.token)
+        assert result["data"]["registerNativePushToken"]["registered"] is True
+    assert await PushSubscription.filter(account_id=alice.account.id).count() == 2
+
+    # With the operator's native sender in place, a reply reaches both phones through it
+    fake = FakeFcm()
+    register_sender(CHANNEL, PushSender(VAPID, native=fake, allow_loopback=True))
+    try:
+        question = await asked(pgql, alice.token, territory)
+        assert not (await reply(pgql, odile.token, question["id"])).get("errors")
+        await deliver()
+    finally:
+        register_push_channel(push_settings)
+    notification = await Notification.get(account_id=alice.account.id, kind="QUESTION_ANSWERED")
+    expected = {"kind": "QUESTION_ANSWERED", "cursor": encode_cursor([notification.id])}
+    assert sorted(fake.sent, key=lambda sent: sent[0]) == [(apns_token, expected), (fcm_token, expected)]
+
+    # And unregistering takes the token as its endpoint
+    result = await pgql(UNREGISTER, {"input": {"endpoint": apns_token}}, alice.token)
+    assert result["data"]["unregisterPushSubscription"] is True
