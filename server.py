@@ -26,7 +26,7 @@ from app.database import tortoise_config
 from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
-from app.jobs import close_due_polls_forever
+from app.jobs import close_due_polls_forever, send_daily_digests_forever
 from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, RequestRateLimit
 from app.observability import Metrics, configure_logging
@@ -73,10 +73,11 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                 closer = asyncio.create_task(close_due_polls_forever(settings, broker))
                 # Mails and pushes leave after commit, from every process (docs/adr/0010).
                 deliverer = start_worker(settings)
+                digests = asyncio.create_task(send_daily_digests_forever())
                 try:
                     yield
                 finally:
-                    for task in (closer, deliverer):
+                    for task in (closer, deliverer, digests):
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task

@@ -100,6 +100,16 @@ TEMPLATES: dict[str, dict[str, Text]] = {
             ("Hello {name},", "{message}", "Find it in the app."),
         ),
     },
+    "digest": {
+        "fr": Text(
+            "Votre résumé du jour sur Parvis",
+            ("Bonjour {name},", "Depuis hier, {count} nouveauté(s) :", "{lines}", "Retrouvez-les dans l'application."),
+        ),
+        "en": Text(
+            "Your daily summary on Parvis",
+            ("Hello {name},", "Since yesterday, {count} update(s):", "{lines}", "Find them in the app."),
+        ),
+    },
     "email_changed": {
         "fr": Text(
             "L'adresse de votre compte a changé",

@@ -12,6 +12,10 @@ verified) is queued in the notification's transaction, to leave after a grace pe
   tells an author about their own hidden content, still goes).
 
 Otherwise it is rendered and sent by the email channel's sender (delivery/email.py).
+
+Kinds set to DAILY_DIGEST by EMAIL are gathered once a day (`enqueue_daily_digests`): one
+mail per person and day, of the day's notifications of those kinds still unread and whose
+subject is not hidden.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from delivery import Job, Sender, enqueue
+from delivery.email import CHANNEL as EMAIL_CHANNEL
 from delivery.push import CHANNEL as PUSH_CHANNEL
 from models.accounts import Account
 from models.clock import now
 from models.delivery import DeliveryJob, JobStatus
 from models.notifications import Notification, NotificationKind
-from models.reach import Channel, Frequency, frequency_of
+from models.reach import Channel, Frequency, NotificationPreference, frequency_of
 from reads.nodes import KINDS
 
 CHANNEL = "notification_email"
@@ -64,6 +69,15 @@ async def enqueue_notification_emails(notifications: Sequence[tuple[int, int, No
     return queued
 
 
+async def subject_hidden(row: Notification) -> bool:
+    """Whether moderation hid what the notification is about since (CONTENT_HIDDEN is about
+    the recipient's own hidden content: never counted as hidden here)."""
+    if NotificationKind(row.kind) is NotificationKind.CONTENT_HIDDEN or row.subject_type not in KINDS:
+        return False
+    subject = await KINDS[row.subject_type].model.get_or_none(id=row.subject_id)
+    return subject is None or bool(getattr(subject, "hidden", False))
+
+
 async def still_worth_mailing(row: Notification) -> bool:
     if row.read:
         return False
@@ -75,11 +89,40 @@ async def still_worth_mailing(row: Notification) -> bool:
     ).exists()
     if pushed:
         return False
-    if kind is not NotificationKind.CONTENT_HIDDEN and row.subject_type in KINDS:
-        subject = await KINDS[row.subject_type].model.get_or_none(id=row.subject_id)
-        if subject is None or getattr(subject, "hidden", False):
-            return False
-    return True
+    return not await subject_hidden(row)
+
+
+DIGEST_LINES = 50
+
+
+async def enqueue_daily_digests(day: dt.date) -> int:
+    """Queue the digest mail of `day` (UTC) for everyone with a kind set to DAILY_DIGEST by
+    EMAIL and something unread of those kinds that day. Safe to run again and from every
+    process: the key is one per person and day. Returns how many digests were queued."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    end = start + dt.timedelta(days=1)
+    wanted: dict[int, list[NotificationKind]] = {}
+    for account_id, kind in await NotificationPreference.filter(
+        channel=Channel.EMAIL, frequency=Frequency.DAILY_DIGEST
+    ).values_list("account_id", "kind"):
+        wanted.setdefault(int(account_id), []).append(NotificationKind(kind))
+    queued = 0
+    for account_id, kinds in sorted(wanted.items()):
+        account = await Account.get_or_none(id=account_id, deleted_at__isnull=True, email_verified_at__isnull=False)
+        if account is None or not account.email:
+            continue
+        rows = await Notification.filter(
+            account_id=account_id, kind__in=kinds, read=False, created_at__gte=start, created_at__lt=end
+        ).order_by("id")
+        shown = [row for row in rows if not await subject_hidden(row)]
+        if not shown:
+            continue
+        lines = "\n".join(f"- {row.message}" for row in shown[:DIGEST_LINES])
+        payload = {"kind": "digest", "locale": account.locale,
+                   "params": {"name": account.display_name, "count": len(shown), "lines": lines}}
+        await enqueue(EMAIL_CHANNEL, account.email, payload, f"email:digest:{account_id}:{day.isoformat()}")
+        queued += 1
+    return queued
 
 
 class NotificationMailSender:
