@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +18,7 @@ import httpx
 from app.push import register_push_channel
 from app.settings import Settings
 from delivery import register_sender
-from delivery.push import CHANNEL, PushOutcome, PushSender
+from delivery.push import CHANNEL, PushOutcome, PushSender, VapidKeys
 from models.accounts import Role
 from models.notifications import Notification
 from models.reach import PushSubscription
@@ -243,3 +246,15 @@ async def test_a_phone_registers_its_token_and_gets_pushes_through_the_native_se
     # And unregistering takes the token as its endpoint
     result = await pgql(UNREGISTER, {"input": {"endpoint": apns_token}}, alice.token)
     assert result["data"]["unregisterPushSubscription"] is True
+
+
+def test_generate_vapid_keys_prints_what_the_server_reads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "server.py", "generate-vapid-keys", "--subject", "mailto:ops@town.example"],
+                         cwd=root, capture_output=True, text=True, check=True, timeout=60).stdout
+    env = dict(line.split("=", 1) for line in out.splitlines() if line and not line.startswith("#"))
+    settings = Settings.from_env(env)
+    assert settings.vapid_subject == "mailto:ops@town.example"
+    assert settings.vapid_private_key is not None
+    keys = VapidKeys(private_key=settings.vapid_private_key, subject=settings.vapid_subject)
+    assert keys.public_key in out
