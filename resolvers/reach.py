@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from access.context import Context
 from delivery.push import VapidKeys, check_endpoint, check_keys, check_native_token
@@ -104,19 +107,10 @@ class ReachMutation:
                 raise Refusal.of(
                     UserErrorCode.INVALID, "Only EMAIL gathers notifications into a daily digest.", "frequency"
                 )
-            updated = await NotificationPreference.filter(account_id=account.id, kind=kind, channel=channel).update(
-                frequency=frequency
+            await do_upsert(
+                NotificationPreference, {"account_id": account.id, "kind": kind, "channel": channel},
+                {"frequency": frequency},
             )
-            if not updated:
-                try:
-                    await NotificationPreference.create(
-                        account_id=account.id, kind=kind, channel=channel, frequency=frequency
-                    )
-                except IntegrityError:
-                    # A concurrent call created it first: the last write wins, as for the update.
-                    await NotificationPreference.filter(account_id=account.id, kind=kind, channel=channel).update(
-                        frequency=frequency
-                    )
 
         _, errors = await run_in_transaction(ctx, work)
         return NotificationPreferencePayload(preferences=await preferences(account.id), user_errors=errors)
@@ -146,15 +140,9 @@ class ReachMutation:
                 field, why = bad_key
                 raise Refusal.of(UserErrorCode.INVALID, why, field)
             key = endpoint_hash(endpoint)
-            p256dh, auth = input.p256dh.strip(), input.auth.strip()
-            updated = await PushSubscription.filter(account_id=account.id, endpoint_hash=key).update(
-                p256dh=p256dh, auth=auth, platform=PushPlatform.WEB
-            )
-            if not updated:
-                await PushSubscription.create(
-                    account_id=account.id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth,
-                    platform=PushPlatform.WEB,
-                )
+            values = {"p256dh": input.p256dh.strip(), "auth": input.auth.strip(), "platform": PushPlatform.WEB}
+            if await do_upsert(PushSubscription, {"account_id": account.id, "endpoint_hash": key},
+                               values, endpoint=endpoint):
                 await do_drop_oldest_subscriptions(account.id)
             return True
 
@@ -182,9 +170,8 @@ class ReachMutation:
             if (problem := check_native_token(platform, token)) is not None:
                 raise Refusal.of(UserErrorCode.INVALID, problem, "token")
             key = endpoint_hash(token)
-            updated = await PushSubscription.filter(account_id=account.id, endpoint_hash=key).update(platform=platform)
-            if not updated:
-                await PushSubscription.create(account_id=account.id, endpoint=token, endpoint_hash=key, platform=platform)
+            if await do_upsert(PushSubscription, {"account_id": account.id, "endpoint_hash": key},
+                               {"platform": platform}, endpoint=token):
                 await do_drop_oldest_subscriptions(account.id)
             return True
 
@@ -243,6 +230,22 @@ class ReachMutation:
             return False
 
         return await mutate(ctx, work, follow_payload)
+
+
+async def do_upsert(model: type[Model], match: dict[str, Any], values: dict[str, Any], **on_create: Any) -> bool:
+    """Set `values` on the row `match` names, creating it (with `on_create` too) when there is
+    none; True when created. Of concurrent twins one inserts and the others update: the
+    insert runs in a savepoint, so losing the race leaves the mutation's transaction usable
+    (PostgreSQL aborts a transaction at its first error)."""
+    if await model.filter(**match).update(**values):
+        return False
+    try:
+        async with in_transaction():
+            await model.create(**match, **values, **on_create)
+    except IntegrityError:
+        await model.filter(**match).update(**values)
+        return False
+    return True
 
 
 def follow_payload(result: bool | None, errors: list[UserError]) -> FollowPayload:

@@ -258,3 +258,12 @@ def test_generate_vapid_keys_prints_what_the_server_reads() -> None:
     assert settings.vapid_private_key is not None
     keys = VapidKeys(private_key=settings.vapid_private_key, subject=settings.vapid_subject)
     assert keys.public_key in out
+
+
+async def test_concurrent_registrations_of_one_endpoint_make_one_row(pgql: Any, push_service: PushService) -> None:
+    """A page that registers on every load, opened in several tabs at once."""
+    alice = await make_person("alice", await make_territory())
+    subscription = push_service.browser("alice").subscription()
+    payloads = await asyncio.gather(*(register(pgql, alice.token, subscription) for _ in range(5)))
+    assert payloads == [{"registered": True, "userErrors": []}] * 5
+    assert await PushSubscription.filter(account_id=alice.account.id).count() == 1
