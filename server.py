@@ -28,7 +28,7 @@ from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
 from app.jobs import close_due_polls_forever, send_daily_digests_forever
 from app.mail import register_channels, start_worker
-from app.middleware import BodyLimit, RequestRateLimit
+from app.middleware import BodyLimit, ClientAddress, RequestRateLimit
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.push import register_notification_mail, register_push_channel
@@ -111,6 +111,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
+    # Before anything counts per address (uvicorn's own proxy headers are off: app/cli.py).
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies, header=settings.forwarded_header)
     # Outermost: a browser can read even a 413 or a 429 only with its CORS headers.
     app.add_middleware(CORSMiddleware, **cors_options(settings))
     return app

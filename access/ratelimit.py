@@ -36,10 +36,14 @@ class Limit:
 
 
 # bucket -> limit. Per-account buckets are keyed by account id, *_email by normalized email,
-# *_ip by client address (an IPv6 client by its /64).
+# *_ip by client address (an IPv6 client by its /64), *_email_ip by both.
 DEFAULT_LIMITS: dict[str, Limit] = {
-    # Failed logins only; a success resets the email's bucket and refunds the address's hit.
-    "login_email": Limit(5, 300),
+    # Failed logins only; a success resets its (email, address) bucket and refunds the others.
+    # One address guessing an email is slowed by login_email_ip without touching the owner
+    # elsewhere (at most 60 an hour, under login_email's 100: it cannot fill it alone); many
+    # addresses guessing it together meet login_email, so a botnet gets 100 an hour, not more.
+    "login_email_ip": Limit(5, 300),
+    "login_email": Limit(100, 3600),
     "login_ip": Limit(30, 300),
     "signup_ip": Limit(30, 3600),
     # Password resets asked for one address, and from one client (each sends a mail).
@@ -52,6 +56,8 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "password_check": Limit(10, 900),
     "question": Limit(10, 3600),
     "idea": Limit(10, 3600),
+    # Edits of one's questions and ideas: each one is announced live and moves their table.
+    "edit": Limit(30, 3600),
     "comment": Limit(60, 3600),
     "report": Limit(30, 3600),
     "vote": Limit(120, 60),
@@ -234,9 +240,9 @@ def client_key(scope: Scope | None) -> str:
     host usually holds a whole /64), an IPv4-mapped address as IPv4.
 
     This is the address of the peer, which is the client itself unless a proxy is in front.
-    uvicorn replaces it by the X-Forwarded-For client only when the peer is one of its
-    FORWARDED_ALLOW_IPS (default: loopback); behind a remote proxy, set that, or every client
-    would share the proxy's buckets."""
+    The app (app/middleware.py, ClientAddress) replaces it by the forwarded client only when
+    the peer is one of PARVIS_TRUSTED_PROXIES (default: none); behind a proxy, set that, or
+    every client would share the proxy's buckets."""
     client = scope.get("client") if scope else None
     host = client[0] if client else None
     if not host:

@@ -31,6 +31,7 @@ from subscriptions.feed import FeedSubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.polls import PollsSubscription
 from subscriptions.questions import QuestionsSubscription
+from subscriptions.stats import StatsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
@@ -96,10 +97,12 @@ def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
 @strawberry.type(
     description=(
         "Live streams over a websocket (graphql-transport-ws): poll results, official replies, "
-        "the territory feed and the viewer's notifications."
+        "the territory feed and stats, and the viewer's notifications."
     )
 )
-class Subscription(PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription):
+class Subscription(
+    PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription, StatsSubscription
+):
     pass
 
 

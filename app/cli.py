@@ -116,8 +116,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
                               f"files: run `python server.py fetch-graphiql-assets {settings.graphiql_assets}`")
     host = args.host or settings.host
     port = args.port or settings.port
+    # uvicorn would take X-Forwarded-For from 127.0.0.1 by default (FORWARDED_ALLOW_IPS): off,
+    # the app reads forwarded headers from PARVIS_TRUSTED_PROXIES only (app/middleware.py).
     common = {"host": host, "port": port, "ws": "websockets-sansio", "log_level": "info",
-              "ws_per_message_deflate": settings.ws_deflate}
+              "ws_per_message_deflate": settings.ws_deflate, "proxy_headers": False,
+              "forwarded_allow_ips": ""}
     if args.workers and args.workers > 1:
         uvicorn.run(root.factory_path, factory=True, workers=args.workers, **common)  # type: ignore[arg-type]
     else:
@@ -167,7 +170,7 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings, root: Composi
         if account is None:
             account = await Account.create(email=email, display_name=name, password_hash=await hash_password(args.password))
         member, _ = await Member.get_or_create(account_id=account.id, territory_id=territory.id)
-        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True)
+        await Member.filter(id=member.id).update(role=Role.ADMIN, verified=True, left_at=None)
         print(f"{email} is an admin of {territory.slug}")
 
     _run(work, settings)

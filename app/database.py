@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "models.feed",
     "models.clients",
     "models.delivery",
+    "models.stats",
 ]
 
 

@@ -1,9 +1,12 @@
-"""ASGI middleware in front of the GraphQL view: the request body limit and the per-address
-request rate limit (both refuse before anything parses the body)."""
+"""ASGI middleware in front of the GraphQL view: the client's address (forwarded headers from
+trusted proxies only), the request body limit and the per-address request rate limit (both
+refuse before anything parses the body)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Iterable, Sequence
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -108,3 +111,114 @@ class RequestRateLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(spec: str) -> tuple[Network, ...]:
+    """`"10.0.0.0/8, 192.0.2.7, ::1"` -> networks (an address is a network of one); ValueError
+    names the entry that is not an address or a CIDR."""
+    networks = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or a CIDR network") from exc
+    return tuple(networks)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of one forwarded hop: `192.0.2.7`, `192.0.2.7:4711`, `[2001:db8::1]:4711`
+    or `"[2001:db8::1]"` (Forwarded's quoted form); None for `unknown`, obfuscated names and junk."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]  # IPv4 with a port
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")
+
+
+def forwarded_hops(headers: Iterable[tuple[bytes, bytes]], header: str = "x-forwarded-for") -> list[str]:
+    """The client chain a request's headers claim, first hop (the client) first, from the one
+    header the operator's proxy writes: `X-Forwarded-For`, or `Forwarded` (RFC 7239, its
+    `for=` parameters). Never both: a proxy that writes one passes the other on as the client
+    sent it, so reading it would let the client pick its address."""
+    name = header.encode()
+    hops: list[str] = []
+    for key, value in headers:
+        if key != name:
+            continue
+        for element in value.decode("latin-1").split(","):
+            if name == b"x-forwarded-for":
+                hops.append(element)
+                continue
+            for pair in element.split(";"):
+                parameter, _, hop = pair.strip().partition("=")
+                if parameter.strip().lower() == "for":
+                    hops.append(hop)
+    return hops
+
+
+def forwarded_client(peer: str, headers: Iterable[tuple[bytes, bytes]],
+                     trusted: Sequence[Network], header: str = "x-forwarded-for") -> str:
+    """The client's address: the peer itself, unless the peer is a trusted proxy; then, walking
+    the forwarded chain from the proxy back towards the client, the first hop that is not a
+    trusted proxy (what an untrusted hop wrote before it is its own claim, not evidence)."""
+    current = _address(peer)
+    if current is None or not any(current in network for network in trusted):
+        return peer
+    for hop in reversed(forwarded_hops(headers, header)):
+        address = _address(hop)
+        if address is None:
+            break  # `unknown` or junk: the last trusted proxy is all we know
+        current = address
+        if not any(address in network for network in trusted):
+            break
+    return str(current)
+
+
+class ClientAddress:
+    """Sets the scope's client to the address the limits count: the peer's, or, when the peer
+    is one of the operator's trusted proxies (PARVIS_TRUSTED_PROXIES), the client it forwards
+    for, read from the header it writes (PARVIS_FORWARDED_HEADER). With no trusted proxies (the default) forwarded headers are ignored: anyone can
+    write them, and rotating them would otherwise lift every per-address limit."""
+
+    def __init__(self, app: ASGIApp, trusted: Sequence[Network] = (), header: str = "x-forwarded-for") -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+        self.header = header
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if self.trusted and scope["type"] in ("http", "websocket") and client:
+            headers = scope.get("headers", [])
+            host = forwarded_client(str(client[0]), headers, self.trusted, self.header)
+            if host != client[0]:
+                scope = {**scope, "client": (host, 0)}
+                # The proxy also says whether the client spoke TLS to it (as uvicorn did).
+                proto = forwarded_proto(headers)
+                if proto is not None:
+                    secure = proto == "https"
+                    scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto
+        await self.app(scope, receive, send)
+
+
+def forwarded_proto(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The scheme the nearest proxy received (`X-Forwarded-Proto`), if it is http or https."""
+    proto = None
+    for name, value in headers:
+        if name == b"x-forwarded-proto":
+            proto = value.decode("latin-1").split(",")[-1].strip().lower()
+    return proto if proto in ("http", "https") else None

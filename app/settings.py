@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from access.ratelimit import parse_limits
+from app.middleware import FORWARDED_HEADERS, Network, parse_networks
 from delivery.push import VapidKeys
 
 DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
@@ -52,6 +53,12 @@ class Settings:
     response_cache_seconds: float = 60.0
     # max-age of anonymous GET answers for browsers and CDNs (they revalidate with ETag).
     http_cache_seconds: int = 0
+    # Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDRs);
+    # none by default, loopback included: anyone else can write those headers.
+    trusted_proxies: tuple[Network, ...] = ()
+    # The one header those proxies write: x-forwarded-for (nginx, HAProxy, load balancers) or
+    # forwarded (RFC 7239).
+    forwarded_header: str = "x-forwarded-for"
     # Run only the documents registered with `register-documents` (app/persisted.py).
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
@@ -114,6 +121,8 @@ class Settings:
             rate_limits=_rate_limits(env.get("PARVIS_RATE_LIMITS", "")),
             response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
+            trusted_proxies=_networks(env, "PARVIS_TRUSTED_PROXIES"),
+            forwarded_header=_choice(env, "PARVIS_FORWARDED_HEADER", FORWARDED_HEADERS),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
@@ -182,6 +191,23 @@ def _smtp_url(raw: str | None) -> str | None:
 def _directory(env: Mapping[str, str], name: str) -> str | None:
     raw = (env.get(name) or "").strip()
     return raw or None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case-insensitive), the first by default."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {env.get(name)!r})")
+    return raw
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc} (expected e.g. 10.0.0.0/8,192.0.2.7)") from exc
 
 
 def _rate_limits(spec: str) -> str:

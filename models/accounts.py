@@ -97,6 +97,10 @@ class Member(Model):
     # The mandate of an official ("Vice-president for mobility"); kept if the role changes.
     title = fields.CharField(max_length=200, null=True)
     joined_at = fields.DatetimeField(auto_now_add=True)
+    # Set when the person left the territory: the row stays, as their questions, ideas and
+    # poll participations point at it (one ballot per member must outlive leaving and
+    # re-joining); a left membership counts as none. Null while a member.
+    left_at = fields.DatetimeField(null=True)
 
     account_id: int
     territory_id: int

@@ -41,6 +41,8 @@ class Idea(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     realized_at = fields.DatetimeField(null=True)
     hidden = fields.BooleanField(default=False)
+    # Moved by its author's edits and by status changes; null until the first (see Question).
+    updated_at = fields.DatetimeField(null=True)
 
     territory_id: int
     author_id: int

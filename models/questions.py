@@ -51,6 +51,9 @@ class Question(Model):
     due_at = fields.DatetimeField(db_index=True)
     answered_at = fields.DatetimeField(null=True)
     hidden = fields.BooleanField(default=False)
+    # Moved by its author's edits and by status changes; null until the first (the API
+    # answers createdAt then, so rows older than the column need no backfill).
+    updated_at = fields.DatetimeField(null=True)
 
     territory_id: int
     author_id: int
@@ -58,6 +61,8 @@ class Question(Model):
 
     class Meta:
         table = "question"
+        # Counting the open questions not yet due (reads/stats.py).
+        indexes = (("territory_id", "status", "due_at"),)
 
 
 class Reply(Model):

@@ -17,7 +17,7 @@ from models import ideas as mi
 from models import polls as mp
 from models import questions as mq
 from reads import sql
-from reads.paging import SqlList
+from reads.paging import NEWEST_FIRST, OLDEST_FIRST, SortKey, SqlList
 
 
 @functools.cache
@@ -77,6 +77,29 @@ def questions(territory_id: int, *, staff: bool, status: str | None, official_id
     if not staff:
         source = source.narrowed('q."hidden" = $1', False)
     return source
+
+
+def question_order(name: str) -> tuple[tuple[SortKey, ...], str | None]:
+    """The sort keys of a QuestionOrder and the tag its cursors carry (NEWEST's cursors stay
+    untagged: those clients held before there were orders remain valid).
+
+    MOST_OVERDUE: open questions first, the earliest due (the longest overdue) first, to the
+    second; then answered and closed ones by due date; ties oldest first."""
+    if name == "OLDEST":
+        return OLDEST_FIRST, "oldest"
+    if name == "MOST_OVERDUE":
+        due = (
+            'CAST(FLOOR(EXTRACT(EPOCH FROM {alias}."due_at")) AS BIGINT)'
+            if sql.postgres()
+            else "CAST(strftime('%s', {alias}.\"due_at\") AS INTEGER)"
+        )
+        waiting = f"CASE WHEN {{alias}}.\"status\" = '{mq.QuestionStatus.OPEN.value}' THEN 0 ELSE 1 END"
+        return (
+            SortKey("settled", descending=False, expression=waiting),
+            SortKey("due_second", descending=False, expression=due),
+            SortKey("id", descending=False),
+        ), "most_overdue"
+    return NEWEST_FIRST, None
 
 
 def question_row(row: object) -> mq.Question:

@@ -77,6 +77,9 @@ class Loaders:
         self.comment_count = DataLoader(load_fn=self._comment_counts)
         self.official_stats = DataLoader(load_fn=self._official_stats)
         self.poll_tallies = DataLoader(load_fn=self._poll_tallies)
+        # Whether a territory requires a verified email to write, when a statement of this
+        # request already read it (the ballot box does): no query for it then.
+        self.email_required: dict[int, bool] = {}
 
     async def member_of(self, pk: int) -> Member:
         """The member a foreign key names (with its account): it exists."""
@@ -97,14 +100,15 @@ class Loaders:
         return [found.get(key) for key in question_ids]
 
     async def _memberships(self, territory_ids: Sequence[int]) -> list[Member | None]:
-        """The viewer's membership of each territory, or None."""
+        """The viewer's membership of each territory, or None (also once they left it)."""
         if self._viewer is None:
             return [None] * len(territory_ids)
         keys = list(territory_ids)
         rows = await sql.fetch(
             f"SELECT {sql.columns(Member, 'm', 'm_')}, {sql.columns(Account, 'a', 'a_')} "
             "FROM member m JOIN account a ON a.id = m.account_id "
-            f"WHERE m.account_id = $1 AND m.territory_id IN ({sql.placeholders(len(keys), 2)})",
+            "WHERE m.left_at IS NULL AND m.account_id = $1 "
+            f"AND m.territory_id IN ({sql.placeholders(len(keys), 2)})",
             self._viewer, *keys,
         )
         found: dict[int, Member] = {}

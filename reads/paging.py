@@ -29,6 +29,7 @@ DEFAULT_PAGE_SIZE = 20
 # Sort keys are 32-bit integers (int4 on PostgreSQL): a larger value names no row, and
 # asyncpg refuses to even send it.
 MAX_KEY = 2**31 - 1
+MAX_WIDE_KEY = 2**63 - 1
 
 
 def bad_argument(message: str) -> GraphQLError:
@@ -36,23 +37,43 @@ def bad_argument(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
-def encode_cursor(values: Sequence[int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+def encode_cursor(values: Sequence[int], tag: str | None = None) -> str:
+    """A cursor: the sort key values, with the order's name when the list has several orders
+    (`tag`), so a cursor of one order is refused by another."""
+    data: Any = list(values) if tag is None else {"o": tag, "k": list(values)}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int) -> list[int]:
-    """The sort key values of a cursor; BAD_USER_INPUT when it is not one of ours."""
+def decode_cursor(cursor: str, width: int, tag: str | None = None) -> list[int]:
+    """The sort key values of a cursor of this order; BAD_USER_INPUT when it is not one of
+    ours, or one of another order of the list."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error) as exc:
         raise bad_argument("This cursor is not valid.") from exc
+    if tag is not None:
+        if not isinstance(values, dict) or values.get("o") != tag or set(values) != {"o", "k"}:
+            raise bad_argument("This cursor belongs to another order of this list.")
+        values = values["k"]
     if (
         not isinstance(values, list)
         or len(values) != width
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
     ):
         raise bad_argument("This cursor is not valid.")
+    return values
+
+
+def decode_keys(cursor: str, order: Sequence[SortKey], tag: str | None = None) -> list[int]:
+    """decode_cursor for `order`, each value in its key's range: a column key is a 32-bit
+    integer (a larger value names no row, and asyncpg refuses to even send it), an
+    expression key a 64-bit one."""
+    values = decode_cursor(cursor, len(order), tag)
+    for key, value in zip(order, values, strict=True):
+        bound = MAX_WIDE_KEY if key.expression else MAX_KEY
+        if not -bound - 1 <= value <= bound:
+            raise bad_argument("This cursor is not valid.")
     return values
 
 
@@ -64,10 +85,17 @@ def check_page_size(first: int | None, last: int | None) -> None:
 
 @dataclass(frozen=True)
 class SortKey:
-    """An integer column to order by; the last key of an order must be unique (the pk)."""
+    """An integer column to order by; the last key of an order must be unique (the pk).
+
+    With `expression` (fixed SQL lists only), the key is that integer SQL expression over the
+    listed table (`{alias}` stands for its alias), selected as `field`."""
 
     field: str
     descending: bool = True
+    expression: str | None = None
+
+    def sql(self, alias: str) -> str:
+        return self.expression.format(alias=alias) if self.expression else f'{alias}."{self.field}"'
 
 
 NEWEST_FIRST = (SortKey("id"),)
@@ -147,9 +175,9 @@ async def page_of(queryset: QuerySet[Any], args: PageArgs, order: Sequence[SortK
     check_page_size(args.first, args.last)
     page = queryset
     if args.after is not None:
-        page = page.filter(_beyond(order, decode_cursor(args.after, len(order)), forward=True))
+        page = page.filter(_beyond(order, decode_keys(args.after, order), forward=True))
     if args.before is not None:
-        page = page.filter(_beyond(order, decode_cursor(args.before, len(order)), forward=False))
+        page = page.filter(_beyond(order, decode_keys(args.before, order), forward=False))
 
     async def fetch(forward: bool, limit: int) -> list[Any]:
         return list(await page.order_by(*_ordering(order, forward)).limit(limit))
@@ -176,6 +204,13 @@ class SqlList:
     where: tuple[str, ...]
     args: tuple[Any, ...]
 
+    def with_columns(self, columns: Sequence[str]) -> SqlList:
+        """The same list selecting these columns too (`<expression> AS "<name>"`)."""
+        if not columns:
+            return self
+        head, rest = self.select.split("SELECT ", 1)
+        return SqlList(f"{head}SELECT {', '.join(columns)}, {rest}", self.table, self.alias, self.where, self.args)
+
     def narrowed(self, condition: str, *args: Any) -> SqlList:
         """Another condition; its placeholders `$1..` are numbered from 1 and renumbered."""
         shifted = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + len(self.args)}", condition)
@@ -191,27 +226,31 @@ def _beyond_sql(alias: str, order: Sequence[SortKey], values: Sequence[int], for
         parts = []
         for prior, value in zip(order[:i], values[:i], strict=True):
             args.append(value)
-            parts.append(f'{alias}."{prior.field}" = ${len(args)}')
+            parts.append(f"{prior.sql(alias)} = ${len(args)}")
         args.append(values[i])
-        parts.append(f'{alias}."{key.field}" {"<" if going_down else ">"} ${len(args)}')
+        parts.append(f'{key.sql(alias)} {"<" if going_down else ">"} ${len(args)}')
         alternatives.append("(" + " AND ".join(parts) + ")")
     return "(" + " OR ".join(alternatives) + ")", args
 
 
 async def page_of_sql(source: SqlList, args: PageArgs, order: Sequence[SortKey] = NEWEST_FIRST,
-                      prefix: str = "") -> Page[Any]:
+                      prefix: str = "", tag: str | None = None) -> Page[Any]:
     """page_of for a SqlList: one statement per page, rows as the driver returns them (the
-    sort key columns selected as `prefix + column`)."""
+    sort key columns selected as `prefix + column`). `tag` names the order in the cursors,
+    for lists that have several."""
     check_page_size(args.first, args.last)
-    page = source
+    page = source.with_columns(
+        [f'{key.sql(source.alias)} AS "{prefix}{key.field}"' for key in order if key.expression]
+    )
     for cursor, forward in ((args.after, True), (args.before, False)):
         if cursor is not None:
-            condition, values = _beyond_sql(source.alias, order, decode_cursor(cursor, len(order)), forward)
-            page = page.narrowed(condition, *values)
+            values = decode_keys(cursor, order, tag)
+            condition, bound = _beyond_sql(source.alias, order, values, forward)
+            page = page.narrowed(condition, *bound)
 
     async def fetch(forward: bool, limit: int) -> list[Any]:
         ordering = ", ".join(
-            f'{source.alias}."{key.field}" {"DESC" if key.descending == forward else "ASC"}'
+            f'{key.sql(source.alias)} {"DESC" if key.descending == forward else "ASC"}'
             for key in order
         )
         where = " AND ".join(page.where) or "TRUE"
@@ -227,6 +266,6 @@ async def page_of_sql(source: SqlList, args: PageArgs, order: Sequence[SortKey] 
 
     rows, has_next, has_previous = await _window(fetch, args)
     return Page(
-        [(encode_cursor([row[prefix + key.field] for key in order]), row) for row in rows],
+        [(encode_cursor([int(row[prefix + key.field]) for key in order], tag), row) for row in rows],
         has_next, has_previous, count,
     )

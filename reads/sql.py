@@ -80,7 +80,9 @@ async def fetchrow(sql: str, *args: Any) -> Any | None:
 
 async def execute(sql: str, *args: Any) -> int:
     """Run a write without RETURNING; the number of rows an UPDATE or DELETE changed (for an
-    INSERT, Tortoise's asyncpg client reports 0: use `fetch` with RETURNING instead)."""
+    INSERT, Tortoise's asyncpg client reports 0: use `fetch` with RETURNING instead). On
+    SQLite the number includes the rows the stats triggers changed (models/stats.py): use it
+    as "some or none" only, on the tables those triggers watch."""
     conn = client()
     changed, _ = await conn.execute_query(_text(conn, sql), list(args))
     return changed

@@ -12,8 +12,8 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from access.passwords import hash_password, verify_password
-from access.ratelimit import client_key, private_key
+from access.passwords import PasswordsBusy, hash_password, verify_password
+from access.ratelimit import Decision, client_key, private_key
 from access.tokens import device_of, hash_token
 from models import clock
 from models.accounts import AccessToken, Account
@@ -86,6 +86,11 @@ def auth_payload(result: tuple[Account, str] | None, errors: list[UserError]) ->
     return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
 
 
+def busy_errors(busy: PasswordsBusy) -> list[UserError]:
+    """RATE_LIMITED, with the seconds after which the password pool has room again."""
+    return rate_limited(Decision(False, busy.retry_after), "password checks in progress")
+
+
 def scope_of(ctx: Context) -> Scope | None:
     return ctx.request.scope if ctx.request is not None else None
 
@@ -105,7 +110,11 @@ class AccountsMutation:
         name = checks.text(input.display_name, "displayName", max_length=100)
         if checks.errors:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
-        password_hash = await hash_password(input.password)
+        try:
+            password_hash = await hash_password(input.password)
+        except PasswordsBusy as busy:
+            await ctx.limiter.undo("signup_ip", client_key(scope_of(ctx)))  # not an attempt
+            return AuthPayload(token=None, viewer=None, user_errors=busy_errors(busy))
 
         async def work() -> tuple[Account, str] | None:
             owner = await Account.filter(email=email).first()
@@ -131,20 +140,34 @@ class AccountsMutation:
     async def log_in(self, info: Info[Context, None], input: LogInInput) -> AuthPayload:
         ctx = info.context
         email = normalize_email(input.email)
-        # Each attempt takes its place in both buckets BEFORE the password is verified, so
+        # Each attempt takes its place in every bucket BEFORE the password is verified, so
         # parallel guesses cannot overtake the count and a limited attacker learns nothing
-        # (not even from the right password); a success gives its places back.
+        # (not even from the right password); a success gives its places back. Guesses from
+        # one address are slowed per (email, address), so they never lock the owner out from
+        # another one; only many addresses guessing one email meet its slower global curve.
         ip = client_key(scope_of(ctx))
-        by_email = await ctx.limiter.hit("login_email", private_key(email))
-        by_ip = await ctx.limiter.hit("login_ip", ip)
-        if not (by_email.allowed and by_ip.allowed):
-            worst = max((by_email, by_ip), key=lambda d: d.retry_after)
-            return AuthPayload(token=None, viewer=None, user_errors=rate_limited(worst, "failed logins"))
+        keys = {
+            "login_email_ip": private_key(f"{email}\n{ip}"),
+            "login_ip": ip,
+            "login_email": private_key(email),
+        }
+        for bucket, key in keys.items():
+            # In this order, and no further once one refuses: a refused guess must not count
+            # against the email everywhere, or one address could still lock its owner out.
+            decision = await ctx.limiter.hit(bucket, key)
+            if not decision.allowed:
+                return AuthPayload(token=None, viewer=None, user_errors=rate_limited(decision, "failed logins"))
         # An email no account can have (a NUL, a lone surrogate) would fail the query itself.
         account = (
             await Account.filter(email=email, deleted_at__isnull=True).first() if is_clean(email) else None
         )
-        if not await verify_password(account, input.password) or account is None:
+        try:
+            matches = await verify_password(account, input.password)
+        except PasswordsBusy as busy:
+            for bucket, key in keys.items():  # nothing was checked: not an attempt
+                await ctx.limiter.undo(bucket, key)
+            return AuthPayload(token=None, viewer=None, user_errors=busy_errors(busy))
+        if not matches or account is None:
             return AuthPayload(
                 token=None,
                 viewer=None,
@@ -152,7 +175,8 @@ class AccountsMutation:
                     UserErrorCode.BAD_CREDENTIALS, "The email or the password is wrong."
                 ).errors,
             )
-        await ctx.limiter.reset("login_email", private_key(email))
+        await ctx.limiter.reset("login_email_ip", keys["login_email_ip"])
+        await ctx.limiter.undo("login_email", keys["login_email"])
         await ctx.limiter.undo("login_ip", ip)
         token, _ = await run_in_transaction(ctx, lambda: do_issue_token(ctx, account))
         return AuthPayload(token=token, viewer=Viewer.from_model(account), user_errors=[])
@@ -175,7 +199,13 @@ class AccountsMutation:
     async def delete_account(self, info: Info[Context, None], input: DeleteAccountInput) -> bool:
         ctx = info.context
         account = ctx.require_account()
-        if not await verify_password(account, input.password):
+        try:
+            matches = await verify_password(account, input.password)
+        except PasswordsBusy as busy:
+            error = busy_errors(busy)[0]
+            raise GraphQLError(error.message, extensions={
+                "code": "RATE_LIMITED", "retryAfter": error.retry_after_seconds}) from busy
+        if not matches:
             raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
 
         async def work() -> bool:

@@ -28,10 +28,9 @@ from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from reads import sql
 from reads.loaders import PollTally
-from resolvers.mutations import check_email_verified
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
-from schema.polls import CastVoteInput, PollStatus, poll_status
+from schema.polls import CastVoteInput, already_voted, check_may_vote
 from schema.relay import decode_id_of
 
 
@@ -47,6 +46,7 @@ def _read_sql() -> str:
         'FROM "poll" p JOIN "territory" t ON t."id" = p."territory_id" '
         'LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
         'LEFT JOIN "member" m ON m."territory_id" = p."territory_id" AND m."account_id" = $2 '
+        'AND m."left_at" IS NULL '
         'WHERE p."id" = $1'
     )
 
@@ -91,17 +91,17 @@ def _count_options_sqlite(chosen: int) -> str:
 
 @dataclass
 class BallotBox:
-    """What castVote reads before a ballot: the poll, its options' ids, the voter's membership."""
+    """What castVote reads before a ballot: the poll and its options' ids (the voter's
+    membership goes to the request's loader, where check_may_vote reads it)."""
 
     poll: PollRow
     options: set[int]
-    member: Member
 
 
 async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
     """The poll behind a global id, if the viewer may see it (NOT_FOUND), with its options'
-    ids and the viewer's membership of its territory (NOT_A_MEMBER), in one statement. The
-    membership is also handed to the request's loader (what ctx.check_member reads)."""
+    ids and the viewer's membership of its territory, in one statement. The membership is
+    handed to the request's loader, where check_may_vote reads it (no second query)."""
     account = ctx.require_account()
     pk = decode_id_of(global_id, "Poll")
     rows = await sql.fetch(_read_sql(), pk, account.id) if pk is not None else ()
@@ -117,10 +117,9 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
     # Hidden polls: the territory's moderators and admins only (ctx.can_see).
     if poll.hidden and (member is None or member.role not in STAFF_ROLES):
         raise _not_found()
-    if member is None:
-        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory to vote.", "pollId")
-    await check_email_verified(ctx, poll.territory_id, "vote", required=bool(row["t_evr"]))
-    return BallotBox(poll, {r["o_id"] for r in rows if r["o_id"] is not None}, member)
+    # The territory's email rule was read in the same statement: check_may_vote asks no query.
+    ctx.loaders.email_required[poll.territory_id] = bool(row["t_evr"])
+    return BallotBox(poll, {r["o_id"] for r in rows if r["o_id"] is not None})
 
 
 def check_ballot(
@@ -154,7 +153,7 @@ async def do_take_part(poll: PollRow, member: Member) -> None:
         await sql.execute(_TAKE_PART, poll.id, member.id)
     except IntegrityError as exc:
         # The transaction is aborted on PostgreSQL: refuse at once (rolled back).
-        raise _already_voted() from exc
+        raise already_voted() from exc
 
 
 async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) -> PollTally:
@@ -182,7 +181,8 @@ async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) ->
         total = counted["total_votes"] if counted is not None else None
         rows = await sql.fetch(_count_options_sqlite(len(chosen)), poll.id, *chosen) if counted else ()
     if total is None:
-        raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
+        # The checks saw it open and opensAt cannot move later: it closed since.
+        raise Refusal.of(UserErrorCode.POLL_CLOSED, "This poll has closed.", "pollId")
     options = [
         PollOptionRow._init_from_db(
             id=r["id"], poll_id=poll.id, position=r["position"], label=r["label"], votes=r["votes"]
@@ -198,18 +198,13 @@ async def do_cast_vote(ctx: Context, input: CastVoteInput) -> tuple[PollRow, Pol
     was voted. Returns the poll as read and the tally right after the ballot."""
     box = await check_ballot_box(ctx, input.poll_id)
     poll = box.poll
-    if poll.verified_only and not box.member.verified:
-        raise Refusal.of(
-            UserErrorCode.NOT_VERIFIED, "Only verified residents may vote in this poll.", "pollId"
-        )
     now = clock.now()
-    if poll_status(poll, now) != PollStatus.OPEN:
-        raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open.", "pollId")
+    member = await check_may_vote(ctx, poll, now)
     checks = Checks()
     chosen = check_ballot(checks, poll, input.option_ids, box.options)
     checks.done()
 
-    await do_take_part(poll, box.member)
+    await do_take_part(poll, member)
     tally = await do_count_ballot(poll, chosen, now)
     ctx.queue(Event(channel=poll_channel(poll.id), type="vote", data={"poll": poll.id}))
     return poll, tally
@@ -256,7 +251,3 @@ async def ballot_gate(poll_pk: int | None) -> AsyncIterator[None]:
 
 def _not_found() -> Refusal:
     return Refusal.of(UserErrorCode.NOT_FOUND, "No such poll.", "pollId")
-
-
-def _already_voted() -> Refusal:
-    return Refusal.of(UserErrorCode.ALREADY_VOTED, "You already voted in this poll.", "pollId")

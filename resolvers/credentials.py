@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from access.context import Context
 from access.errors import not_found
-from access.passwords import hash_password, verify_password
+from access.passwords import PasswordsBusy, hash_password, verify_password
 from access.ratelimit import client_key, private_key
 from models import clock
 from models.accounts import AccessToken, Account, EmailToken, EmailTokenPurpose
@@ -25,6 +25,7 @@ from resolvers.accounts import (
     LOCALES,
     TAKEN_MESSAGE,
     auth_payload,
+    busy_errors,
     check_email,
     check_password,
     do_issue_token,
@@ -54,13 +55,25 @@ def rate_limited_error(errors: list[UserError]) -> GraphQLError:
     )
 
 
+async def hashed(password: str) -> str:
+    """The password's hash, or a RATE_LIMITED refusal when the password pool is full."""
+    try:
+        return await hash_password(password)
+    except PasswordsBusy as busy:
+        raise Refusal(busy_errors(busy)) from busy
+
+
 async def check_current_password(ctx: Context, account: Account, password: str, field: str) -> None:
     """BAD_CREDENTIALS unless `password` is the account's; counted, so a stolen session
     cannot guess the password it lacks."""
     limited = await check_account_rate(ctx, "password_check", "password attempts")
     if limited:
         raise Refusal(limited)
-    if not await verify_password(account, password):
+    try:
+        matches = await verify_password(account, password)
+    except PasswordsBusy as busy:
+        raise Refusal(busy_errors(busy)) from busy
+    if not matches:
         raise Refusal.of(UserErrorCode.BAD_CREDENTIALS, "The password is wrong.", field)
 
 
@@ -154,7 +167,10 @@ class CredentialsMutation:
         check_password(checks, input.new_password, "newPassword")
         if checks.errors:
             return AuthPayload(token=None, viewer=None, user_errors=checks.errors)
-        password_hash = await hash_password(input.new_password)
+        try:
+            password_hash = await hashed(input.new_password)
+        except Refusal as busy:
+            return AuthPayload(token=None, viewer=None, user_errors=busy.errors)
 
         async def work() -> tuple[Account, str]:
             used = await do_use_email_token(input.token, EmailTokenPurpose.RESET_PASSWORD, "token")
@@ -191,7 +207,7 @@ class CredentialsMutation:
 
         async def work() -> Account:
             await check_current_password(ctx, account, input.current_password, "currentPassword")
-            password_hash = await hash_password(input.new_password)
+            password_hash = await hashed(input.new_password)
             await Account.filter(id=account.id).update(password_hash=password_hash)
             await do_revoke_sessions(account.id, keep=ctx.token)
             await notify_password_changed(account)

@@ -17,12 +17,21 @@ from models.ideas import IdeaStatus as IdeaStatusRow
 from models.ideas import Support
 from models.notifications import NotificationKind
 from reads.nodes import load_row
+from resolvers.editing import check_author, check_edits, notify_edited, window_closed
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
-from schema.ideas import Idea, IdeaInput, IdeaPayload, ProposeIdeaInput, SetIdeaStatusInput
+from schema.ideas import (
+    EditIdeaInput,
+    Idea,
+    IdeaInput,
+    IdeaPayload,
+    ProposeIdeaInput,
+    SetIdeaStatusInput,
+    check_may_support,
+)
 from schema.relay import decode_id_of
 
 NOTE_MAX = 2000
@@ -90,7 +99,7 @@ class IdeasMutation:
         async def work() -> IdeaRow:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
-            member = await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
+            member = await check_may_support(ctx, idea)
             # The unique (idea, member) constraint decides, not a prior read: of concurrent
             # supports by one member exactly one inserts. The savepoint keeps the outer
             # transaction usable after the violation (PostgreSQL aborts it otherwise).
@@ -116,9 +125,10 @@ class IdeasMutation:
             ctx.require_account()
             idea = await check_idea(ctx, input.idea_id)
             member = await check_member(ctx, idea.territory_id, "withdraw a support", "ideaId")
-            deleted = await Support.filter(idea_id=idea.id, member_id=member.id).delete()
-            if deleted:
-                await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - deleted)
+            # One support per member and idea. The count is only "some or none": on SQLite,
+            # Tortoise counts the rows the stats triggers change too (models/stats.py).
+            if await Support.filter(idea_id=idea.id, member_id=member.id).delete():
+                await IdeaRow.filter(id=idea.id).update(support_count=F("support_count") - 1)
             return await IdeaRow.get(id=idea.id)
 
         return await mutate(ctx, work, payload)
@@ -142,9 +152,13 @@ class IdeasMutation:
             if input.note is not None:
                 note = checks.text(input.note, "note", max_length=NOTE_MAX, min_length=0) or None
             checks.done()
+            # Concurrent status changes queue behind the idea's row lock, and each compares with
+            # what the one before it wrote: the same change sent twelve times notifies once.
+            idea = await IdeaRow.filter(id=idea.id).select_for_update().get()
             status = IdeaStatusRow(input.status.name)
             changed = idea.status != status or idea.status_note != note
-            await IdeaRow.filter(id=idea.id).update(status=status, status_note=note)
+            if changed:
+                await IdeaRow.filter(id=idea.id).update(status=status, status_note=note, updated_at=clock.now())
             if status == IdeaStatusRow.REALIZED:
                 # Conditional update: of concurrent REALIZED, only one sets realized_at,
                 # so the idea enters the feed once even if it goes back and forth.
@@ -179,3 +193,45 @@ class IdeasMutation:
             return await IdeaRow.get(id=idea.id)
 
         return await mutate(ctx, work, payload)
+
+    @strawberry.mutation(
+        description=(
+            "Edit one's own idea (title, body or both, validated as when proposing) before its "
+            "review: once its status left SUBMITTED, EDIT_WINDOW_CLOSED; an idea a moderator hid "
+            "cannot be edited either. Live clients are told (type edited)."
+        )
+    )
+    async def edit_idea(self, info: Info[Context, None], input: EditIdeaInput) -> IdeaPayload:
+        ctx = info.context
+
+        async def work() -> IdeaRow:
+            ctx.require_account()
+            pk = decode_id_of(input.idea_id, "Idea")
+            row = await IdeaRow.filter(id=pk).first() if pk is not None else None
+            if row is None:
+                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such idea.", "ideaId")
+            await check_author(ctx, row, "idea", "ideaId")
+            if row.status != IdeaStatusRow.SUBMITTED:
+                raise closed_to_edits()
+            changes: dict[str, object] = {**check_edits(input.title, input.body)}
+            if not changes:
+                return row
+            changes["updated_at"] = clock.now()
+            edited = await IdeaRow.filter(id=row.id, status=IdeaStatusRow.SUBMITTED, hidden=False).update(
+                **changes
+            )
+            if not edited:
+                raise closed_to_edits()  # reviewed or hidden since it was read
+            notify_edited(ctx, row.territory_id, "Idea", row.id)
+            return await IdeaRow.get(id=row.id)
+
+        def respond(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
+            if row is not None:
+                ctx.loaders.by_id(IdeaRow).prime(row.id, row, force=True)
+            return payload(row, errors)
+
+        return await mutate(ctx, work, respond, limit=("edit", "edits"))
+
+
+def closed_to_edits() -> Refusal:
+    return window_closed("This idea is under review or was reviewed: it can no longer be edited.", "ideaId")

@@ -15,9 +15,9 @@ from tortoise.transactions import in_transaction
 from access.context import Context
 from access.ratelimit import Decision, Limiter
 from delivery import wake
-from models.accounts import Member
-from models.territories import Territory as TerritoryRow
 from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import check_email_verified as check_email_verified
+from schema.permissions import check_member as check_member  # one place for writes and hints
 from sharing.stamp import announce_write
 
 T = TypeVar("T")
@@ -61,37 +61,6 @@ async def mutate(
         return respond(None, limited)
     result, errors = await run_in_transaction(ctx, work)
     return respond(result, errors)
-
-
-async def check_member(ctx: Context, territory_id: int, action: str, *field: str) -> Member:
-    """The viewer's membership of the territory, or a NOT_A_MEMBER refusal saying what
-    joining would let them do ("Join the territory to vote."); then check_email_verified."""
-    member = await ctx.membership(territory_id)
-    if member is None:
-        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, f"Join the territory to {action}.", *field)
-    await check_email_verified(ctx, territory_id, action)
-    return member
-
-
-async def check_email_verified(
-    ctx: Context, territory_id: int, action: str, *, required: bool | None = None
-) -> None:
-    """EMAIL_NOT_VERIFIED when the territory requires a confirmed email for its members'
-    writes and the viewer's is not (they may still read and join). Every write of a member
-    comes here (check_member, and the ballot box that reads the membership itself and passes
-    the territory's `required` it read in the same statement); a verified account costs no
-    query."""
-    account = ctx.account
-    if account is None or account.email_verified_at is not None:
-        return
-    if required is None:
-        territory = await ctx.loaders.by_id(TerritoryRow).load(territory_id)
-        required = territory is not None and territory.email_verification_required
-    if required:
-        raise Refusal.of(
-            UserErrorCode.EMAIL_NOT_VERIFIED,
-            f"Confirm your email (follow the link we mailed you) to {action}.",
-        )
 
 
 def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:

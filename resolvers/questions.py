@@ -7,7 +7,6 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from access.errors import forbidden
 from events.envelopes import Event, territory_channel
 from models import clock
 from models.accounts import Member, Role
@@ -18,6 +17,7 @@ from models.questions import QuestionStatus, due_date, reply_timing
 from models.questions import Reply as ReplyRow
 from models.territories import Territory as TerritoryRow
 from reads.nodes import load_row
+from resolvers.editing import check_author, check_edits, notify_edited, window_closed
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
@@ -26,11 +26,13 @@ from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
     AskQuestionInput,
     CloseQuestionInput,
+    EditQuestionInput,
     Question,
     QuestionPayload,
     Reply,
     ReplyPayload,
     ReplyToQuestionInput,
+    check_may_reply,
 )
 from schema.relay import decode_id_of
 
@@ -65,18 +67,6 @@ async def check_addressee(territory_id: int, global_id: str | None) -> Member | 
             UserErrorCode.NOT_FOUND, "No such official in this territory.", "officialId"
         )
     return official
-
-
-async def check_may_reply(ctx: Context, question: QuestionRow) -> Member:
-    """The viewer's membership if they may reply: the addressed official, or any official of
-    the territory when the question is addressed to the territory as a whole."""
-    ctx.require_account()
-    member = await ctx.membership(question.territory_id)
-    if member is None or member.role != Role.OFFICIAL:
-        raise forbidden("Only the territory's officials may reply to questions.")
-    if question.official_id is not None and question.official_id != member.id:
-        raise forbidden("Only the official this question is addressed to may reply.")
-    return member
 
 
 def question_payload(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
@@ -143,14 +133,6 @@ class QuestionsMutation:
             account = ctx.require_account()
             question = await check_question(ctx, input.question_id)
             official = await check_may_reply(ctx, question)
-            if question.status == QuestionStatus.ANSWERED:
-                raise Refusal.of(
-                    UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
-                )
-            if question.status == QuestionStatus.CLOSED:
-                raise Refusal.of(
-                    UserErrorCode.INVALID, "A closed question cannot be answered.", "questionId"
-                )
             checks = Checks()
             body = checks.body(input.body, "body")
             checks.done()
@@ -173,8 +155,8 @@ class QuestionsMutation:
                     UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
                 ) from exc
             question.status = QuestionStatus.ANSWERED
-            question.answered_at = now
-            await question.save(update_fields=["status", "answered_at"])
+            question.answered_at = question.updated_at = now
+            await question.save(update_fields=["status", "answered_at", "updated_at"])
 
             asker = await Member.filter(id=question.author_id).select_related("account").first()
             # Nobody is told of their own reply, nor is an erased account.
@@ -246,7 +228,8 @@ class QuestionsMutation:
             checks.done()
             question.status = QuestionStatus.CLOSED
             question.closed_reason = reason
-            await question.save(update_fields=["status", "closed_reason"])
+            question.updated_at = clock.now()
+            await question.save(update_fields=["status", "closed_reason", "updated_at"])
             return question
 
         def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
@@ -255,3 +238,45 @@ class QuestionsMutation:
             return question_payload(row, errors)
 
         return await mutate(ctx, work, respond)
+
+    @strawberry.mutation(
+        description=(
+            "Edit one's own question (title, body or both, validated as when asking) while it "
+            "waits for its reply: once answered or closed, EDIT_WINDOW_CLOSED; a question a "
+            "moderator hid cannot be edited either. Live clients are told (type edited)."
+        )
+    )
+    async def edit_question(self, info: Info[Context, None], input: EditQuestionInput) -> QuestionPayload:
+        ctx = info.context
+
+        async def work() -> QuestionRow:
+            ctx.require_account()
+            pk = decode_id_of(input.question_id, "Question")
+            row = await QuestionRow.filter(id=pk).first() if pk is not None else None
+            if row is None:
+                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+            await check_author(ctx, row, "question", "questionId")
+            if row.status != QuestionStatus.OPEN:
+                raise closed_to_edits()
+            changes: dict[str, object] = {**check_edits(input.title, input.body)}
+            if not changes:
+                return row
+            changes["updated_at"] = clock.now()
+            edited = await QuestionRow.filter(id=row.id, status=QuestionStatus.OPEN, hidden=False).update(
+                **changes
+            )
+            if not edited:
+                raise closed_to_edits()  # answered, closed or hidden since it was read
+            notify_edited(ctx, row.territory_id, "Question", row.id)
+            return await QuestionRow.get(id=row.id)
+
+        def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
+            if row is not None:
+                see_written(ctx, row)
+            return question_payload(row, errors)
+
+        return await mutate(ctx, work, respond, limit=("edit", "edits"))
+
+
+def closed_to_edits() -> Refusal:
+    return window_closed("This question has its reply or was closed: it can no longer be edited.", "questionId")

@@ -5,20 +5,25 @@ from __future__ import annotations
 import functools
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from access.context import Context
+from access.errors import forbidden, not_found
+from models import clock
 from models.accounts import Member, Role
 from models.territories import Territory as TerritoryRow
 from reads import sql
 from reads.paging import OLDEST_FIRST
 from reads.shared import AudienceReader, SharedPart
-from resolvers.mutations import mutate
+from resolvers.mutations import mutate, run_in_transaction
 from resolvers.validation import Checks, is_clean
 from schema.accounts import (
     AppointOfficialInput,
     JoinTerritoryInput,
+    LeaveTerritoryInput,
     MemberInput,
     MemberPayload,
     SetMemberRoleInput,
@@ -42,7 +47,7 @@ async def check_named_member(ctx: Context, member_gid: str) -> Member:
     """A member of a territory where the viewer also belongs (else NOT_FOUND)."""
     ctx.require_account()
     pk = decode_id_of(member_gid, "Member")
-    row = await Member.filter(id=pk).select_related("account").first() if pk else None
+    row = await Member.filter(id=pk, left_at__isnull=True).select_related("account").first() if pk else None
     if row is None:
         raise Refusal.of(UserErrorCode.NOT_FOUND, "No such member.", "memberId")
     return row
@@ -138,13 +143,49 @@ class TerritoriesMutation:
             existing = await Member.filter(account_id=account.id, territory_id=territory.id).first()
             if existing is None:
                 try:
-                    existing = await Member.create(account_id=account.id, territory_id=territory.id)
+                    # A savepoint: PostgreSQL aborts the whole transaction at a violation, and
+                    # the loser of a concurrent join must still read the winner's row.
+                    async with in_transaction():
+                        existing = await Member.create(account_id=account.id, territory_id=territory.id)
                 except IntegrityError:
                     # Joined concurrently by another request of the same person: same outcome.
                     existing = await Member.get(account_id=account.id, territory_id=territory.id)
+            elif existing.left_at is not None:
+                # Coming back: the same membership (their ballots still count as theirs), as a citizen.
+                await Member.filter(id=existing.id).update(left_at=None)
             return await reload_member(existing.id)
 
         return await mutate(ctx, work, member_payload)
+
+    @strawberry.mutation(
+        description=(
+            "Leave a territory: the viewer is no longer a member (their questions, ideas and "
+            "ballots stay; joining again makes them a citizen again). Idempotent: true also when "
+            "they were not a member. The last admin cannot leave (top-level error LAST_ADMIN)."
+        )
+    )
+    async def leave_territory(self, info: Info[Context, None], input: LeaveTerritoryInput) -> bool:
+        ctx = info.context
+        account = ctx.require_account()
+
+        async def work() -> bool:
+            territory_pk = decode_id_of(input.territory_id, "Territory")
+            if territory_pk is None or not await TerritoryRow.filter(id=territory_pk).exists():
+                raise not_found("No such territory.")
+            member = await Member.filter(
+                account_id=account.id, territory_id=territory_pk, left_at__isnull=True
+            ).select_for_update().first()
+            if member is None:
+                return True
+            if member.role == Role.ADMIN and await count_admins(territory_pk) <= 1:
+                raise last_admin()
+            # Rights end with the membership: coming back starts over as a citizen.
+            await Member.filter(id=member.id).update(left_at=clock.now(), role=Role.CITIZEN, verified=False)
+            return True
+
+        left, _ = await run_in_transaction(ctx, work)
+        ctx.fresh_loaders()  # this request's memberships were read before it left
+        return bool(left)
 
     @strawberry.mutation(description="Mark a member as a verified resident. Moderators and admins only.")
     async def verify_member(self, info: Info[Context, None], input: MemberInput) -> MemberPayload:
@@ -163,8 +204,7 @@ class TerritoriesMutation:
         ctx = info.context
 
         async def work() -> Member:
-            member = await check_named_member(ctx, input.member_id)
-            await ctx.check_role(member.territory_id, Role.ADMIN)
+            member = await check_roles_locked(ctx, input.member_id)
             checks = Checks()
             title = checks.title(input.title, "title")
             checks.done()
@@ -179,8 +219,7 @@ class TerritoriesMutation:
         ctx = info.context
 
         async def work() -> Member:
-            member = await check_named_member(ctx, input.member_id)
-            await ctx.check_role(member.territory_id, Role.ADMIN)
+            member = await check_roles_locked(ctx, input.member_id)
             role = Role(input.role.name)
             if role == Role.OFFICIAL and not member.title:
                 raise Refusal.of(
@@ -195,14 +234,42 @@ class TerritoriesMutation:
         return await mutate(ctx, work, member_payload)
 
 
+async def check_roles_locked(ctx: Context, member_gid: str) -> Member:
+    """The named member, read again once the viewer holds the territory's role lock, if the
+    viewer is (still) one of its admins.
+
+    Role changes of one territory queue behind a lock on its row, and each reads the roles
+    only once it holds it: two admins demoting each other at once cannot both see the other
+    one left. (SQLite runs one transaction at a time and has no row locks.)"""
+    named = await check_named_member(ctx, member_gid)
+    await TerritoryRow.filter(id=named.territory_id).select_for_update().first()
+    actor = ctx.require_account()
+    if not await Member.filter(account_id=actor.id, territory_id=named.territory_id, role=Role.ADMIN).exists():
+        raise forbidden("Only a member with one of these roles may do this: admin.")
+    return await reload_member(named.id)
+
+
 async def check_not_last_admin(member: Member, new_role: Role) -> None:
     """A territory keeps at least one admin."""
     if member.role != Role.ADMIN or new_role == Role.ADMIN:
         return
-    admins = await Member.filter(territory_id=member.territory_id, role=Role.ADMIN).count()
-    if admins <= 1:
+    if await count_admins(member.territory_id) <= 1:
         raise Refusal.of(
             UserErrorCode.INVALID, "The territory's last admin cannot change role.", "memberId"
         )
+
+
+async def count_admins(territory_id: int) -> int:
+    """The territory's admins, their rows locked (PostgreSQL): of two admins stepping down at
+    once, the second waits for the first and counts again without it."""
+    admins = await Member.filter(territory_id=territory_id, role=Role.ADMIN, left_at__isnull=True).select_for_update()
+    return len(admins)
+
+
+def last_admin() -> GraphQLError:
+    return GraphQLError(
+        "The territory's last admin cannot leave it: make another member admin first.",
+        extensions={"code": "LAST_ADMIN"},
+    )
 
 

@@ -34,8 +34,10 @@ class UserErrorCode(Enum):
         "ALREADY_VOTED", description="The viewer already voted in this poll."
     )
     POLL_NOT_OPEN = strawberry.enum_value(
-        "POLL_NOT_OPEN", description="The poll is scheduled or closed."
+        "POLL_NOT_OPEN",
+        description="The poll is scheduled: not open yet (a closed poll answers POLL_CLOSED).",
     )
+    POLL_CLOSED = strawberry.enum_value("POLL_CLOSED", description="The poll has closed.")
     ALREADY_ANSWERED = strawberry.enum_value(
         "ALREADY_ANSWERED", description="The question already has its reply."
     )
@@ -47,6 +49,21 @@ class UserErrorCode(Enum):
     )
     EMAIL_NOT_VERIFIED = strawberry.enum_value(
         "EMAIL_NOT_VERIFIED", description="The territory requires a verified email for this action."
+    )
+    EDIT_WINDOW_CLOSED = strawberry.enum_value(
+        "EDIT_WINDOW_CLOSED",
+        description="The content can no longer be edited by its author (replied to, or reviewed).",
+    )
+    # Mutations answer these two as top-level errors (extensions.code); a Permission's
+    # reason names them so an app can tell "sign in" and "not your role" from the rest.
+    UNAUTHENTICATED = strawberry.enum_value(
+        "UNAUTHENTICATED",
+        description="Permission hints only: the viewer must sign in (mutations answer it as a top-level error).",
+    )
+    FORBIDDEN = strawberry.enum_value(
+        "FORBIDDEN",
+        description="Permission hints only: the viewer's role may not do this (mutations answer it as a "
+        "top-level error).",
     )
 
 

@@ -10,13 +10,16 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from models import accounts as ma
 from models import ideas as mi
+from models.clock import as_utc
 from reads import lists
 from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
 from schema.accounts import member_from_model
 from schema.comments import Commentable
 from schema.errors import UserError
+from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.parts import Audience, Part
@@ -44,6 +47,17 @@ class IdeaOrder(Enum):
     )
 
 
+async def check_may_support(ctx: Context, idea: mi.Idea) -> ma.Member:
+    """supportIdea's checks of the viewer, for an idea they may see: a member of its
+    territory. Authors may support their own idea; supporting twice changes nothing."""
+    ctx.require_account()
+    return await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
+
+
+async def support_permission(ctx: Context, idea_pk: int) -> None:
+    await check_may_support(ctx, await ctx.loaders.row_of(mi.Idea, idea_pk))
+
+
 @strawberry.type(
     description=(
         "An idea a member proposed to the territory. Members support it (authors may "
@@ -60,6 +74,9 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     )
     support_count: int = strawberry.field(description="How many members support the idea.")
     created_at: dt.datetime = strawberry.field(description="When the idea was proposed.")
+    updated_at: dt.datetime = strawberry.field(
+        description="When its author last edited it or its status last changed; createdAt until then."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -77,6 +94,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
             status_note=row.status_note,
             support_count=row.support_count,
             created_at=row.created_at,
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
@@ -100,6 +118,13 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
 
     async def _load_viewer_supports(self, info: Info[Context, None]) -> bool:
         return bool(await info.context.loaders.viewer_supports.load(self.pk))
+
+    @strawberry.field(
+        description="Whether supportIdea would take the viewer's support now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_A_MEMBER). Already supporting is allowed: see viewerSupports."
+    )
+    async def viewer_can_support(self, info: Info[Context, None]) -> Permission:
+        return await permission(support_permission(info.context, self.pk))
 
 
 @dataclass(frozen=True)
@@ -161,6 +186,13 @@ class SetIdeaStatusInput:
         default=None,
         description="Why, for the author and everyone (0 to 2,000 characters); replaces the last note.",
     )
+
+
+@strawberry.input(description="The author's changes to their idea; omitted fields stay as they are.")
+class EditIdeaInput:
+    idea_id: strawberry.ID = strawberry.field(description="Global id of the idea edited.")
+    title: str | None = strawberry.field(default=None, description="The new title, 1 to 200 characters.")
+    body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
 
 
 @strawberry.type(description="The result of a mutation on an idea.")

@@ -5,8 +5,10 @@ in `extensions.cost`. The numbers, and why, are in docs/limits-and-errors.md.
 
 The cost follows GitHub's model: a connection costs the number of nodes it may return (its
 `first` or `last`, 20 by default), nested connections multiply, and a plain object costs 1
-per parent node. It is computed from the document and the variables before execution, so a
-refused request costs nothing.
+per parent node; a field fetching objects by a list of ids (`nodes(ids:)`) costs one per id,
+and what it selects is multiplied likewise. It is computed from the document and the
+variables (a variable left out is priced at its default value, as the executor will use it)
+before execution, so a refused request costs nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -34,7 +37,10 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
     parse,
+    value_from_ast_untyped,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
@@ -165,8 +171,12 @@ _costs: OrderedDict[tuple[int, int, str | None, tuple[tuple[str, int], ...]], tu
 def cached_operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
                           variables: dict[str, Any]) -> int:
     """operation_cost, remembered per parsed document (the parser cache hands out the same
-    one for the same text) and the integer variables, the only ones a cost depends on."""
-    numbers = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int)))
+    one for the same text) and what of the variables a cost depends on: integers, and the
+    length of lists."""
+    numbers = tuple(sorted(
+        (k, len(v) if isinstance(v, list) else v)
+        for k, v in variables.items() if isinstance(v, (int, list))
+    ))
     key = (id(schema), id(document), operation_name, numbers)
     found = _costs.get(key)
     if found is not None and found[0] is schema and found[1] is document:  # not reused ids
@@ -187,6 +197,7 @@ def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | N
         return 0
     operation = operations[0]
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    variables = {**defaults_of(operation), **variables}
     root = {
         OperationType.QUERY: schema.query_type,
         OperationType.MUTATION: schema.mutation_type,
@@ -217,6 +228,12 @@ def _cost(schema: GraphQLSchema, parent: Any, selection_set: SelectionSetNode | 
                 size = _page_size(selection, variables)
                 nodes = multiplier * size
                 total += nodes + _cost(schema, named, selection.selection_set, nodes, fragments, variables, seen)
+            elif is_list_type(get_nullable_type(fields[name].type)) and (
+                ids := _list_length(selection, "ids", variables)
+            ) is not None:
+                # One object per id: a hundred copies of one id cost a hundred objects.
+                nodes = multiplier * ids
+                total += nodes + _cost(schema, named, selection.selection_set, nodes, fragments, variables, seen)
             else:
                 # A connection's edges and nodes are the nodes it already counted.
                 wrapper = getattr(parent, "name", "").endswith(("Connection", "Edge"))
@@ -236,6 +253,30 @@ def _cost(schema: GraphQLSchema, parent: Any, selection_set: SelectionSetNode | 
                 total += _cost(schema, target, fragment.selection_set, multiplier, fragments, variables,
                                seen | {name})
     return total
+
+
+def defaults_of(operation: OperationDefinitionNode) -> dict[str, Any]:
+    """The default values the operation declares for its variables (`$n: Int = 100`)."""
+    return {
+        definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    }
+
+
+def _list_length(field: FieldNode, name: str, variables: dict[str, Any]) -> int | None:
+    """How many items the field's list argument `name` holds, or None without one."""
+    for argument in field.arguments or ():
+        if argument.name.value != name:
+            continue
+        value = argument.value
+        if isinstance(value, ListValueNode):
+            return len(value.values)
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            return len(given) if isinstance(given, list) else 1  # a single id is coerced to a list of one
+        return 1
+    return None
 
 
 def _page_size(field: FieldNode, variables: dict[str, Any]) -> int:

@@ -16,13 +16,15 @@ from strawberry.types import Info
 from tortoise.queryset import QuerySet
 
 from access.context import Context
+from models import accounts as ma
 from models import polls as mp
 from models.clock import as_utc, now
 from reads import lists
 from reads.loaders import Loaders, PollTally
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
-from schema.errors import UserError
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.horizon import note_boundary, recording
@@ -75,6 +77,36 @@ async def note_status_boundaries(queryset: QuerySet[mp.Poll], at: dt.datetime | 
         nxt = await running.filter(**{f"{name}__gt": at}).order_by(name).first().values_list(name, flat=True)
         if nxt is not None:
             note_boundary(as_utc(nxt))  # type: ignore[arg-type]
+
+
+def already_voted() -> Refusal:
+    return Refusal.of(UserErrorCode.ALREADY_VOTED, "You already voted in this poll.", "pollId")
+
+
+async def check_may_vote(ctx: Context, poll: mp.Poll, at: dt.datetime | None = None) -> ma.Member:
+    """castVote's checks of the viewer and the poll's window, for a poll the viewer may see:
+    a member (NOT_A_MEMBER), verified when the poll says so (NOT_VERIFIED), the poll open
+    (POLL_NOT_OPEN before opensAt, POLL_CLOSED after). One ballot per member is not checked
+    here: the database enforces it when the ballot is cast (resolvers/ballot.py)."""
+    member = await check_member(ctx, poll.territory_id, "vote", "pollId")
+    if poll.verified_only and not member.verified:
+        raise Refusal.of(
+            UserErrorCode.NOT_VERIFIED, "Only verified residents may vote in this poll.", "pollId"
+        )
+    status = poll_status(poll, at)
+    if status == PollStatus.CLOSED:
+        raise Refusal.of(UserErrorCode.POLL_CLOSED, "This poll has closed.", "pollId")
+    if status == PollStatus.SCHEDULED:
+        raise Refusal.of(UserErrorCode.POLL_NOT_OPEN, "This poll is not open yet.", "pollId")
+    return member
+
+
+async def check_may_vote_again(ctx: Context, poll_pk: int) -> None:
+    """What castVote would answer the viewer now: its checks, then ALREADY_VOTED when they
+    have a ballot in the poll (the answer the unique constraint would give)."""
+    await check_may_vote(ctx, await ctx.loaders.row_of(mp.Poll, poll_pk))
+    if await ctx.loaders.viewer_voted.load(poll_pk):
+        raise already_voted()
 
 
 @strawberry.type(description="One of a poll's options.")
@@ -202,6 +234,13 @@ class Poll(InTerritory, AboutProject, Node):
 
     async def _load_viewer_has_voted(self, info: Info[Context, None]) -> bool:
         return bool(await info.context.loaders.viewer_voted.load(self.pk))
+
+    @strawberry.field(
+        description="Whether castVote would take the viewer's ballot now, else the code it would answer "
+        "(UNAUTHENTICATED, NOT_A_MEMBER, NOT_VERIFIED, POLL_NOT_OPEN, POLL_CLOSED, ALREADY_VOTED)."
+    )
+    async def viewer_can_vote(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_vote_again(info.context, self.pk))
 
 
 async def take_tallies(loaders: Loaders, polls: list[Poll]) -> None:

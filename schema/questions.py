@@ -10,6 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.errors import forbidden
+from models import accounts as ma
 from models import clock
 from models import questions as mq
 from models.clock import as_utc
@@ -19,7 +21,8 @@ from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
 from schema.accounts import Official, member_from_model, official_from_model
 from schema.comments import Comment, Commentable, comments_page
-from schema.errors import UserError
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import Permission, check_member, permission
 from schema.placement import InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node
 from sharing.horizon import note_boundary
@@ -36,6 +39,17 @@ class QuestionStatus(Enum):
 
 
 
+@strawberry.enum(description="How a list of questions is ordered.")
+class QuestionOrder(Enum):
+    NEWEST = strawberry.enum_value("NEWEST", description="Most recently asked first.")
+    OLDEST = strawberry.enum_value("OLDEST", description="First asked first.")
+    MOST_OVERDUE = strawberry.enum_value(
+        "MOST_OVERDUE",
+        description="Open questions first, the longest overdue (earliest dueAt) first; then answered "
+        "and closed ones by dueAt.",
+    )
+
+
 def question_overdue(status: str, due_at: dt.datetime) -> bool:
     """Still open after dueAt (an open question not yet due turns overdue at dueAt)."""
     if status != mq.QuestionStatus.OPEN.value:
@@ -44,6 +58,31 @@ def question_overdue(status: str, due_at: dt.datetime) -> bool:
         return True
     note_boundary(due_at)
     return False
+
+
+async def check_may_reply(ctx: Context, question: mq.Question) -> ma.Member:
+    """replyToQuestion's checks of the viewer and the question (one the viewer may see): the
+    addressed official, or any official of the territory when the question is addressed to
+    the territory as a whole (FORBIDDEN otherwise), a member as every write needs, and the
+    question still waiting for its reply (ALREADY_ANSWERED, INVALID once closed)."""
+    ctx.require_account()
+    member = await ctx.membership(question.territory_id)
+    if member is None or member.role != ma.Role.OFFICIAL:
+        raise forbidden("Only the territory's officials may reply to questions.")
+    if question.official_id is not None and question.official_id != member.id:
+        raise forbidden("Only the official this question is addressed to may reply.")
+    await check_member(ctx, question.territory_id, "reply", "questionId")
+    if question.status == mq.QuestionStatus.ANSWERED:
+        raise Refusal.of(
+            UserErrorCode.ALREADY_ANSWERED, "This question already has its reply.", "questionId"
+        )
+    if question.status == mq.QuestionStatus.CLOSED:
+        raise Refusal.of(UserErrorCode.INVALID, "A closed question cannot be answered.", "questionId")
+    return member
+
+
+async def reply_permission(ctx: Context, question_pk: int) -> None:
+    await check_may_reply(ctx, await ctx.loaders.row_of(mq.Question, question_pk))
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
@@ -60,6 +99,9 @@ class Question(Commentable, InTerritory, WrittenByMember):
         description="createdAt + the territory's replyDeadlineDays as they were when it was asked."
     )
     overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
+    updated_at: dt.datetime = strawberry.field(
+        description="When its author last edited it or its status last changed; createdAt until then."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
@@ -82,6 +124,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
             created_at=as_utc(row.created_at),
             due_at=due_at,
             overdue=question_overdue(status, due_at),
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
@@ -124,6 +167,14 @@ class Question(Commentable, InTerritory, WrittenByMember):
         if row is None or not await info.context.can_see(row):
             return None
         return Reply.from_model(row)
+
+    @strawberry.field(
+        description="Whether replyToQuestion would take the viewer's reply now, else the code it would "
+        "answer (UNAUTHENTICATED, FORBIDDEN: not the official it is addressed to, ALREADY_ANSWERED, "
+        "INVALID: closed)."
+    )
+    async def viewer_can_reply(self, info: Info[Context, None]) -> Permission:
+        return await permission(reply_permission(info.context, self.pk))
 
     @strawberry.field(description="The comments on the question, oldest first.")
     async def comments(
@@ -205,6 +256,7 @@ class QuestionsPage:
     status: str | None
     official: int | None
     page: PageArgs
+    order: str = QuestionOrder.NEWEST.name
 
 
 async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> Connection[Question]:
@@ -212,8 +264,10 @@ async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> C
     source = lists.questions(
         args.territory, staff=reader.audience is Audience.STAFF, status=args.status, official_id=args.official
     )
+    order, tag = lists.question_order(args.order)
     page = await paginate_sql(
-        source, lambda row: Question.from_model_with_people(lists.question_row(row)), args.page, prefix="q_"
+        source, lambda row: Question.from_model_with_people(lists.question_row(row)), args.page,
+        order=order, prefix="q_", tag=tag,
     )
     await take_replies(reader, [edge.node for edge in page.edges])
     return page
@@ -247,7 +301,14 @@ class CloseQuestionInput:
     )
 
 
-@strawberry.type(description="The result of askQuestion or closeQuestion.")
+@strawberry.input(description="The author's changes to their question; omitted fields stay as they are.")
+class EditQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Global id of the question edited.")
+    title: str | None = strawberry.field(default=None, description="The new title, 1 to 200 characters.")
+    body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
+
+
+@strawberry.type(description="The result of askQuestion, editQuestion or closeQuestion.")
 class QuestionPayload:
     question: Question | None = strawberry.field(description="The question; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")

@@ -138,9 +138,11 @@ async def paginate_sql(
     *,
     order: Sequence[SortKey] = NEWEST_FIRST,
     prefix: str = "",
+    tag: str | None = None,
 ) -> Connection[T]:
-    """paginate() for a list in fixed SQL (reads.lists): one statement per page."""
-    return connection(await page_of_sql(source, args, order, prefix), mapper)
+    """paginate() for a list in fixed SQL (reads.lists): one statement per page; `tag` names
+    the order in the cursors of a list that has several."""
+    return connection(await page_of_sql(source, args, order, prefix, tag), mapper)
 
 
 def with_nodes(page: Connection[T], nodes: list[T]) -> Connection[T]:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import statistics
-from typing import Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from access.context import Context
 from models import accounts as ma
-from models import clock
-from models import comments as mc
-from models import ideas as mi
 from models import news as mn
-from models import polls as mp
 from models import projects as mpr
-from models import questions as mq
 from models import territories as mt
 from models.moderation import Report as ReportRow
 from reads.paging import PageArgs, SortKey
+from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.errors import UserError
 from schema.feed import FeedItemConnection, feed_page
@@ -28,9 +23,8 @@ from schema.moderation import Report
 from schema.news import NewsPost
 from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_votes
 from schema.projects import Project
-from schema.questions import QUESTIONS_PAGE, Question, QuestionsPage, QuestionStatus
+from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsPage, QuestionStatus
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
-from sharing.horizon import not_reusable
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
 
@@ -68,7 +62,9 @@ class Territory(Node):
         self, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> Connection[Official]:
-        query = ma.Member.filter(territory_id=self.pk, role=ma.Role.OFFICIAL).select_related("account")
+        query = ma.Member.filter(
+            territory_id=self.pk, role=ma.Role.OFFICIAL, left_at__isnull=True
+        ).select_related("account")
         return await paginate(
             query, official_from_model, first=first, after=after, last=last, before=before, order=MEMBER_ORDER,
         )
@@ -80,7 +76,7 @@ class Territory(Node):
         last: int | None = None, before: str | None = None,
     ) -> Connection[Member]:
         await info.context.check_staff(self.pk)
-        query = ma.Member.filter(territory_id=self.pk).select_related("account")
+        query = ma.Member.filter(territory_id=self.pk, left_at__isnull=True).select_related("account")
         if role is not None:
             query = query.filter(role=role.name)
         if verified is not None:
@@ -90,16 +86,29 @@ class Territory(Node):
             order=MEMBER_ORDER,
         )
 
-    @strawberry.field(description="Questions asked in the territory, newest first.")
+    @strawberry.field(description="The viewer's membership of the territory; null when anonymous or not a member.")
+    async def viewer_membership(self, info: Info[Context, None]) -> Member | None:
+        # Read per request from the viewer's loader: the territory itself may be a shared part.
+        row = await info.context.membership(self.pk)
+        return member_from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="Questions asked in the territory, newest first unless orderBy says otherwise. "
+        "Cursors belong to their order: one used with another orderBy is BAD_USER_INPUT."
+    )
     async def questions(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         status: QuestionStatus | None = None,
         official_id: strawberry.ID | None = None,
         last: int | None = None, before: str | None = None,
+        order_by: Annotated[
+            QuestionOrder | None, strawberry.argument(description="NEWEST (default), OLDEST or MOST_OVERDUE.")
+        ] = None,
     ) -> Connection[Question]:
         official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
         kind = status.name if status is not None else None
-        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before))
+        order = (order_by or QuestionOrder.NEWEST).name
+        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before), order)
         return await info.context.shared(QUESTIONS_PAGE, self.pk, args)
 
     @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
@@ -195,48 +204,11 @@ class TerritoryStats:
 
     @classmethod
     async def compute(cls, territory_id: int) -> TerritoryStats:
-        # Overdue questions and polls held move with the clock: not bounded here.
-        not_reusable()
-        now = clock.now()
-        territory = await mt.Territory.get(id=territory_id)
-        people: set[Any] = set()
-        people.update(await mq.Question.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        people.update(await mi.Idea.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        people.update(
-            await mi.Support.filter(idea__territory_id=territory_id).values_list("member_id", flat=True)
-        )
-        people.update(
-            await mp.PollParticipation.filter(poll__territory_id=territory_id).values_list(
-                "member_id", flat=True
-            )
-        )
-        people.update(await mc.Comment.filter(territory_id=territory_id).values_list("author_id", flat=True))
-        replies: list[Any] = await mq.Reply.filter(territory_id=territory_id).values_list("on_time", "reply_seconds")
-        polls = mp.Poll.filter(territory_id=territory_id, opens_at__lte=now)
-        tallies: list[Any] = await polls.values_list("total_votes", flat=True)
-        votes = sum(tallies)
-        questions = mq.Question.filter(territory_id=territory_id)
-        ideas = mi.Idea.filter(territory_id=territory_id)
-        return cls(
-            participants=len(people),
-            reach=(len(people) / territory.population) if territory.population else None,
-            questions_asked=await questions.count(),
-            questions_answered=await questions.filter(status=mq.QuestionStatus.ANSWERED).count(),
-            questions_overdue=await questions.filter(
-                status=mq.QuestionStatus.OPEN, due_at__lt=now
-            ).count(),
-            on_time_reply_rate=(sum(1 for on_time, _ in replies if on_time) / len(replies))
-            if replies
-            else None,
-            median_reply_seconds=int(statistics.median(s for _, s in replies)) if replies else None,
-            ideas_proposed=await ideas.count(),
-            ideas_realized=await ideas.filter(status=mi.IdeaStatus.REALIZED).count(),
-            polls_held=await polls.count(),
-            votes_cast=votes,
-        )
+        return cls.of(await territory_figures(territory_id))
 
-
-
+    @classmethod
+    def of(cls, figures: Figures) -> TerritoryStats:
+        return cls(**{name: getattr(figures, name) for name in Figures.__dataclass_fields__})
 
 
 @strawberry.input(description="Changes to a territory's settings; omitted fields stay as they are.")

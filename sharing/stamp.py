@@ -8,7 +8,8 @@ is being computed for reuse, records the tables it reads (sharing/horizon.py). A
 whose tables cannot be told moves, or depends on, everything (the epoch). An answer is
 served again only while the versions of the tables it read are those it was computed
 under: a vote that changes a poll's tally drops what read poll_option, not the ideas or the
-questions. Other processes announce the tables they wrote on the broker after each commit
+questions. Writes the database's own triggers make (models/stats.py) count as writes of the
+statement that fired them. Other processes announce the tables they wrote on the broker after each commit
 (`announce_write`). Reasoning and the windows that remain: docs/adr/0006, docs/adr/0012.
 """
 
@@ -34,6 +35,7 @@ from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapp
 
 from events.brokers import RESYNC, Broker
 from events.envelopes import Event
+from models.stats import TRIGGERED_WRITES
 from sharing.horizon import note_tables
 
 log = logging.getLogger("parvis.cache")
@@ -105,8 +107,10 @@ def written_tables(sql: str) -> frozenset[str]:
     tables = frozenset(_WRITE_ANYWHERE.findall(sql))
     if not tables or re.match(r"\s*(CREATE|ALTER|DROP|TRUNCATE)\b", sql, re.I):
         return frozenset({EVERYTHING})
-    # A deleted row takes with it (or changes) the rows whose foreign keys say so.
-    return tables.union(*(cascades().get(table, ()) for table in _DELETE.findall(sql)))
+    # A deleted row takes with it (or changes) the rows whose foreign keys say so, and the
+    # database's triggers write the counters of what is written (models/stats.py).
+    tables = tables.union(*(cascades().get(table, ()) for table in _DELETE.findall(sql)))
+    return tables.union(*(TRIGGERED_WRITES.get(table, ()) for table in tables))
 
 
 _CASCADES: dict[str, frozenset[str]] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -72,11 +73,14 @@ class Truth:
 
 
 class PostgresTruth(Truth):
-    """From EXPLAIN's plan (every relation a node scans or modifies) and pg_constraint."""
+    """From EXPLAIN's plan (every relation a node scans or modifies), pg_constraint, and the
+    tables the source of each row trigger's function writes (EXPLAIN does not show them)."""
 
-    def __init__(self, conn: asyncpg.Connection, cascades: dict[str, set[str]]) -> None:
+    def __init__(self, conn: asyncpg.Connection, cascades: dict[str, set[str]],
+                 triggered: dict[str, set[str]]) -> None:
         self.conn = conn
         self.cascades = cascades
+        self.triggered = triggered
 
     @classmethod
     async def connect(cls, dsn: str) -> PostgresTruth:
@@ -86,7 +90,12 @@ class PostgresTruth(Truth):
                 "SELECT confrelid::regclass::text AS parent, conrelid::regclass::text AS child "
                 "FROM pg_constraint WHERE contype = 'f' AND confdeltype IN ('c', 'n', 'd')"):
             direct[row["parent"].strip('"')].add(row["child"].strip('"'))
-        return cls(conn, _closure(direct))
+        triggered: defaultdict[str, set[str]] = defaultdict(set)
+        for row in await conn.fetch(
+                "SELECT t.tgrelid::regclass::text AS target, p.prosrc FROM pg_trigger t "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal"):
+            triggered[row["target"].strip('"')] |= set(_WRITES_IN_SOURCE.findall(row["prosrc"]))
+        return cls(conn, _closure(direct), triggered)
 
     async def of(self, sql: str, values: tuple[Any, ...]) -> tuple[set[str], set[str]]:
         plan = json.loads(await self.conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *values))
@@ -98,6 +107,7 @@ class PostgresTruth(Truth):
                 continue
             if node.get("Node Type") == "ModifyTable":
                 written.add(relation)
+                written |= self.triggered.get(relation, set())
                 if node.get("Operation") == "Delete":
                     written |= self.cascades.get(relation, set())
             else:
@@ -106,6 +116,9 @@ class PostgresTruth(Truth):
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+_WRITES_IN_SOURCE = re.compile(r"\b(?:INSERT\s+INTO|(?<!DO\s)UPDATE|DELETE\s+FROM)\s+([a-z_]+)", re.I)
 
 
 def _nodes(node: dict[str, Any]) -> Iterable[dict[str, Any]]:

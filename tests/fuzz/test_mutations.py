@@ -327,3 +327,29 @@ async def test_mark_notifications_read(gql, world, data):
     value = data.draw(shaped({"ids": ids_lists}, optional=("ids",)))
     token = data.draw(token_of(world, "alice"))
     await attempt(gql, world, "markNotificationsRead", "MarkNotificationsReadInput!", None, "", value, token)
+
+
+@FUZZ
+@given(data=st.data())
+async def test_edit_question(gql, world, data):
+    value = data.draw(shaped(
+        {"questionId": gids(world, "question"), "title": maybe(texts), "body": maybe(texts)},
+        optional=("title", "body"),
+        good={"questionId": ids(world, "question"), "title": plain, "body": plain},
+    ))
+    token = data.draw(token_of(world, "alice"))
+    await attempt(gql, world, "editQuestion", "EditQuestionInput!", "question",
+                  f"{{ question {{ id title updatedAt }} {USER_ERRORS} }}", value, token)
+
+
+@FUZZ
+@given(data=st.data())
+async def test_edit_idea(gql, world, data):
+    value = data.draw(shaped(
+        {"ideaId": gids(world, "idea"), "title": maybe(texts), "body": maybe(texts)},
+        optional=("title", "body"),
+        good={"ideaId": ids(world, "idea"), "title": plain, "body": plain},
+    ))
+    token = data.draw(token_of(world, "alice"))
+    await attempt(gql, world, "editIdea", "EditIdeaInput!", "idea",
+                  f"{{ idea {{ id title updatedAt }} {USER_ERRORS} }}", value, token)

@@ -227,9 +227,10 @@ def check_answer(result: dict[str, Any], mutation: str, object_field: str | None
 
 STATE_QUERIES = {
     "territory": "SELECT name, population, charter, reply_deadline_days FROM territory WHERE id IN ({t})",
-    "question": "SELECT id, status, title, hidden FROM question WHERE territory_id IN ({t}) ORDER BY id",
+    "question": "SELECT id, status, title, body, updated_at, hidden FROM question WHERE territory_id IN ({t}) "
+                "ORDER BY id",
     "reply": "SELECT id FROM reply WHERE territory_id IN ({t}) ORDER BY id",
-    "idea": "SELECT id, status, status_note, support_count, realized_at, hidden FROM idea "
+    "idea": "SELECT id, status, status_note, title, body, updated_at, support_count, realized_at, hidden FROM idea "
             "WHERE territory_id IN ({t}) ORDER BY id",
     "support": "SELECT s.id FROM support s JOIN idea i ON i.id = s.idea_id WHERE i.territory_id IN ({t}) ORDER BY s.id",
     "project": "SELECT id, hidden FROM project WHERE territory_id IN ({t}) ORDER BY id",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-import resolvers.ballot
+import schema.polls
 from models.polls import Poll as PollRow
 from schema.polls import PollStatus
 from tests.polls.stories import (
@@ -128,7 +128,7 @@ async def test_a_poll_closed_after_the_checks_is_refused_by_the_count(gql: Any, 
     green = option_ids(poll)[1]
     await voted(gql, t.bob.token, poll["id"], green)
     assert not (await close(gql, t.odile.token, poll["id"])).get("errors")
-    monkeypatch.setattr(resolvers.ballot, "poll_status", lambda row, now=None: PollStatus.OPEN)
+    monkeypatch.setattr(schema.polls, "poll_status", lambda row, now=None: PollStatus.OPEN)
 
     # When alice votes
     async with published(app_broker, on_poll(poll["id"])) as events:
@@ -136,7 +136,7 @@ async def test_a_poll_closed_after_the_checks_is_refused_by_the_count(gql: Any, 
 
     # Then the count's own window check refuses the ballot, and the transaction takes the
     # participation back with it: nothing moved, nothing was announced
-    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_NOT_OPEN")]
+    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_CLOSED")]
     assert await counters(poll["id"]) == (1, {"Blue": 0, "Green": 1, "Red": 0}, 1)
     assert events == []
 

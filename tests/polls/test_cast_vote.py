@@ -155,7 +155,7 @@ async def test_a_closed_poll_takes_no_more_ballots(gql):
     assert not (await close(gql, t.odile.token, poll["id"])).get("errors")
 
     result = await vote(gql, t.alice.token, poll["id"], green)
-    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_NOT_OPEN")]
+    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_CLOSED")]
     assert await counters(poll["id"]) == (1, {"Blue": 0, "Green": 1, "Red": 0}, 1)
 
 
@@ -165,7 +165,7 @@ async def test_a_poll_past_its_closing_time_refuses_ballots_without_anyone_closi
     await move_in_time(poll["id"], opens_at=now() - 2 * DAY, closes_at=now() - HOUR)
 
     result = await vote(gql, t.alice.token, poll["id"], option_ids(poll)[1])
-    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_NOT_OPEN")]
+    assert user_errors(result, "castVote") == [(["input", "pollId"], "POLL_CLOSED")]
     assert await counters(poll["id"]) == (0, {"Blue": 0, "Green": 0, "Red": 0}, 0)
     assert (await PollRow.get(id=pk_of(poll["id"], "Poll"))).closed_at is None
 

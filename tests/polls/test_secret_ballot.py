@@ -153,7 +153,10 @@ async def test_the_api_tells_whether_one_voted_never_what(gql):
         "resultsVisibility",
         "results",
         "viewerHasVoted",
+        "viewerCanVote",
     }
+    # What the viewer may do says nothing of a choice either: allowed, and a code.
+    assert await fields("Permission") == {"allowed", "reason"}
     assert await fields("PollOption") == {"id", "label"}
     assert await fields("PollResults") == {"poll", "totalVotes", "options", "final"}
     assert await fields("OptionResult") == {"option", "votes", "share"}

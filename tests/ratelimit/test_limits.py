@@ -135,7 +135,7 @@ async def test_a_brute_force_on_one_email_is_slowed_and_the_real_user_gets_back_
 ) -> None:
     # Given alice, and mallory guessing her password from one address
     alice = await make_person("alice")
-    mallory = client_from(limited_app(login_email=(5, 60)), "203.0.113.66")
+    mallory = client_from(limited_app(login_email_ip=(5, 60)), "203.0.113.66")
     guess = {"i": {"email": alice.email, "password": "not her password"}}
 
     # When mallory fails five times, each failure is only a wrong password
@@ -159,7 +159,7 @@ async def test_a_successful_login_forgets_the_failures_of_that_email(
 ) -> None:
     # Given alice mistyped her password four times out of five allowed
     alice = await make_person("alice")
-    client = client_from(limited_app(login_email=(5, 60)), "198.51.100.7")
+    client = client_from(limited_app(login_email_ip=(5, 60)), "198.51.100.7")
     for _ in range(4):
         await call(client, LOG_IN, {"i": {"email": alice.email, "password": "typo typo typo"}})
 

@@ -9,7 +9,7 @@ from models.delivery import JobStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_trusted_documents')]
+    dependencies = [('models', '0003_stats')]
 
     initial = False
 

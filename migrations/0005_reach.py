@@ -8,7 +8,7 @@ from models.reach import Channel, Frequency, PushPlatform
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_accounts')]
+    dependencies = [('models', '0004_accounts')]
 
     initial = False
 

@@ -1,0 +1,187 @@
+"""Permission hints (viewerCanVote, viewerCanReply, viewerCanSupport): what an app shows
+before the click is what the mutation answers after it, for every persona, and each
+viewer gets their own answer even where the list around it is shared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.accounts import Role
+from tests.factories import make_person
+from tests.ideas.stories import proposed, support
+from tests.polls.stories import (
+    DAY,
+    HOUR,
+    close,
+    created,
+    iso,
+    move_in_time,
+    now,
+    option_ids,
+    town,
+    vote,
+)
+from tests.questions.stories import asked, reply
+
+CAN_VOTE = "query($id: ID!) { node(id: $id) { ... on Poll { viewerCanVote { allowed reason } } } }"
+CAN_REPLY = "query($id: ID!) { node(id: $id) { ... on Question { viewerCanReply { allowed reason } } } }"
+CAN_SUPPORT = "query($id: ID!) { node(id: $id) { ... on Idea { viewerCanSupport { allowed reason } } } }"
+
+POLLS_WITH_HINTS = """
+query($slug: String!) {
+  territory(slug: $slug) {
+    polls(first: 10) { edges { node { id viewerHasVoted viewerCanVote { allowed reason } } } }
+  }
+}
+"""
+QUESTIONS_WITH_HINTS = """
+query($slug: String!) {
+  territory(slug: $slug) {
+    questions(first: 10) { edges { node { id viewerCanReply { allowed reason } } } }
+  }
+}
+"""
+
+ALLOWED = {"allowed": True, "reason": None}
+
+
+def refused(reason: str) -> dict[str, Any]:
+    return {"allowed": False, "reason": reason}
+
+
+async def hint(gql: Any, document: str, field: str, node_id: str, token: str | None) -> dict[str, Any]:
+    result = await gql(document, {"id": node_id}, token=token)
+    assert not result.get("errors"), result
+    return result["data"]["node"][field]  # type: ignore[no-any-return]
+
+
+def outcome(result: dict[str, Any], mutation: str) -> dict[str, Any]:
+    """A mutation's answer in a Permission's terms: allowed, or its first code."""
+    if result.get("errors"):
+        return refused(result["errors"][0]["extensions"]["code"])
+    errors = result["data"][mutation]["userErrors"]
+    return refused(errors[0]["code"]) if errors else ALLOWED
+
+
+async def test_vote_hint_says_what_cast_vote_answers_for_every_persona(gql):
+    # Given a poll for verified residents, and people of every standing
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid, verifiedOnly=True)
+    green = option_ids(poll)[1]
+    outsider = await make_person("otto")
+    expected = {
+        None: refused("UNAUTHENTICATED"),
+        outsider.token: refused("NOT_A_MEMBER"),
+        t.alice.token: refused("NOT_VERIFIED"),
+        t.vera.token: ALLOWED,
+    }
+    for token, answer in expected.items():
+        # When each reads the hint, then tries
+        before = await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], token)
+        tried = outcome(await vote(gql, token, poll["id"], green), "castVote")
+        # Then the hint said what the mutation answered
+        assert before == tried == answer, token
+
+    # And once vera voted, the hint and a second ballot both say ALREADY_VOTED
+    after = await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.vera.token)
+    again = outcome(await vote(gql, t.vera.token, poll["id"], green), "castVote")
+    assert after == again == refused("ALREADY_VOTED")
+
+
+async def test_vote_hint_follows_the_polls_window(gql):
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid, opensAt=iso(now() + DAY), closesAt=iso(now() + 2 * DAY))
+    blue = option_ids(poll)[0]
+
+    scheduled = await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.alice.token)
+    assert scheduled == outcome(await vote(gql, t.alice.token, poll["id"], blue), "castVote")
+    assert scheduled == refused("POLL_NOT_OPEN")
+
+    await move_in_time(poll["id"], opens_at=now() - DAY, closes_at=now() + DAY)
+    assert await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.alice.token) == ALLOWED
+
+    assert not (await close(gql, t.odile.token, poll["id"])).get("errors")
+    closed = await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.alice.token)
+    assert closed == outcome(await vote(gql, t.alice.token, poll["id"], blue), "castVote")
+    assert closed == refused("POLL_CLOSED")
+
+    # A poll past its closing time is closed for the hint too, whoever closed it
+    other = await created(gql, t.odile.token, t.gid)
+    await move_in_time(other["id"], opens_at=now() - 2 * DAY, closes_at=now() - HOUR)
+    assert await hint(gql, CAN_VOTE, "viewerCanVote", other["id"], t.bob.token) == refused("POLL_CLOSED")
+
+
+async def test_reply_hint_says_what_reply_to_question_answers(gql):
+    # Given a question alice addressed to odile, and another official, pierre
+    t = await town()
+    pierre = await make_person("pierre", t.territory, role=Role.OFFICIAL, title="Deputy mayor")
+    question = await asked(gql, t.alice.token, t.territory, official_id=t.odile.member_gid)
+    expected = {
+        None: refused("UNAUTHENTICATED"),
+        t.alice.token: refused("FORBIDDEN"),
+        t.mona.token: refused("FORBIDDEN"),
+        pierre.token: refused("FORBIDDEN"),
+    }
+    for token, answer in expected.items():
+        before = await hint(gql, CAN_REPLY, "viewerCanReply", question["id"], token)
+        tried = outcome(await reply(gql, token, question["id"]), "replyToQuestion")
+        assert before == tried == answer, token
+
+    # odile may, does, and then may not reply again
+    assert await hint(gql, CAN_REPLY, "viewerCanReply", question["id"], t.odile.token) == ALLOWED
+    assert outcome(await reply(gql, t.odile.token, question["id"]), "replyToQuestion") == ALLOWED
+    after = await hint(gql, CAN_REPLY, "viewerCanReply", question["id"], t.odile.token)
+    again = outcome(await reply(gql, t.odile.token, question["id"]), "replyToQuestion")
+    assert after == again == refused("ALREADY_ANSWERED")
+
+
+async def test_support_hint_says_what_support_idea_answers(gql):
+    t = await town()
+    idea = await proposed(gql, t.alice.token, t.territory)
+    outsider = await make_person("otto")
+    expected = {
+        None: refused("UNAUTHENTICATED"),
+        outsider.token: refused("NOT_A_MEMBER"),
+        t.alice.token: ALLOWED,  # authors may support their own idea
+        t.bob.token: ALLOWED,
+    }
+    for token, answer in expected.items():
+        before = await hint(gql, CAN_SUPPORT, "viewerCanSupport", idea["id"], token)
+        tried = outcome(await support(gql, token, idea["id"]), "supportIdea")
+        assert before == tried == answer, token
+
+
+async def test_viewers_reading_the_same_shared_list_in_turn_get_their_own_hints(gql):
+    """The polls and questions of a territory are shared pages (built once per audience):
+    a hint stored on a shared item would hand the first reader's answer to the next."""
+    # Given alice who voted, bob who did not, an outsider, and odile to whom a question is addressed
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    await vote(gql, t.alice.token, poll["id"], option_ids(poll)[0])
+    await asked(gql, t.alice.token, t.territory, official_id=t.odile.member_gid)
+    outsider = await make_person("otto")
+    slug = t.territory.slug
+
+    async def poll_hint(token: str | None) -> dict[str, Any]:
+        result = await gql(POLLS_WITH_HINTS, {"slug": slug}, token=token)
+        assert not result.get("errors"), result
+        [edge] = result["data"]["territory"]["polls"]["edges"]
+        return edge["node"]["viewerCanVote"]  # type: ignore[no-any-return]
+
+    async def reply_hint(token: str | None) -> dict[str, Any]:
+        result = await gql(QUESTIONS_WITH_HINTS, {"slug": slug}, token=token)
+        assert not result.get("errors"), result
+        [edge] = result["data"]["territory"]["questions"]["edges"]
+        return edge["node"]["viewerCanReply"]  # type: ignore[no-any-return]
+
+    # When they read the same lists in turn, twice over (the second round from the shared pages)
+    for _ in range(2):
+        assert await poll_hint(t.alice.token) == refused("ALREADY_VOTED")
+        assert await poll_hint(t.bob.token) == ALLOWED
+        assert await poll_hint(None) == refused("UNAUTHENTICATED")
+        assert await poll_hint(outsider.token) == refused("NOT_A_MEMBER")
+        assert await poll_hint(t.bob.token) == ALLOWED
+        assert await reply_hint(t.odile.token) == ALLOWED
+        assert await reply_hint(t.alice.token) == refused("FORBIDDEN")
+        assert await reply_hint(None) == refused("UNAUTHENTICATED")
+        assert await reply_hint(t.odile.token) == ALLOWED
