@@ -27,12 +27,12 @@ from app.database import tortoise_config
 from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
-from app.jobs import close_due_polls_forever
+from app.jobs import close_due_polls_forever, send_daily_digests_forever
 from app.mail import register_channels, start_worker
 from app.middleware import BodyLimit, ClientAddress, RequestRateLimit, UnexpectedErrors
 from app.observability import Metrics, configure_logging
 from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
-from app.push import register_push_channel
+from app.push import register_notification_mail, register_push_channel
 from app.responses import ResponseCache
 from app.settings import Settings
 from app.view import GraphQLView
@@ -63,6 +63,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
     register_channels(settings)
     push = register_push_channel(settings)
+    register_notification_mail(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,10 +75,11 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                 closer = asyncio.create_task(close_due_polls_forever(settings, broker))
                 # Mails and pushes leave after commit, from every process (docs/adr/0010).
                 deliverer = start_worker(settings)
+                digests = asyncio.create_task(send_daily_digests_forever())
                 try:
                     yield
                 finally:
-                    for task in (closer, deliverer):
+                    for task in (closer, deliverer, digests):
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task

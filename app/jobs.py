@@ -1,16 +1,43 @@
-"""Work the server does on its own, in every process: closing polls by the clock."""
+"""Work the server does on its own, in every process: closing polls by the clock, queueing
+the daily digests."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 
 from access.context import Context
 from app.settings import Settings
+from delivery.notification_mail import enqueue_daily_digests
+from delivery.reminders import enqueue_due_reminders, enqueue_report_digests
 from events.brokers import Broker
+from models.clock import now
 from resolvers.polls import do_close_due_polls
 
 log = logging.getLogger("parvis.polls")
+digest_log = logging.getLogger("parvis.digests")
+
+
+# Digests of the day before leave from this hour (UTC) on.
+DIGEST_HOUR = 6
+DIGEST_CHECK_SECONDS = 600.0
+
+
+async def send_daily_digests_forever() -> None:
+    """Every few minutes: reminders of questions falling due within a day; past DIGEST_HOUR,
+    yesterday's notification digests and today's digest of open reports. Each is queued once
+    (its key), whichever process or check comes first."""
+    while True:
+        try:
+            current = now()
+            await enqueue_due_reminders(current)
+            if current.hour >= DIGEST_HOUR:
+                await enqueue_daily_digests(current.date() - dt.timedelta(days=1))
+                await enqueue_report_digests(current.date())
+        except Exception:  # noqa: BLE001 - keep sending digests after a passing database error
+            digest_log.exception("queueing daily digests failed; retrying in %s s", DIGEST_CHECK_SECONDS)
+        await asyncio.sleep(DIGEST_CHECK_SECONDS)
 
 
 async def close_due_polls_forever(settings: Settings, broker: Broker) -> None:

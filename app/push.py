@@ -1,15 +1,23 @@
-"""Push in the server: the push channel of the delivery queue, built from settings
-(docs/notifications.md)."""
+"""Reach in the server: the push channel and notifications by email, senders of the delivery
+queue built from settings (docs/notifications.md)."""
 
 from __future__ import annotations
 
 import logging
 
+from app.mail import email_sender
 from app.settings import Settings
 from delivery import register_sender
+from delivery.notification_mail import CHANNEL as NOTIFICATION_MAIL
+from delivery.notification_mail import NotificationMailSender
 from delivery.push import CHANNEL, PushSender, VapidKeys
 
 log = logging.getLogger("parvis.push")
+
+
+def register_notification_mail(settings: Settings) -> None:
+    """Notifications by email go out through the email channel's sender (app/mail.py)."""
+    register_sender(NOTIFICATION_MAIL, NotificationMailSender(email_sender(settings)))
 
 
 def register_push_channel(settings: Settings) -> PushSender | None:

@@ -90,6 +90,49 @@ TEMPLATES: dict[str, dict[str, Text]] = {
              "If it was not you, ask for a new password at once."),
         ),
     },
+    "notification": {
+        "fr": Text(
+            "Du nouveau pour vous sur Parvis",
+            ("Bonjour {name},", "{message}", "Retrouvez-le dans l'application."),
+        ),
+        "en": Text(
+            "News for you on Parvis",
+            ("Hello {name},", "{message}", "Find it in the app."),
+        ),
+    },
+    "digest": {
+        "fr": Text(
+            "Votre résumé du jour sur Parvis",
+            ("Bonjour {name},", "Depuis hier, {count} nouveauté(s) :", "{lines}", "Retrouvez-les dans l'application."),
+        ),
+        "en": Text(
+            "Your daily summary on Parvis",
+            ("Hello {name},", "Since yesterday, {count} update(s):", "{lines}", "Find them in the app."),
+        ),
+    },
+    "question_due": {
+        "fr": Text(
+            "Une question attend votre réponse demain",
+            ("Bonjour {name},", "La question « {title} » arrive à échéance dans moins d'un jour.",
+             "Les habitants attendent votre réponse dans l'application."),
+        ),
+        "en": Text(
+            "A question awaits your reply by tomorrow",
+            ("Hello {name},", "The question “{title}” falls due in less than a day.",
+             "Residents await your reply in the app."),
+        ),
+    },
+    "reports_open": {
+        "fr": Text(
+            "Des signalements attendent une décision",
+            ("Bonjour {name},", "{count} signalement(s) attendent une décision de modération.",
+             "Retrouvez-les dans l'application."),
+        ),
+        "en": Text(
+            "Reports await a decision",
+            ("Hello {name},", "{count} report(s) await a moderation decision.", "Find them in the app."),
+        ),
+    },
     "email_changed": {
         "fr": Text(
             "L'adresse de votre compte a changé",

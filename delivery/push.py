@@ -19,6 +19,7 @@ import base64
 import binascii
 import ipaddress
 import json
+import re
 import socket
 import time
 from collections import defaultdict
@@ -87,6 +88,19 @@ def check_keys(p256dh: str, auth: str) -> tuple[str, str] | None:
         return "auth", "auth must be base64url."
     if len(secret) != AUTH_BYTES:
         return "auth", "auth must be 16 bytes."
+    return None
+
+
+NATIVE_TOKEN_MAX = 4096
+FCM_TOKEN = re.compile(r"[A-Za-z0-9_:\-]{20,4096}")
+APNS_TOKEN = re.compile(r"(?:[0-9a-fA-F]{2}){32,100}")
+
+
+def check_native_token(platform: PushPlatform, token: str) -> str | None:
+    """Why a native device token is not one, or None."""
+    pattern = APNS_TOKEN if platform == PushPlatform.APNS else FCM_TOKEN
+    if len(token) > NATIVE_TOKEN_MAX or pattern.fullmatch(token) is None:
+        return f"This is not an {platform.value} device token."
     return None
 
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from delivery.notification_mail import enqueue_notification_emails
 from delivery.push import enqueue_pushes
 from events.envelopes import Event, account_channel
 from models.notifications import Notification, NotificationKind
@@ -38,15 +39,17 @@ async def do_notify(
         read=in_app is Frequency.NEVER,
     )
     ctx.queue(Event(channel=account_channel(account_id), type="notification", data={"id": row.id}))
-    await do_queue_pushes(ctx, [(row.id, account_id, kind)])
+    await do_queue_deliveries(ctx, [(row.id, account_id, kind)])
     return row
 
 
-async def do_queue_pushes(ctx: Context, notifications: list[tuple[int, int, NotificationKind]]) -> None:
-    """The notifications' pushes join the delivery queue in this transaction (they leave
-    once it commits); nothing when this server has no VAPID key."""
+async def do_queue_deliveries(ctx: Context, notifications: list[tuple[int, int, NotificationKind]]) -> None:
+    """The notifications' pushes and emails join the delivery queue in this transaction
+    (they leave once it commits), as each recipient's preferences say; no pushes when this
+    server has no VAPID key."""
     if getattr(ctx.settings, "vapid_private_key", None):
         await enqueue_pushes(notifications)
+    await enqueue_notification_emails(notifications)
 
 
 async def do_notify_many(
@@ -84,16 +87,15 @@ async def do_notify_many(
         ctx.queue(
             Event(channel=account_channel(account_id), type="notification", data={"kind": kind.value})
         )
-    if getattr(ctx.settings, "vapid_private_key", None):
-        # bulk_create does not hand back ids on every backend: read back the rows just written.
-        written: list[Any] = await Notification.filter(
-            id__gt=newest.id if newest is not None else 0,
-            account_id__in=recipients,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-        ).values_list("id", "account_id")
-        await do_queue_pushes(ctx, [(int(pk), int(account_id), kind) for pk, account_id in written])
+    # bulk_create does not hand back ids on every backend: read back the rows just written.
+    written: list[Any] = await Notification.filter(
+        id__gt=newest.id if newest is not None else 0,
+        account_id__in=recipients,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    ).values_list("id", "account_id")
+    await do_queue_deliveries(ctx, [(int(pk), int(account_id), kind) for pk, account_id in written])
 
 
 async def do_notify_followers(

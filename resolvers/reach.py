@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from access.context import Context
-from delivery.push import VapidKeys, check_endpoint, check_keys
+from delivery.push import VapidKeys, check_endpoint, check_keys, check_native_token
 from models.notifications import NotificationKind as KindRow
 from models.reach import Channel, Follow, Frequency, NotificationPreference, PushPlatform, PushSubscription
 from models.reach import preferences_of as read_preferences
@@ -21,6 +24,7 @@ from schema.reach import (
     FollowPayload,
     NotificationPreferencePayload,
     PushSubscriptionPayload,
+    RegisterNativePushTokenInput,
     RegisterPushSubscriptionInput,
     SetNotificationPreferenceInput,
     UnregisterPushSubscriptionInput,
@@ -103,19 +107,10 @@ class ReachMutation:
                 raise Refusal.of(
                     UserErrorCode.INVALID, "Only EMAIL gathers notifications into a daily digest.", "frequency"
                 )
-            updated = await NotificationPreference.filter(account_id=account.id, kind=kind, channel=channel).update(
-                frequency=frequency
+            await do_upsert(
+                NotificationPreference, {"account_id": account.id, "kind": kind, "channel": channel},
+                {"frequency": frequency},
             )
-            if not updated:
-                try:
-                    await NotificationPreference.create(
-                        account_id=account.id, kind=kind, channel=channel, frequency=frequency
-                    )
-                except IntegrityError:
-                    # A concurrent call created it first: the last write wins, as for the update.
-                    await NotificationPreference.filter(account_id=account.id, kind=kind, channel=channel).update(
-                        frequency=frequency
-                    )
 
         _, errors = await run_in_transaction(ctx, work)
         return NotificationPreferencePayload(preferences=await preferences(account.id), user_errors=errors)
@@ -145,15 +140,38 @@ class ReachMutation:
                 field, why = bad_key
                 raise Refusal.of(UserErrorCode.INVALID, why, field)
             key = endpoint_hash(endpoint)
-            p256dh, auth = input.p256dh.strip(), input.auth.strip()
-            updated = await PushSubscription.filter(account_id=account.id, endpoint_hash=key).update(
-                p256dh=p256dh, auth=auth, platform=PushPlatform.WEB
-            )
-            if not updated:
-                await PushSubscription.create(
-                    account_id=account.id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth,
-                    platform=PushPlatform.WEB,
-                )
+            values = {"p256dh": input.p256dh.strip(), "auth": input.auth.strip(), "platform": PushPlatform.WEB}
+            if await do_upsert(PushSubscription, {"account_id": account.id, "endpoint_hash": key},
+                               values, endpoint=endpoint):
+                await do_drop_oldest_subscriptions(account.id)
+            return True
+
+        def respond(result: bool | None, errors: list[UserError]) -> PushSubscriptionPayload:
+            return PushSubscriptionPayload(registered=bool(result), user_errors=errors)
+
+        return await mutate(ctx, work, respond)
+
+    @strawberry.mutation(
+        description=(
+            "Store a mobile app's device token (FCM or APNs) for the viewer: notifications whose "
+            "PUSH preference is IMMEDIATELY are sent to it once the operator configured that "
+            "platform (docs/notifications.md). Registering the same token again is the same as once."
+        )
+    )
+    async def register_native_push_token(
+        self, info: Info[Context, None], input: RegisterNativePushTokenInput
+    ) -> PushSubscriptionPayload:
+        ctx = info.context
+        account = ctx.require_account()
+
+        async def work() -> bool:
+            platform = PushPlatform(input.platform.name)
+            token = input.token.strip()
+            if (problem := check_native_token(platform, token)) is not None:
+                raise Refusal.of(UserErrorCode.INVALID, problem, "token")
+            key = endpoint_hash(token)
+            if await do_upsert(PushSubscription, {"account_id": account.id, "endpoint_hash": key},
+                               {"platform": platform}, endpoint=token):
                 await do_drop_oldest_subscriptions(account.id)
             return True
 
@@ -212,6 +230,22 @@ class ReachMutation:
             return False
 
         return await mutate(ctx, work, follow_payload)
+
+
+async def do_upsert(model: type[Model], match: dict[str, Any], values: dict[str, Any], **on_create: Any) -> bool:
+    """Set `values` on the row `match` names, creating it (with `on_create` too) when there is
+    none; True when created. Of concurrent twins one inserts and the others update: the
+    insert runs in a savepoint, so losing the race leaves the mutation's transaction usable
+    (PostgreSQL aborts a transaction at its first error)."""
+    if await model.filter(**match).update(**values):
+        return False
+    try:
+        async with in_transaction():
+            await model.create(**match, **values, **on_create)
+    except IntegrityError:
+        await model.filter(**match).update(**values)
+        return False
+    return True
 
 
 def follow_payload(result: bool | None, errors: list[UserError]) -> FollowPayload:

@@ -81,6 +81,21 @@ class RegisterPushSubscriptionInput:
     auth: str = strawberry.field(description="The browser's authentication secret, base64url (16 bytes).")
 
 
+@strawberry.enum(description="A mobile platform's push service.")
+class NativePushPlatform(Enum):
+    FCM = strawberry.enum_value("FCM", description="Firebase Cloud Messaging (Android): a registration token.")
+    APNS = strawberry.enum_value("APNS", description="Apple Push Notification service (iOS): a device token, hex.")
+
+
+@strawberry.input(description="A mobile app's device token, as its platform's push SDK gives it.")
+class RegisterNativePushTokenInput:
+    platform: NativePushPlatform = strawberry.field(description="Which push service issued the token.")
+    token: str = strawberry.field(
+        description="The token: FCM's registration token, or APNs' device token in hex. Forget it with "
+        "unregisterPushSubscription(endpoint: token)."
+    )
+
+
 @strawberry.input(description="A push subscription of the viewer to forget.")
 class UnregisterPushSubscriptionInput:
     endpoint: str = strawberry.field(description="The endpoint given to registerPushSubscription.")

@@ -13,7 +13,8 @@ import pytest
 
 from access.ratelimit import DEFAULT_LIMITS, Limiter
 from app.settings import Settings
-from delivery.push import CHANNEL, VapidKeys
+from delivery import sender_for
+from delivery.push import CHANNEL, PushSender, VapidKeys
 from delivery.worker import Policy, Worker
 from models.delivery import DeliveryJob, JobStatus
 from server import build_app
@@ -32,11 +33,14 @@ def push_settings(settings: Settings) -> Settings:
 async def push_app(push_settings: Settings, db: None) -> AsyncIterator[Any]:
     unlimited = Limiter(overrides={name: (10**9, 60) for name in DEFAULT_LIMITS})
     # Building it registers its push sender (loopback endpoints allowed) for the process.
-    yield build_app(push_settings, manage_database=False, limiter=unlimited)
+    app = build_app(push_settings, manage_database=False, limiter=unlimited)
+    yield app
+    await app.state.broker.close()
+    await app.state.limiter.close()
 
 
 @pytest.fixture
-def deliver(push_app: Any) -> Callable[[], Awaitable[None]]:
+async def deliver(push_app: Any) -> AsyncIterator[Callable[[], Awaitable[None]]]:
     """Deliver every queued push now, as a server's worker does right after the commit;
     retries come due in hundredths of a second, and are delivered too."""
     worker = Worker(Policy(backoff_seconds=0.01, send_timeout=5.0))
@@ -49,7 +53,11 @@ def deliver(push_app: Any) -> Callable[[], Awaitable[None]]:
             await asyncio.sleep(0.02)
         raise AssertionError("pushes still pending")
 
-    return run
+    yield run
+    # The sender keeps connections to the push service of this test: close them with it.
+    sender = sender_for(CHANNEL)
+    if isinstance(sender, PushSender):
+        await sender.close()
 
 
 @pytest.fixture

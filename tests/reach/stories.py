@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.notifications import Notification
-from schema.relay import encode_id
+from schema.relay import decode_id, encode_id
 
 PREFERENCES = "query { viewer { notificationPreferences { kind channel frequency } } }"
 
@@ -81,3 +81,9 @@ async def notes_of(account_id: int) -> list[tuple[str, str, int]]:
 
 def gid(kind: str, pk: int) -> str:
     return encode_id(kind, pk)
+
+
+def pk(global_id: str) -> int:
+    decoded = decode_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]

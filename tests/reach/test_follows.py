@@ -3,6 +3,7 @@ follow, once, and never of what they did themselves."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from models.accounts import Role
@@ -97,3 +98,15 @@ def global_id_pk(value: str) -> int:
     decoded = decode_id(value)
     assert decoded is not None
     return decoded[1]
+
+
+async def test_concurrent_follows_of_one_subject_make_one_row_and_no_error(gql: Any) -> None:
+    """Five taps at once (two devices, a retried request): one row, every answer following.
+    On PostgreSQL the unique (account, subject) decides; get_or_create catches the loser."""
+    territory = await make_territory()
+    alice = await make_person("alice", territory)
+    bob = await make_person("bob", territory)
+    question = await asked(gql, alice.token, territory)
+    answers = await asyncio.gather(*(follow(gql, bob.token, question["id"]) for _ in range(5)))
+    assert answers == [{"following": True, "userErrors": []}] * 5
+    assert await Follow.filter(account_id=bob.account.id).count() == 1

@@ -3,6 +3,7 @@ and what they change (IN_APP NEVER: kept, already read)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from models.accounts import Role
@@ -85,3 +86,16 @@ async def test_in_app_never_keeps_the_notification_but_already_read(gql: Any) ->
     # Then the notification is kept (a push or an email points at it) but read
     rows = await Notification.filter(account_id=alice.account.id)
     assert [(row.kind.value, row.read) for row in rows] == [("QUESTION_ANSWERED", True)]
+
+
+async def test_concurrent_choices_of_one_preference_never_fail(gql: Any) -> None:
+    """Two devices saving at once: one row, no error (the loser of the insert race updates)."""
+    alice = await make_person("alice", await make_territory())
+    results = await asyncio.gather(
+        *(set_preference(gql, alice.token, "POLL_CLOSED", "PUSH", "IMMEDIATELY") for _ in range(5))
+    )
+    for result in results:
+        assert "errors" not in result, result
+        assert result["data"]["setNotificationPreference"]["userErrors"] == []
+    assert await NotificationPreference.filter(account_id=alice.account.id).count() == 1
+    assert (await preferences(gql, alice.token))[("POLL_CLOSED", "PUSH")] == "IMMEDIATELY"

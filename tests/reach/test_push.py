@@ -7,14 +7,23 @@ subscription, 5xx is retried, and preferences and the kill switch hold."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from app.push import register_push_channel
+from app.settings import Settings
+from delivery import register_sender
+from delivery.push import CHANNEL, PushOutcome, PushSender, VapidKeys
 from models.accounts import Role
 from models.notifications import Notification
 from models.reach import PushSubscription
 from reads.paging import encode_cursor
+from server import build_app
 from tests.e2e.server import free_port
 from tests.factories import make_person, make_territory
 from tests.live.harness import Live
@@ -27,11 +36,11 @@ NOTIFICATIONS_AFTER = "subscription($after: String) { notifications(after: $afte
 
 
 async def test_alice_is_pushed_odiles_reply_and_catches_up_from_its_cursor(
-    push_app: Any, push_service: PushService, deliver: Any
+    push_settings: Settings, push_service: PushService, deliver: Any
 ) -> None:
-    # Given the pushing app served over HTTP, and alice, who had one notification already
+    # Given a pushing server over HTTP, and alice, who had one notification already
     port = free_port()
-    async with serve(push_app, port):
+    async with serve(build_app(push_settings, manage_database=False), port):
         url = f"http://127.0.0.1:{port}"
         territory = await make_territory()
         odile = await make_person("odile", territory, Role.OFFICIAL)
@@ -180,3 +189,81 @@ async def test_many_pushes_in_flight_all_arrive(pgql: Any, push_service: PushSer
     await asyncio.gather(*(reply(pgql, odile.token, q["id"]) for q in questions))
     await deliver()
     assert sorted(len(push_service.pushes_to(b)) for b in browsers) == [1] * 5
+
+
+REGISTER_NATIVE = """
+mutation Native($input: RegisterNativePushTokenInput!) {
+  registerNativePushToken(input: $input) { registered userErrors { field code } }
+}
+"""
+
+
+class FakeFcm:
+    """An operator's native sender (NativeSender): records what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(self, subscription: PushSubscription, payload: bytes) -> PushOutcome:
+        self.sent.append((subscription.endpoint, json.loads(payload)))
+        return PushOutcome.SENT
+
+
+async def test_a_phone_registers_its_token_and_gets_pushes_through_the_native_sender(
+    pgql: Any, push_settings: Settings, deliver: Any
+) -> None:
+    territory = await make_territory()
+    odile = await make_person("odile", territory, Role.OFFICIAL)
+    alice = await make_person("alice", territory)
+    fcm_token = "fGx3:APA91b" + "x" * 140
+    apns_token = "a1" * 32
+
+    # Tokens that are not one are refused
+    for platform, token in (("FCM", "short"), ("FCM", "has spaces in it " * 3), ("APNS", "zz" * 32), ("APNS", "ab")):
+        result = await pgql(REGISTER_NATIVE, {"input": {"platform": platform, "token": token}}, alice.token)
+        assert result["data"]["registerNativePushToken"] == {
+            "registered": False, "userErrors": [{"field": ["input", "token"], "code": "INVALID"}]
+        }
+    # Real ones are stored, once each
+    for platform, token in (("FCM", fcm_token), ("APNS", apns_token), ("FCM", fcm_token)):
+        result = await pgql(REGISTER_NATIVE, {"input": {"platform": platform, "token": token}}, alice.token)
+        assert result["data"]["registerNativePushToken"]["registered"] is True
+    assert await PushSubscription.filter(account_id=alice.account.id).count() == 2
+
+    # With the operator's native sender in place, a reply reaches both phones through it
+    fake = FakeFcm()
+    register_sender(CHANNEL, PushSender(VAPID, native=fake, allow_loopback=True))
+    try:
+        question = await asked(pgql, alice.token, territory)
+        assert not (await reply(pgql, odile.token, question["id"])).get("errors")
+        await deliver()
+    finally:
+        register_push_channel(push_settings)
+    notification = await Notification.get(account_id=alice.account.id, kind="QUESTION_ANSWERED")
+    expected = {"kind": "QUESTION_ANSWERED", "cursor": encode_cursor([notification.id])}
+    assert sorted(fake.sent, key=lambda sent: sent[0]) == [(apns_token, expected), (fcm_token, expected)]
+
+    # And unregistering takes the token as its endpoint
+    result = await pgql(UNREGISTER, {"input": {"endpoint": apns_token}}, alice.token)
+    assert result["data"]["unregisterPushSubscription"] is True
+
+
+def test_generate_vapid_keys_prints_what_the_server_reads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "server.py", "generate-vapid-keys", "--subject", "mailto:ops@town.example"],
+                         cwd=root, capture_output=True, text=True, check=True, timeout=60).stdout
+    env = dict(line.split("=", 1) for line in out.splitlines() if line and not line.startswith("#"))
+    settings = Settings.from_env(env)
+    assert settings.vapid_subject == "mailto:ops@town.example"
+    assert settings.vapid_private_key is not None
+    keys = VapidKeys(private_key=settings.vapid_private_key, subject=settings.vapid_subject)
+    assert keys.public_key in out
+
+
+async def test_concurrent_registrations_of_one_endpoint_make_one_row(pgql: Any, push_service: PushService) -> None:
+    """A page that registers on every load, opened in several tabs at once."""
+    alice = await make_person("alice", await make_territory())
+    subscription = push_service.browser("alice").subscription()
+    payloads = await asyncio.gather(*(register(pgql, alice.token, subscription) for _ in range(5)))
+    assert payloads == [{"registered": True, "userErrors": []}] * 5
+    assert await PushSubscription.filter(account_id=alice.account.id).count() == 1

@@ -18,14 +18,13 @@ from models.accounts import Role
 from models.ideas import Idea as IdeaRow
 from models.questions import Question as QuestionRow
 from models.reach import Follow, PushSubscription
-from schema.relay import decode_id
 from server import build_app
 from tests.factories import make_person, make_territory
 from tests.ideas.stories import proposed
 from tests.questions.stories import asked
 from tests.reach.harness import VAPID
 from tests.reach.push_service import PushService
-from tests.reach.stories import PREFERENCES, UNREGISTER, follow, preferences, register, set_preference
+from tests.reach.stories import PREFERENCES, UNREGISTER, follow, pk, preferences, register, set_preference
 from tests.reach.stories import gid as global_id
 
 SSRF_ENDPOINTS = [
@@ -114,6 +113,8 @@ async def production_push(push_settings: Settings) -> AsyncIterator[Any]:
             return response.json()
 
         yield call
+    await app.state.broker.close()
+    await app.state.limiter.close()
     # Building it registered a strict push sender for the process: give the suite its own back.
     register_push_channel(push_settings)
 
@@ -193,9 +194,3 @@ async def test_preferences_are_the_viewers_own(gql: Any) -> None:
     result = await gql("query($id: ID!) { node(id: $id) { ... on Viewer { notificationPreferences { kind } } } }",
                        {"id": global_id("Account", alice.account.id)}, bob.token)
     assert "errors" in result and "Viewer" in result["errors"][0]["message"]
-
-
-def pk(value: str) -> int:
-    decoded = decode_id(value)
-    assert decoded is not None
-    return decoded[1]
