@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import schema.ideas
+import schema.polls
+import schema.questions
 from models.accounts import Role
+from schema.errors import Refusal, UserErrorCode
 from tests.factories import make_person
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import (
@@ -185,3 +189,31 @@ async def test_viewers_reading_the_same_shared_list_in_turn_get_their_own_hints(
         assert await reply_hint(t.alice.token) == refused("FORBIDDEN")
         assert await reply_hint(None) == refused("UNAUTHENTICATED")
         assert await reply_hint(t.odile.token) == ALLOWED
+
+
+async def test_a_check_added_to_check_member_shows_in_every_hint_and_every_mutation(gql, monkeypatch):
+    """api-accounts adds a verified-email check to check_member: it must reach the hints
+    without touching them. Simulated by a check_member that refuses everyone once they passed
+    the real one, in the modules whose check_may_* both the fields and the mutations call."""
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    question = await asked(gql, t.alice.token, t.territory, official_id=t.odile.member_gid)
+    idea = await proposed(gql, t.alice.token, t.territory)
+
+    def stricter(original: Any) -> Any:
+        async def check_member(ctx: Any, territory_id: int, action: str, *field: str) -> Any:
+            await original(ctx, territory_id, action, *field)
+            raise Refusal.of(UserErrorCode.NOT_VERIFIED, "Verify first.", *field)
+
+        return check_member
+
+    for module in (schema.polls, schema.questions, schema.ideas):
+        monkeypatch.setattr(module, "check_member", stricter(module.check_member))
+
+    expected = refused("NOT_VERIFIED")
+    assert await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.bob.token) == expected
+    assert outcome(await vote(gql, t.bob.token, poll["id"], option_ids(poll)[0]), "castVote") == expected
+    assert await hint(gql, CAN_REPLY, "viewerCanReply", question["id"], t.odile.token) == expected
+    assert outcome(await reply(gql, t.odile.token, question["id"]), "replyToQuestion") == expected
+    assert await hint(gql, CAN_SUPPORT, "viewerCanSupport", idea["id"], t.bob.token) == expected
+    assert outcome(await support(gql, t.bob.token, idea["id"]), "supportIdea") == expected
