@@ -9,9 +9,9 @@ from typing import Any
 import schema.ideas
 import schema.polls
 import schema.questions
-from models.accounts import Role
+from models.accounts import Member, Role
 from schema.errors import Refusal, UserErrorCode
-from tests.factories import make_person
+from tests.factories import make_person, make_territory
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import (
     DAY,
@@ -26,6 +26,7 @@ from tests.polls.stories import (
     vote,
 )
 from tests.questions.stories import asked, reply
+from tests.test_query_count import count_queries, fill
 
 CAN_VOTE = "query($id: ID!) { node(id: $id) { ... on Poll { viewerCanVote { allowed reason } } } }"
 CAN_REPLY = "query($id: ID!) { node(id: $id) { ... on Question { viewerCanReply { allowed reason } } } }"
@@ -217,3 +218,31 @@ async def test_a_check_added_to_check_member_shows_in_every_hint_and_every_mutat
     assert outcome(await reply(gql, t.odile.token, question["id"]), "replyToQuestion") == expected
     assert await hint(gql, CAN_SUPPORT, "viewerCanSupport", idea["id"], t.bob.token) == expected
     assert outcome(await support(gql, t.bob.token, idea["id"]), "supportIdea") == expected
+
+
+HINTS_PAGE = """query($s: String!, $n: Int!) { territory(slug: $s) {
+  questions(first: $n) { edges { node { id viewerCanReply { allowed reason } } } }
+  ideas(first: $n) { edges { node { id viewerCanSupport { allowed reason } } } }
+  polls(first: $n) { edges { node { id viewerCanVote { allowed reason } } } }
+} }"""
+
+
+async def test_hints_on_a_page_cost_a_constant_number_of_queries(gql):
+    """A hint per listed item loads through the request's loaders (the rows, the viewer's
+    membership, their ballots): 30 items cost what 3 do."""
+    small, large = await make_territory(), await make_territory()
+    await fill(small, 3)
+    await fill(large, 30)
+    viewer = await make_person("viewer", small, Role.OFFICIAL)
+    await Member.create(account_id=viewer.account.id, territory_id=large.id, role=Role.OFFICIAL, title="Mayor")
+
+    with count_queries() as few:
+        small_page = await gql(HINTS_PAGE, {"s": small.slug, "n": 30}, token=viewer.token)
+    with count_queries() as many:
+        large_page = await gql(HINTS_PAGE, {"s": large.slug, "n": 30}, token=viewer.token)
+
+    assert not small_page.get("errors") and not large_page.get("errors"), large_page
+    polls = large_page["data"]["territory"]["polls"]["edges"]
+    assert len(polls) == 30 and all(edge["node"]["viewerCanVote"] == ALLOWED for edge in polls)
+    assert abs(len(many.queries) - len(few.queries)) <= 2, "\n".join(["FEW", *few.queries, "MANY", *many.queries])
+    assert len(many.queries) <= 15, "\n".join(many.queries)
