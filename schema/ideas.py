@@ -77,6 +77,10 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     updated_at: dt.datetime = strawberry.field(
         description="When its author last edited it or its status last changed; createdAt until then."
     )
+    hidden: bool = strawberry.field(
+        description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
+        "territory's moderators and admins see it."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -95,6 +99,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
             support_count=row.support_count,
             created_at=row.created_at,
             updated_at=as_utc(row.updated_at or row.created_at),
+            hidden=bool(row.hidden),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,

@@ -102,6 +102,10 @@ class Question(Commentable, InTerritory, WrittenByMember):
     updated_at: dt.datetime = strawberry.field(
         description="When its author last edited it or its status last changed; createdAt until then."
     )
+    hidden: bool = strawberry.field(
+        description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
+        "territory's moderators and admins see it."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
@@ -125,6 +129,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
             due_at=due_at,
             overdue=question_overdue(status, due_at),
             updated_at=as_utc(row.updated_at or row.created_at),
+            hidden=bool(row.hidden),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
