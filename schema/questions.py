@@ -16,6 +16,7 @@ from models import clock
 from models import questions as mq
 from models.clock import as_utc
 from reads import lists
+from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
@@ -81,8 +82,16 @@ async def check_may_reply(ctx: Context, question: mq.Question) -> ma.Member:
     return member
 
 
+async def check_question_row(ctx: Context, pk: int | None) -> mq.Question:
+    """The question `pk` if the viewer may see it, else a NOT_FOUND refusal."""
+    row = await load_row(ctx, "Question", pk) if pk is not None else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+    return row  # type: ignore[no-any-return]
+
+
 async def reply_permission(ctx: Context, question_pk: int) -> None:
-    await check_may_reply(ctx, await ctx.loaders.row_of(mq.Question, question_pk))
+    await check_may_reply(ctx, await check_question_row(ctx, question_pk))
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
