@@ -185,7 +185,7 @@ class IdeasMutation:
         description=(
             "Edit one's own idea (title, body or both, validated as when proposing) before its "
             "review: once its status left SUBMITTED, EDIT_WINDOW_CLOSED; an idea a moderator hid "
-            "cannot be edited either. Live clients are told (type edited)."
+            "cannot be edited either."
         )
     )
     async def edit_idea(self, info: Info[Context, None], input: EditIdeaInput) -> IdeaPayload:

@@ -231,7 +231,7 @@ class QuestionsMutation:
         description=(
             "Edit one's own question (title, body or both, validated as when asking) while it "
             "waits for its reply: once answered or closed, EDIT_WINDOW_CLOSED; a question a "
-            "moderator hid cannot be edited either. Live clients are told (type edited)."
+            "moderator hid cannot be edited either."
         )
     )
     async def edit_question(self, info: Info[Context, None], input: EditQuestionInput) -> QuestionPayload:
