@@ -52,7 +52,8 @@ def check_edits(title: str | None, body: str | None) -> dict[str, str]:
 
 
 def notify_edited(ctx: Context, territory_id: int, kind: str, subject_id: int) -> None:
-    """Live clients re-read the item, as they drop a hidden one (resolvers/moderation.py)."""
+    """Tell the territory's channel the item changed, as moderation tells it one was hidden
+    (resolvers/moderation.py); no stream forwards these to clients yet."""
     ctx.queue(
         Event(channel=territory_channel(territory_id), type="edited", data={"kind": kind, "id": subject_id})
     )

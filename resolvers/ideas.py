@@ -30,6 +30,7 @@ from schema.ideas import (
     IdeaPayload,
     ProposeIdeaInput,
     SetIdeaStatusInput,
+    check_idea_row,
     check_may_support,
 )
 from schema.relay import decode_id_of
@@ -40,11 +41,7 @@ STATUS_SETTERS = (Role.OFFICIAL, Role.MODERATOR, Role.ADMIN)
 
 async def check_idea(ctx: Context, global_id: str) -> IdeaRow:
     """The idea behind `ideaId` if the viewer may see it, else a NOT_FOUND refusal."""
-    pk = decode_id_of(global_id, "Idea")
-    row = await load_row(ctx, "Idea", pk) if pk is not None else None
-    if row is None:
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such idea.", "ideaId")
-    return row  # type: ignore[no-any-return]
+    return await check_idea_row(ctx, decode_id_of(global_id, "Idea"))
 
 
 def payload(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
@@ -198,7 +195,7 @@ class IdeasMutation:
         description=(
             "Edit one's own idea (title, body or both, validated as when proposing) before its "
             "review: once its status left SUBMITTED, EDIT_WINDOW_CLOSED; an idea a moderator hid "
-            "cannot be edited either. Live clients are told (type edited)."
+            "cannot be edited either."
         )
     )
     async def edit_idea(self, info: Info[Context, None], input: EditIdeaInput) -> IdeaPayload:

@@ -16,7 +16,6 @@ from models.questions import Question as QuestionRow
 from models.questions import QuestionStatus, due_date, reply_timing
 from models.questions import Reply as ReplyRow
 from models.territories import Territory as TerritoryRow
-from reads.nodes import load_row
 from resolvers.editing import check_author, check_edits, notify_edited, window_closed
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
@@ -33,6 +32,7 @@ from schema.questions import (
     ReplyPayload,
     ReplyToQuestionInput,
     check_may_reply,
+    check_question_row,
 )
 from schema.relay import decode_id_of
 
@@ -41,9 +41,7 @@ REASON_MAX = 2000
 
 async def check_question(ctx: Context, global_id: str) -> QuestionRow:
     """The question behind a global id, locked for this transaction, if the viewer may see it."""
-    pk = decode_id_of(global_id, "Question")
-    if pk is None or await load_row(ctx, "Question", pk) is None:
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+    pk = (await check_question_row(ctx, decode_id_of(global_id, "Question"))).id
     # Re-read under a row lock: two officials replying at once, or a moderator closing
     # while an official replies, see each other's outcome (PostgreSQL; SQLite serializes).
     row = await QuestionRow.filter(id=pk).select_for_update().first()
@@ -243,7 +241,7 @@ class QuestionsMutation:
         description=(
             "Edit one's own question (title, body or both, validated as when asking) while it "
             "waits for its reply: once answered or closed, EDIT_WINDOW_CLOSED; a question a "
-            "moderator hid cannot be edited either. Live clients are told (type edited)."
+            "moderator hid cannot be edited either."
         )
     )
     async def edit_question(self, info: Info[Context, None], input: EditQuestionInput) -> QuestionPayload:

@@ -14,11 +14,12 @@ from models import accounts as ma
 from models import ideas as mi
 from models.clock import as_utc
 from reads import lists
+from reads.nodes import load_row
 from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
 from schema.accounts import member_from_model
 from schema.comments import Commentable
-from schema.errors import UserError
+from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory, WrittenByMember
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
@@ -54,8 +55,17 @@ async def check_may_support(ctx: Context, idea: mi.Idea) -> ma.Member:
     return await check_member(ctx, idea.territory_id, "support an idea", "ideaId")
 
 
+async def check_idea_row(ctx: Context, pk: int | None) -> mi.Idea:
+    """The idea `pk` if the viewer may see it, else a NOT_FOUND refusal (a hidden idea its
+    author lists among their own is not theirs to act on)."""
+    row = await load_row(ctx, "Idea", pk) if pk is not None else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such idea.", "ideaId")
+    return row  # type: ignore[no-any-return]
+
+
 async def support_permission(ctx: Context, idea_pk: int) -> None:
-    await check_may_support(ctx, await ctx.loaders.row_of(mi.Idea, idea_pk))
+    await check_may_support(ctx, await check_idea_row(ctx, idea_pk))
 
 
 @strawberry.type(
@@ -77,6 +87,10 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
     updated_at: dt.datetime = strawberry.field(
         description="When its author last edited it or its status last changed; createdAt until then."
     )
+    hidden: bool = strawberry.field(
+        description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
+        "territory's moderators and admins see it."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -95,6 +109,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
             support_count=row.support_count,
             created_at=row.created_at,
             updated_at=as_utc(row.updated_at or row.created_at),
+            hidden=bool(row.hidden),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,

@@ -21,6 +21,7 @@ from models import polls as mp
 from models.clock import as_utc, now
 from reads import lists
 from reads.loaders import Loaders, PollTally
+from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -104,7 +105,10 @@ async def check_may_vote(ctx: Context, poll: mp.Poll, at: dt.datetime | None = N
 async def check_may_vote_again(ctx: Context, poll_pk: int) -> None:
     """What castVote would answer the viewer now: its checks, then ALREADY_VOTED when they
     have a ballot in the poll (the answer the unique constraint would give)."""
-    await check_may_vote(ctx, await ctx.loaders.row_of(mp.Poll, poll_pk))
+    row = await load_row(ctx, "Poll", poll_pk)
+    if row is None:  # hidden since, or never visible to this viewer: as check_ballot_box says
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such poll.", "pollId")
+    await check_may_vote(ctx, row)
     if await ctx.loaders.viewer_voted.load(poll_pk):
         raise already_voted()
 

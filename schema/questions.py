@@ -16,6 +16,7 @@ from models import clock
 from models import questions as mq
 from models.clock import as_utc
 from reads import lists
+from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
@@ -81,8 +82,16 @@ async def check_may_reply(ctx: Context, question: mq.Question) -> ma.Member:
     return member
 
 
+async def check_question_row(ctx: Context, pk: int | None) -> mq.Question:
+    """The question `pk` if the viewer may see it, else a NOT_FOUND refusal."""
+    row = await load_row(ctx, "Question", pk) if pk is not None else None
+    if row is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
+    return row  # type: ignore[no-any-return]
+
+
 async def reply_permission(ctx: Context, question_pk: int) -> None:
-    await check_may_reply(ctx, await ctx.loaders.row_of(mq.Question, question_pk))
+    await check_may_reply(ctx, await check_question_row(ctx, question_pk))
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
@@ -101,6 +110,10 @@ class Question(Commentable, InTerritory, WrittenByMember):
     overdue: bool = strawberry.field(description="Still open (unanswered) after dueAt.")
     updated_at: dt.datetime = strawberry.field(
         description="When its author last edited it or its status last changed; createdAt until then."
+    )
+    hidden: bool = strawberry.field(
+        description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
+        "territory's moderators and admins see it."
     )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
@@ -125,6 +138,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
             due_at=due_at,
             overdue=question_overdue(status, due_at),
             updated_at=as_utc(row.updated_at or row.created_at),
+            hidden=bool(row.hidden),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.accounts import Role
-from tests.factories import make_person
+import schema.ideas
+import schema.polls
+import schema.questions
+from models.accounts import Member, Role
+from schema.errors import Refusal, UserErrorCode
+from tests.factories import make_person, make_territory
 from tests.ideas.stories import proposed, support
 from tests.polls.stories import (
     DAY,
@@ -22,6 +26,7 @@ from tests.polls.stories import (
     vote,
 )
 from tests.questions.stories import asked, reply
+from tests.test_query_count import count_queries, fill
 
 CAN_VOTE = "query($id: ID!) { node(id: $id) { ... on Poll { viewerCanVote { allowed reason } } } }"
 CAN_REPLY = "query($id: ID!) { node(id: $id) { ... on Question { viewerCanReply { allowed reason } } } }"
@@ -185,3 +190,59 @@ async def test_viewers_reading_the_same_shared_list_in_turn_get_their_own_hints(
         assert await reply_hint(t.alice.token) == refused("FORBIDDEN")
         assert await reply_hint(None) == refused("UNAUTHENTICATED")
         assert await reply_hint(t.odile.token) == ALLOWED
+
+
+async def test_a_check_added_to_check_member_shows_in_every_hint_and_every_mutation(gql, monkeypatch):
+    """api-accounts adds a verified-email check to check_member: it must reach the hints
+    without touching them. Simulated by a check_member that refuses everyone once they passed
+    the real one, in the modules whose check_may_* both the fields and the mutations call."""
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    question = await asked(gql, t.alice.token, t.territory, official_id=t.odile.member_gid)
+    idea = await proposed(gql, t.alice.token, t.territory)
+
+    def stricter(original: Any) -> Any:
+        async def check_member(ctx: Any, territory_id: int, action: str, *field: str) -> Any:
+            await original(ctx, territory_id, action, *field)
+            raise Refusal.of(UserErrorCode.NOT_VERIFIED, "Verify first.", *field)
+
+        return check_member
+
+    for module in (schema.polls, schema.questions, schema.ideas):
+        monkeypatch.setattr(module, "check_member", stricter(module.check_member))
+
+    expected = refused("NOT_VERIFIED")
+    assert await hint(gql, CAN_VOTE, "viewerCanVote", poll["id"], t.bob.token) == expected
+    assert outcome(await vote(gql, t.bob.token, poll["id"], option_ids(poll)[0]), "castVote") == expected
+    assert await hint(gql, CAN_REPLY, "viewerCanReply", question["id"], t.odile.token) == expected
+    assert outcome(await reply(gql, t.odile.token, question["id"]), "replyToQuestion") == expected
+    assert await hint(gql, CAN_SUPPORT, "viewerCanSupport", idea["id"], t.bob.token) == expected
+    assert outcome(await support(gql, t.bob.token, idea["id"]), "supportIdea") == expected
+
+
+HINTS_PAGE = """query($s: String!, $n: Int!) { territory(slug: $s) {
+  questions(first: $n) { edges { node { id viewerCanReply { allowed reason } } } }
+  ideas(first: $n) { edges { node { id viewerCanSupport { allowed reason } } } }
+  polls(first: $n) { edges { node { id viewerCanVote { allowed reason } } } }
+} }"""
+
+
+async def test_hints_on_a_page_cost_a_constant_number_of_queries(gql):
+    """A hint per listed item loads through the request's loaders (the rows, the viewer's
+    membership, their ballots): 30 items cost what 3 do."""
+    small, large = await make_territory(), await make_territory()
+    await fill(small, 3)
+    await fill(large, 30)
+    viewer = await make_person("viewer", small, Role.OFFICIAL)
+    await Member.create(account_id=viewer.account.id, territory_id=large.id, role=Role.OFFICIAL, title="Mayor")
+
+    with count_queries() as few:
+        small_page = await gql(HINTS_PAGE, {"s": small.slug, "n": 30}, token=viewer.token)
+    with count_queries() as many:
+        large_page = await gql(HINTS_PAGE, {"s": large.slug, "n": 30}, token=viewer.token)
+
+    assert not small_page.get("errors") and not large_page.get("errors"), large_page
+    polls = large_page["data"]["territory"]["polls"]["edges"]
+    assert len(polls) == 30 and all(edge["node"]["viewerCanVote"] == ALLOWED for edge in polls)
+    assert abs(len(many.queries) - len(few.queries)) <= 2, "\n".join(["FEW", *few.queries, "MANY", *many.queries])
+    assert len(many.queries) <= 15, "\n".join(many.queries)

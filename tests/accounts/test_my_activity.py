@@ -12,8 +12,10 @@ from tests.questions.stories import asked, pk_of
 MINE = """
 query($first: Int, $after: String) {
   viewer {
-    questions(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id title } } }
-    ideas(first: $first) { totalCount edges { node { id title } } }
+    questions(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { id title hidden } }
+    }
+    ideas(first: $first) { totalCount edges { node { id title hidden } } }
   }
 }
 """
@@ -40,8 +42,9 @@ async def test_alice_sees_all_she_wrote_newest_first_hidden_included_and_nobody_
     # Then she sees her own questions, newest first, the hidden one included, and her hidden idea
     assert page["questions"]["totalCount"] == 3
     assert [e["node"]["id"] for e in page["questions"]["edges"]] == [third["id"], second["id"]]
+    assert [e["node"]["hidden"] for e in page["questions"]["edges"]] == [False, True]  # marked as such
     assert [e["node"]["id"] for e in rest["data"]["viewer"]["questions"]["edges"]] == [first["id"]]
-    assert [e["node"]["id"] for e in page["ideas"]["edges"]] == [idea["id"]]
+    assert [(e["node"]["id"], e["node"]["hidden"]) for e in page["ideas"]["edges"]] == [(idea["id"], True)]
     # While bob's activity holds only his, and the hidden question stays hidden from him elsewhere
     bobs = (await gql(MINE, {"first": 10}, token=bob.token))["data"]["viewer"]["questions"]
     assert [e["node"]["title"] for e in bobs["edges"]] == ["Bob's"]

@@ -252,6 +252,29 @@ async def test_viewer_dependent_fields_are_not_shared(world: World) -> None:
         assert (await bob.next(b))["pollResults"] == {"totalVotes": 1, "poll": {"viewerHasVoted": False}}
 
 
+HINTED = "subscription($p: ID!) { pollResults(pollId: $p) { totalVotes poll { viewerCanVote { allowed reason } } } }"
+
+
+async def test_the_vote_hint_is_each_subscribers_own(world: World) -> None:
+    """viewerCanVote is not in VIEWER_INDEPENDENT: each subscriber's frame is executed for them
+    (listing it and Permission's fields there hands alice the anonymous group's answer)."""
+    poll = await new_poll(world)
+    async with await Live.open(world.url, world.alice.token) as alice, \
+            await Live.open(world.url, world.bob.token) as bob, await Live.open(world.url, None) as nobody:
+        a = await alice.subscribe(HINTED, {"p": poll["id"]})
+        b = await bob.subscribe(HINTED, {"p": poll["id"]})
+        n = await nobody.subscribe(HINTED, {"p": poll["id"]})
+        for live, op in ((alice, a), (bob, b), (nobody, n)):
+            await live.next(op)
+        await vote(world.alice, poll, 0)
+        allowed = {"allowed": True, "reason": None}
+        assert (await alice.next(a))["pollResults"]["poll"]["viewerCanVote"] == {"allowed": False, "reason": "ALREADY_VOTED"}
+        assert (await bob.next(b))["pollResults"]["poll"]["viewerCanVote"] == allowed
+        assert (await nobody.next(n))["pollResults"]["poll"]["viewerCanVote"] == {
+            "allowed": False, "reason": "UNAUTHENTICATED"
+        }
+
+
 async def test_replies_are_shared_too(world: World) -> None:
     phones = await crowd(world, 4, [None, world.alice])
     try:

@@ -11,10 +11,10 @@ from models.ideas import Idea as IdeaRow
 from models.questions import Question as QuestionRow
 from reads.paging import encode_cursor
 from tests.factories import make_person
-from tests.ideas.stories import proposed
+from tests.ideas.stories import proposed, support
 from tests.ideas.test_edit_idea import edit as edit_idea
 from tests.polls.stories import created, option_ids, town, vote
-from tests.questions.stories import asked, pk_of
+from tests.questions.stories import asked, pk_of, reply
 from tests.questions.test_edit import edit as edit_question
 from tests.test_permission_hints import CAN_VOTE, hint
 
@@ -133,3 +133,32 @@ async def test_tampered_cursors_are_refused_or_name_no_row_never_a_500(gql):
         result = await gql(TAMPERED_PAGE, {"slug": t.territory.slug, "orderBy": order, "after": cursor})
         assert not result.get("errors"), (order, result)
         assert "Hidden" not in [e["node"]["title"] for e in result["data"]["territory"]["questions"]["edges"]]
+
+
+MY_HIDDEN_HINTS = """
+{ viewer {
+  questions(first: 5) { edges { node { id hidden viewerCanReply { allowed reason } } } }
+  ideas(first: 5) { edges { node { id hidden viewerCanSupport { allowed reason } } } }
+} }
+"""
+
+
+async def test_hints_on_my_hidden_content_say_what_the_mutations_say(gql):
+    """The author lists her hidden question and idea (Viewer.questions, Viewer.ideas), yet may
+    not act on them: the hints answer NOT_FOUND as supportIdea and replyToQuestion do (a hint
+    read from the row without the visibility rule would say allowed)."""
+    t = await town()
+    odile_asked = await asked(gql, t.odile.token, t.territory, title="Asked by an official")
+    idea = await proposed(gql, t.odile.token, t.territory)
+    await QuestionRow.filter(id=pk_of(odile_asked["id"], "Question")).update(hidden=True)
+    await IdeaRow.filter(id=pk_of(idea["id"], "Idea")).update(hidden=True)
+
+    mine = (await gql(MY_HIDDEN_HINTS, token=t.odile.token))["data"]["viewer"]
+    [question_edge] = mine["questions"]["edges"]
+    [idea_edge] = mine["ideas"]["edges"]
+    not_found = {"allowed": False, "reason": "NOT_FOUND"}
+    assert question_edge["node"]["hidden"] and idea_edge["node"]["hidden"]
+    assert question_edge["node"]["viewerCanReply"] == not_found
+    assert idea_edge["node"]["viewerCanSupport"] == not_found
+    assert codes(await reply(gql, t.odile.token, odile_asked["id"]), "replyToQuestion") == ["NOT_FOUND"]
+    assert codes(await support(gql, t.odile.token, idea["id"]), "supportIdea") == ["NOT_FOUND"]
