@@ -10,10 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.errors import not_found
 from models import clock
 from models import questions as mq
 from models.clock import as_utc
 from reads import lists
+from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
@@ -176,7 +178,11 @@ class Reply(Node):
 
     @strawberry.field(description="The question this reply answers.")
     async def question(self, info: Info[Context, None]) -> Question:
-        row = await info.context.loaders.row_of(mq.Question, self.question_pk)
+        # Through the one rule: a reply is shown only under a question the viewer sees, and
+        # this holds it should a path forget (a reply read without its question).
+        row = await load_row(info.context, "Question", self.question_pk)
+        if row is None:
+            raise not_found("This reply's question is hidden or gone.")
         return Question.from_model(row)
 
 
