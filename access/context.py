@@ -26,7 +26,7 @@ from reads.loaders import Loaders
 from reads.shared import SharedPart, read_shared
 from sharing.parts import Audience, SharedParts
 
-STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+STAFF_ROLES = visibility.STAFF_ROLES
 
 Q = TypeVar("Q", bound=QuerySet[Any])
 Args = TypeVar("Args", bound=Hashable)

@@ -1,9 +1,11 @@
 """The row behind a global id's kind and pk, if the reader may see it.
 
 One registry of every Node kind's model, and one rule for each: hidden content only for
-the territory's moderators and admins, reports for staff only, notifications for their
-recipient only, a document as its project. node(id), nodes(ids), mutations' id arguments,
-Report.subject and Notification.subject all read through `load_row`.
+the territory's moderators and admins, and what sits under it with it (reads/visibility.py,
+`sees`); reports for staff only; notifications for their recipient only, and only while
+they may see its subject (but for CONTENT_HIDDEN, whose subject is what was hidden from
+them). node(id), nodes(ids), mutations' id arguments, Reply.question, Report.subject,
+Notification.subject and the notifications listing all read through here.
 """
 
 from __future__ import annotations
@@ -11,27 +13,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from models.accounts import AccessToken, Member
 from models.comments import Comment
 from models.ideas import Idea
 from models.moderation import Report
 from models.news import NewsPost
-from models.notifications import Notification
+from models.notifications import Notification, NotificationKind
 from models.polls import Poll
 from models.projects import Document, Project
 from models.questions import Question, Reply
 from models.territories import Territory
 from reads.loaders import Loaders
-from reads.visibility import Sight, can_see
+from reads.visibility import Sight, hidden_subjects, parent_of
 
 
-class Reader(Sight, Protocol):
-    """A viewer as node resolution needs one (the request context is one)."""
+class Looker(Sight, Protocol):
+    """A sight with loaders to read parents through (a request context, an audience reader)."""
 
     @property
     def loaders(self) -> Loaders: ...
+
+
+class Reader(Looker, Protocol):
+    """A viewer as node resolution needs one (the request context is one)."""
 
     @property
     def account_id(self) -> int | None: ...
@@ -64,6 +72,51 @@ KINDS: dict[str, NodeKind] = {
 }
 
 
+MODELS: dict[str, type[Model]] = {name: kind.model for name, kind in KINDS.items()}
+# What notifications point at, besides CONTENT_HIDDEN (shown to its recipient regardless).
+NOTIFIED = ("Question", "Reply", "Idea", "Project", "Document", "NewsPost", "Poll", "Comment")
+
+
+async def sees(looker: Looker, kind: str, row: Any) -> bool:
+    """Whether `looker` may see `row` (of `kind`): not hidden from them, nor anything it sits
+    under (None, or a parent that is gone: nothing to see)."""
+    while row is not None:
+        if getattr(row, "hidden", False) and not await looker.sees_hidden(row.territory_id):
+            return False
+        parent = parent_of(kind, row)
+        if parent is None:
+            return True
+        kind, pk = parent
+        model = KINDS[kind].model if kind in KINDS else None
+        row = await looker.loaders.by_id(model).load(pk) if model is not None else None
+    return False
+
+
+def notification_subject_seen(kind: object) -> bool:
+    """Whether a notification of this kind shows its recipient its subject even while hidden:
+    CONTENT_HIDDEN, whose subject is their own content a moderator hid."""
+    return kind == NotificationKind.CONTENT_HIDDEN
+
+
+async def notification_subject(reader: Reader, row: Notification) -> tuple[bool, Any | None]:
+    """Whether its recipient may see the notification `row`, and its subject if it still
+    exists: hidden content they may not see hides the notification that points at it."""
+    kind = KINDS.get(row.subject_type)
+    subject = await reader.loaders.by_id(kind.model).load(row.subject_id) if kind is not None else None
+    if subject is None or notification_subject_seen(row.kind):
+        return True, subject
+    if await load_row(reader, row.subject_type, row.subject_id) is None:
+        return False, None
+    return True, subject
+
+
+def visible_notifications(query: QuerySet[Notification], account_id: int) -> QuerySet[Notification]:
+    """The notifications of `query` (all of `account_id`) whose subject their recipient may see."""
+    return query.filter(
+        Q(kind=NotificationKind.CONTENT_HIDDEN) | ~hidden_subjects(MODELS, account_id, NOTIFIED)
+    )
+
+
 async def load_row(reader: Reader, kind_name: str, pk: int) -> Any | None:
     """The row behind (kind, pk) if the reader may see it, else None."""
     kind = KINDS.get(kind_name)
@@ -77,12 +130,11 @@ async def load_row(reader: Reader, kind_name: str, pk: int) -> Any | None:
         return None
     if kind.owner_field is not None:
         account_id = reader.account_id
-        return row if account_id is not None and getattr(row, kind.owner_field) == account_id else None
+        if account_id is None or getattr(row, kind.owner_field) != account_id:
+            return None
+        if kind_name == "Notification" and not (await notification_subject(reader, row))[0]:
+            return None
+        return row
     if kind_name == "Report":
         return row if await reader.is_staff(row.territory_id) else None
-    if kind_name == "Document":
-        project = await reader.loaders.by_id(Project).load(row.project_id)
-        return row if await can_see(reader, project) else None
-    if hasattr(row, "hidden") and not await can_see(reader, row):
-        return None
-    return row
+    return row if await sees(reader, kind_name, row) else None

@@ -1,17 +1,41 @@
-"""Who sees hidden content: a territory's moderators and admins, nobody else.
+"""Who sees hidden content: one rule, applied where rows are loaded (ADR 0014).
 
-Moderation hides a row (`hidden`); it stays visible to those who moderate its territory.
-Every read that may meet a hidden row asks through one of these two functions, with the
-viewer (or the audience of a shared part) as the `Sight`.
+Moderation hides a row (`hidden`). A row is hidden from a reader when it was hidden, or when
+it sits under a row hidden from them (`PARENTS`: a reply under its question, a comment under
+what it comments, a document under its project, a feed entry under its subject). A
+territory's moderators and admins (staff) see the hidden content of their territory; nobody
+else does, its author included (they are told why in a CONTENT_HIDDEN notification, whose
+subject alone shows them what was hidden).
+
+Every read that may meet a hidden row asks through this module, with the viewer (or the
+audience of a shared part) as the `Sight`: `reads.nodes.sees` for one row (its own flag,
+then its parents'), `visible` for a query of one territory's rows whose parent the reader
+already sees, `hidden_subjects` for rows that point at content of any kind (notifications).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-Q = TypeVar("Q", bound=QuerySet[Any])
+from models.accounts import Member, Role
+
+Q_ = TypeVar("Q_", bound=QuerySet[Any])
+
+# The roles that moderate a territory: they see its hidden content.
+STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+
+# What each kind of row sits under, as (kind, pk) of its parent: hidden with it.
+PARENTS: dict[str, Callable[[Any], tuple[str, int]]] = {
+    "Reply": lambda row: ("Question", row.question_id),
+    "Comment": lambda row: (row.subject_type, row.subject_id),
+    "Document": lambda row: ("Project", row.project_id),
+    "FeedEntry": lambda row: (row.subject_type, row.subject_id),
+}
 
 
 class Sight(Protocol):
@@ -22,8 +46,18 @@ class Sight(Protocol):
         ...
 
 
+def parent_of(kind: str, row: Any) -> tuple[str, int] | None:
+    """(kind, pk) of the row `row` sits under, or None for top-level content."""
+    parent = PARENTS.get(kind)
+    return parent(row) if parent is not None else None
+
+
 async def can_see(sight: Sight, row: Any) -> bool:
-    """Whether `sight` may see `row` (None: nothing to see)."""
+    """Whether `sight` may see `row` by its own flag alone (None: nothing to see).
+
+    Only for a row whose parents the reader was already shown (a question's reply, read from
+    the question); any other row goes through `reads.nodes.sees`, which also asks its parents.
+    """
     if row is None:
         return False
     if not getattr(row, "hidden", False):
@@ -31,8 +65,49 @@ async def can_see(sight: Sight, row: Any) -> bool:
     return await sight.sees_hidden(row.territory_id)
 
 
-async def visible(sight: Sight, query: Q, territory_id: int) -> Q:
-    """`query` (rows of one territory) narrowed to what `sight` may see."""
+async def visible(sight: Sight, query: Q_, territory_id: int) -> Q_:
+    """`query` (rows of one territory, under a parent the reader sees) narrowed to what
+    `sight` may see."""
     if await sight.sees_hidden(territory_id):
         return query
     return query.filter(hidden=False)  # type: ignore[return-value]
+
+
+def _hidden_rows(models: dict[str, type[Model]], kind: str, staff_of: Subquery) -> Q:
+    """Rows of `kind` hidden from a reader who is staff of the territories `staff_of`: hidden
+    themselves, or under a parent hidden from them."""
+    own = Q(hidden=True) & ~Q(territory_id__in=staff_of)
+    if kind == "Reply":
+        return own | Q(question_id__in=_ids(models, "Question", staff_of))
+    if kind == "Document":
+        return Q(project_id__in=_ids(models, "Project", staff_of))
+    if kind == "Comment":
+        under = [
+            Q(subject_type=parent, subject_id__in=_ids(models, parent, staff_of))
+            for parent in COMMENTED
+        ]
+        return Q(own, *under, join_type=Q.OR)
+    return own
+
+
+def _ids(models: dict[str, type[Model]], kind: str, staff_of: Subquery) -> Subquery:
+    return Subquery(models[kind].filter(_hidden_rows(models, kind, staff_of)).values("id"))
+
+
+# What comments are written on (Comment.subject_type).
+COMMENTED = ("Question", "Idea", "Project", "NewsPost")
+
+
+def hidden_subjects(
+    models: dict[str, type[Model]], account_id: int, kinds: tuple[str, ...]
+) -> Q:
+    """Rows with (subject_type, subject_id) pointing at content of `kinds` that the reader
+    `account_id` may not see (the same rule as `reads.nodes.sees`, in SQL), for a listing to
+    leave out."""
+    staff_of = Subquery(
+        Member.filter(account_id=account_id, role__in=list(STAFF_ROLES)).values("territory_id")
+    )
+    return Q(
+        *(Q(subject_type=kind, subject_id__in=_ids(models, kind, staff_of)) for kind in kinds),
+        join_type=Q.OR,
+    )

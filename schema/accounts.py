@@ -17,6 +17,7 @@ from models import questions as mq
 from models.notifications import Notification as NotificationRow
 from models.reach import preferences_of
 from models.territories import Territory as TerritoryRow
+from reads.nodes import visible_notifications
 from schema.errors import UserError
 from schema.notifications import Notification
 from schema.reach import NotificationPreference
@@ -247,7 +248,8 @@ class Viewer:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Notification]:
-        query = NotificationRow.filter(account_id=self.account_pk)
+        # Those about content hidden from the viewer are left out (reads/nodes.py).
+        query = visible_notifications(NotificationRow.filter(account_id=self.account_pk), self.account_pk)
         if unread_only:
             query = query.filter(read=False)
         return await paginate(

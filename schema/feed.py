@@ -8,6 +8,7 @@ A page resolves its subjects with one query per kind, whatever its size.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Annotated, Any, Union
@@ -22,13 +23,16 @@ from models import polls as mp
 from models import projects as mpr
 from models import questions as mq
 from models.feed import FeedEntry
+from reads.nodes import sees
 from reads.paging import NEWEST_FIRST, encode_cursor
+from reads.shared import AudienceReader
 from schema.ideas import Idea
 from schema.news import NewsPost
 from schema.polls import Poll
 from schema.projects import Project
 from schema.questions import Reply
 from schema.relay import Connection, Edge, PageInfo, paginate
+from sharing.parts import Audience
 
 FeedItem = Annotated[
     Union[NewsPost, Poll, Reply, Idea, Project],  # noqa: UP007 (strawberry.union needs Union here)
@@ -64,12 +68,13 @@ def feed_edge(entry: FeedEntry, node: Any) -> Edge[Any]:
 async def resolve_feed_entries(
     info_or_loaders: Any, entries: Sequence[FeedEntry]
 ) -> list[tuple[FeedEntry, Any]]:
-    """(entry, API object) for each entry whose subject still exists and is not hidden,
-    in the entries' order; one query per kind (plus one for replies' questions).
+    """(entry, API object) for each entry whose subject still exists and everyone may see
+    (the feed is the same for all: hidden items leave it for staff too), in the entries'
+    order; one query per kind (plus one for replies' questions).
 
     Takes an Info, a Context or a Loaders object, so subscriptions can use it per event.
     """
-    loaders = _loaders(info_or_loaders)
+    public = AudienceReader(Audience.PUBLIC, None, _loaders(info_or_loaders))
     wanted: dict[str, list[int]] = defaultdict(list)
     for entry in entries:
         if entry.subject_type in FEED_KINDS:
@@ -77,25 +82,19 @@ async def resolve_feed_entries(
     rows: dict[tuple[str, int], Any] = {}
     for kind, ids in wanted.items():
         model, _ = FEED_KINDS[kind]
-        for row in await loaders.by_id(model).load_many(ids):
+        for row in await public.loaders.by_id(model).load_many(ids):
             if row is not None:
                 rows[(kind, row.id)] = row
-    # A reply whose question a moderator hid goes with it.
-    question_ids = [row.question_id for (kind, _), row in rows.items() if kind == "Reply"]
-    hidden_questions: set[int] = set()
-    if question_ids:
-        for question in await loaders.by_id(mq.Question).load_many(question_ids):
-            if question is not None and question.hidden:
-                hidden_questions.add(question.id)
+    # Parents (a reply's question) load in one batch per kind: all asked before any awaited.
+    seen = await asyncio.gather(*(sees(public, kind, row) for (kind, _), row in rows.items()))
+    shown = {key for key, ok in zip(rows, seen, strict=True) if ok}
     resolved: list[tuple[FeedEntry, Any]] = []
     for entry in entries:
-        row = rows.get((entry.subject_type, entry.subject_id))
-        if row is None or row.hidden:
-            continue
-        if entry.subject_type == "Reply" and row.question_id in hidden_questions:
+        key = (entry.subject_type, entry.subject_id)
+        if key not in shown:
             continue
         _, api_type = FEED_KINDS[entry.subject_type]
-        resolved.append((entry, api_type.from_model(row)))
+        resolved.append((entry, api_type.from_model(rows[key])))
     return resolved
 
 

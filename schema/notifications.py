@@ -11,7 +11,7 @@ from strawberry.types import Info
 from access.context import Context
 from access.errors import not_found
 from models import notifications as mn
-from reads.nodes import KINDS, load_row
+from reads.nodes import notification_subject
 from schema.relay import Node, as_node, encode_id, register_node
 
 
@@ -45,6 +45,7 @@ class Notification(Node):
     account_pk: strawberry.Private[int]
     subject_type: strawberry.Private[str]
     subject_pk: strawberry.Private[int]
+    row: strawberry.Private[mn.Notification]
 
     @classmethod
     def from_model(cls, row: mn.Notification) -> Notification:
@@ -58,6 +59,7 @@ class Notification(Node):
             account_pk=row.account_id,
             subject_type=row.subject_type,
             subject_pk=row.subject_id,
+            row=row,
         )
 
     @strawberry.field(
@@ -67,15 +69,11 @@ class Notification(Node):
         )
     )
     async def subject(self, info: Info[Context, None]) -> Node:
-        ctx = info.context
-        row = await load_row(ctx, self.subject_type, self.subject_pk)
-        if row is None and ctx.account_id == self.account_pk and self.subject_type in KINDS:
-            # Notifications are private to their recipient and point at what they were told
-            # about; moderation may hide it since (CONTENT_HIDDEN points at the hidden content
-            # itself). The recipient still sees it here, never through node() or listings,
-            # so that one hidden subject does not break their whole inbox.
-            row = await ctx.loaders.by_id(KINDS[self.subject_type].model).load(self.subject_pk)
-        if row is None:
+        # Notifications are private to their recipient; a notification whose subject is hidden
+        # from them is itself hidden (reads/nodes.py), so a listed one shows its subject:
+        # CONTENT_HIDDEN shows the recipient their own content that a moderator hid.
+        visible, row = await notification_subject(info.context, self.row)
+        if not visible or row is None:
             raise not_found("This notification's subject no longer exists.")
         return as_node(self.subject_type, row)
 

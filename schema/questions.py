@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
-from access.errors import forbidden
+from access.errors import forbidden, not_found
 from models import accounts as ma
 from models import clock
 from models import questions as mq
@@ -241,7 +241,11 @@ class Reply(Node):
 
     @strawberry.field(description="The question this reply answers.")
     async def question(self, info: Info[Context, None]) -> Question:
-        row = await info.context.loaders.row_of(mq.Question, self.question_pk)
+        # Through the one rule: a reply is shown only under a question the viewer sees, and
+        # this holds it should a path forget (a reply read without its question).
+        row = await load_row(info.context, "Question", self.question_pk)
+        if row is None:
+            raise not_found("This reply's question is hidden or gone.")
         return Question.from_model(row)
 
 

@@ -17,6 +17,7 @@ from access.errors import unauthenticated
 from access.tokens import token_still_live
 from events.envelopes import account_channel
 from models.notifications import Notification as NotificationRow
+from reads.nodes import notification_subject
 from reads.paging import encode_cursor
 from schema.notifications import Notification
 from schema.relay import Edge
@@ -55,8 +56,12 @@ class NotificationsSubscription:
                     .order_by("id")
                     .limit(REPLAY_BATCH)
                 )
+                ctx.fresh_loaders()
                 for row in rows:
                     last = row.id
+                    # Hidden content the viewer may not see hides what points at it.
+                    if not (await notification_subject(ctx, row))[0]:
+                        continue
                     yield Edge(cursor=encode_cursor([row.id]), node=Notification.from_model(row))
                 if len(rows) == REPLAY_BATCH:
                     continue

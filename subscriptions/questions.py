@@ -16,10 +16,12 @@ from access.context import Context
 from access.errors import not_found
 from events.envelopes import Event
 from models.accounts import Member as MemberRow
-from models.questions import Question as QuestionRow
 from models.questions import Reply as ReplyRow
+from reads.nodes import sees
+from reads.shared import AudienceReader
 from schema.questions import Reply
 from schema.relay import decode_id_of
+from sharing.parts import Audience
 from subscriptions.hubs import territory_hub
 from subscriptions.streams import check_territory
 
@@ -38,8 +40,9 @@ async def read_reply_news(event: Event) -> ReplyNews | None:
     row = await ReplyRow.filter(id=int(event.data["reply"])).first()
     if row is None:
         return None
-    question = await QuestionRow.filter(id=row.question_id).first()
-    hidden = bool(row.hidden or question is None or question.hidden)
+    # Read once for every subscriber: hidden from the public by the one rule (the reply, or
+    # its question), then shown only to the territory's staff, subscriber by subscriber.
+    hidden = not await sees(AudienceReader(Audience.PUBLIC, None), "Reply", row)
     return ReplyNews(reply=Reply.from_model(row), official_id=row.official_id,
                      territory_id=row.territory_id, hidden=hidden)
 

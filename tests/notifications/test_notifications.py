@@ -94,9 +94,13 @@ async def test_notifications_page_by_page(gql: Any) -> None:
 
 async def test_a_notification_is_its_recipients_only(gql: Any) -> None:
     territory = await make_territory()
+    odile = await make_person("odile", territory, Role.OFFICIAL)
     alice = await make_person("alice", territory)
     bob = await make_person("bob", territory)
-    note = await notify(alice, 1, "Private")
+    # About a post of their territory: a notification about content hidden from its
+    # recipient (any other territory's row 1 may be) is hidden with it.
+    post = pk_of((await publish(gql, odile.token, territory))["id"])
+    note = await notify(alice, post, "Private")
 
     node_id = gid("Notification", note.id)
     assert (await gql(NODE, {"id": node_id}, alice.token))["data"]["node"]["id"] == node_id
@@ -119,9 +123,9 @@ async def test_a_subject_hidden_since_does_not_break_the_inbox(gql: Any) -> None
     poll.hidden = True
     await poll.save()
 
-    # Then her inbox still reads, pointing at what she was told about
+    # Then her inbox still reads, without the notification that would show the hidden poll
+    # (hidden means hidden on every path: ADR 0014)
     notes = await inbox(gql, alice.token)
-    subjects = [e["node"]["subject"] for e in notes["edges"]]
-    assert subjects == [{"__typename": "Poll", "id": gid("Poll", poll.id)}]
-    # But the poll itself stays hidden from her elsewhere
+    assert notes["edges"] == [] and notes["totalCount"] == 0
+    # And the poll itself stays hidden from her elsewhere
     assert (await gql(NODE, {"id": gid("Poll", poll.id)}, alice.token))["data"]["node"] is None
