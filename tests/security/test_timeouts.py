@@ -10,14 +10,16 @@ the same process writes again: each later write must finish within WRITE_WAIT.""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
-from access.ratelimit import DEFAULT_LIMITS, Limiter
+from access.ratelimit import DEFAULT_LIMITS, REDIS_TIMEOUT, Limiter
 from app.settings import Settings
 from models.ideas import Idea
 from models.territories import Territory
@@ -107,3 +109,62 @@ async def test_many_writes_stopped_by_the_timeout_leave_the_pool_usable(
     again = await propose(client, bob, territory, "Again")
     assert proposed(again), again
     assert await Idea.filter(territory_id=territory.id).count() == 1
+
+
+class SlowRedis:
+    """A TCP proxy in front of the test Redis that holds every answer back `delay` seconds:
+    a Redis that hangs, without making the shared Redis itself slow."""
+
+    def __init__(self, target: str, delay: float) -> None:
+        parts = urlsplit(target)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 6379
+        self.delay = delay
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+
+    async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.writers += [client_writer, writer]
+        await asyncio.gather(self._pipe(client_reader, writer, 0.0), self._pipe(reader, client_writer, self.delay),
+                             return_exceptions=True)
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+        while data := await reader.read(65536):
+            await asyncio.sleep(delay)
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+
+async def test_wrong_log_ins_stop_at_the_timeout_when_redis_hangs(settings: Settings):
+    """Twelve wrong logIns against a Redis that answers after 3 s: each stops at the operation
+    timeout with TIMEOUT. (Before events/bounded.py some ran to their end 7 s later, answered
+    BAD_CREDENTIALS: redis-py held the cancellation back.) The address's request count, made
+    before the operation starts, waits at most REDIS_TIMEOUT and then counts in memory."""
+    if not settings.redis_url:
+        pytest.skip("needs TEST_REDIS_URL")
+    async with SlowRedis(settings.redis_url, delay=3.0) as slow_url:
+        app = build_app(Settings(database_url=settings.database_url, redis_url=slow_url,
+                                 operation_timeout=TIMEOUT), manage_database=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            began = time.monotonic()
+            answers = await asyncio.gather(*(asyncio.wait_for(http.post("/graphql", json={
+                "query": "mutation { logIn(input: {email: \"nobody@example.org\", password: \"wrong\"}) { token } }",
+            }), WRITE_WAIT) for _ in range(12)))
+            took = time.monotonic() - began
+        await app.state.limiter.close()
+        await app.state.broker.close()
+    codes = [((a.json().get("errors") or [{}])[0].get("extensions") or {}).get("code") for a in answers]
+    assert codes == ["TIMEOUT"] * 12, (took, [a.text for a in answers][:1])
+    assert took < REDIS_TIMEOUT + TIMEOUT + 1.0, took
