@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import redis.asyncio as redis
 from starlette.types import Scope
 
+from events.bounded import bounded
+
 log = logging.getLogger("parvis.ratelimit")
 
 # Redis keys are namespaced so Parvis can share a Redis with other services.
@@ -175,7 +177,8 @@ class RedisBackend:
 
     async def incr(self, key: str, window: float) -> tuple[int, float]:
         try:
-            hits, ttl_ms = await self._incr(keys=[self.prefix + key], args=[math.ceil(window * 1000)])
+            hits, ttl_ms = await bounded(self._incr(keys=[self.prefix + key], args=[math.ceil(window * 1000)]),
+                                         REDIS_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - any Redis failure: fall back, keep serving
             self._failed(exc)
             return await self.fallback.incr(key, window)
@@ -183,14 +186,14 @@ class RedisBackend:
 
     async def decr(self, key: str) -> None:
         try:
-            await self._decr(keys=[self.prefix + key])
+            await bounded(self._decr(keys=[self.prefix + key]), REDIS_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - see incr
             self._failed(exc)
             await self.fallback.decr(key)
 
     async def delete(self, key: str) -> None:
         try:
-            await self.client.delete(self.prefix + key)
+            await bounded(self.client.delete(self.prefix + key), REDIS_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - see incr
             self._failed(exc)
             await self.fallback.delete(key)

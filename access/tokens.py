@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -31,17 +32,26 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 @functools.cache
-def _token_sql() -> str:
+def _token_sql(key: str = "token_hash") -> str:
     return (
         f"SELECT {sql.columns(AccessToken, 't', 't_')}, {sql.columns(Account, 'a', 'a_')} "
-        "FROM access_token t JOIN account a ON a.id = t.account_id WHERE t.token_hash = $1"
+        f"FROM access_token t JOIN account a ON a.id = t.account_id WHERE t.{key} = $1"
     )
 
 
 async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
     """The live account behind a bearer token, or None (unknown, expired, revoked, erased).
     Every authenticated request asks: one fixed statement (reads/sql.py)."""
-    row = await sql.fetchrow(_token_sql(), hash_token(token))
+    return _live_viewer(await sql.fetchrow(_token_sql(), hash_token(token)))
+
+
+async def account_for_token_again(access: AccessToken) -> tuple[Account, AccessToken] | None:
+    """account_for_token for a token read earlier (a websocket's, before each of its
+    operations): the account as it is now, or None if the token no longer holds."""
+    return _live_viewer(await sql.fetchrow(_token_sql("id"), access.id))
+
+
+def _live_viewer(row: Any) -> tuple[Account, AccessToken] | None:
     if row is None:
         return None
     access = sql.model_from_row(AccessToken, row, "t_")

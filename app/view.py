@@ -95,7 +95,7 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
             allowed_origins=settings.allowed_origins,
         )
-        self.graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout)
+        self.graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout, settings.operation_timeout)
         self.settings = settings
         self.broker = broker
         self.metrics = metrics

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from json import JSONDecodeError
 from typing import Any
 
 import orjson
+from graphql import GraphQLError, OperationType
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    _OperationStreamClosed,
 )
+from strawberry.types import ExecutionResult
 
+from access.ratelimit import client_key
+from access.tokens import account_for_token_again, token_still_live
+from events.outbox import Outbox
+from schema.limits import selected_operation_type
 from subscriptions.shared import Recipient, share_plan, streams_for, viewer_gets_anonymous_answer
 
 log = logging.getLogger("parvis.ws")
@@ -32,6 +42,9 @@ log = logging.getLogger("parvis.ws")
 LAGGARD_CLOSE_CODE = 1013
 LAGGARD_CLOSE_REASON = "Client too slow: reconnect and resume with after"
 DEFAULT_SEND_TIMEOUT = 10.0
+# As Strawberry closes a connection_init it refuses: the token no longer holds.
+FORBIDDEN_CLOSE_CODE = 4403
+FORBIDDEN_CLOSE_REASON = "Forbidden: the token was revoked or expired; authenticate again"
 
 
 class LaggardClosed(Exception):
@@ -40,6 +53,8 @@ class LaggardClosed(Exception):
 
 class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     send_timeout: float = DEFAULT_SEND_TIMEOUT
+    # Queries and mutations stop after this long, as over HTTP (None: never).
+    operation_timeout: float | None = None
     # Whether shareable operations go through subscriptions/shared.py.
     share_streams: bool = True
 
@@ -183,25 +198,130 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await self.shutdown()
 
     async def run_operation(self, operation: Any) -> None:
+        """Every operation is a request (docs/adr/0013): its token is checked again, it pays
+        the address's rate limit, gets its own context, and queries and mutations stop at
+        the operation timeout."""
         try:
+            context = await self.operation_context()
+            if context is None:
+                self.operations.pop(operation.id, None)
+                await self.close_forbidden()
+                return
+            if await self.check_rate(operation):
+                return
             plan = None
             if self.share_streams:
                 try:
                     graphql_schema = self.schema._schema  # type: ignore[attr-defined]
                     plan = share_plan(graphql_schema, operation.query, operation.variables, operation.operation_name)
-                    if plan is not None and not await viewer_gets_anonymous_answer(self.context, plan):
+                    if plan is not None and not await viewer_gets_anonymous_answer(context, plan):
                         plan = None
                 except Exception:  # noqa: BLE001 - never worse than the per-subscriber path
                     log.exception("could not tell whether an operation can be shared")
                     plan = None
             if plan is None:
-                await super().run_operation(operation)
+                await self._run_own(operation, context)
             else:
-                await self._join_shared(operation, plan)
+                await self._join_shared(operation, plan, context)
         except LaggardClosed:
             pass
 
-    async def _join_shared(self, operation: Any, plan: Any) -> None:
+    async def operation_context(self) -> Any | None:
+        """This operation's own context, as an HTTP request would get: the viewer read again
+        from the connection's token (None: revoked, expired or erased since), fresh loaders
+        (roles and visibility as they are now) and its own outbox. The connection's context
+        is never executed with: concurrent operations would share loaders and an outbox."""
+        connection = self.context
+        changes: dict[str, Any] = {"outbox": Outbox()}
+        if any(f.name == "query_cost" for f in dataclasses.fields(connection)):
+            changes["query_cost"] = None
+        if connection.token is not None:
+            found = await account_for_token_again(connection.token)
+            if found is None:
+                return None
+            changes["account"], changes["token"] = found
+        return dataclasses.replace(connection, **changes)
+
+    async def close_forbidden(self) -> None:
+        """Closes the connection as Strawberry refuses a bad connection_init (4403): its
+        token no longer holds. Every operation of the connection ends with it."""
+        log.info("closing a websocket whose token no longer holds")
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason=FORBIDDEN_CLOSE_REASON)
+
+    async def check_rate(self, operation: Any) -> bool:
+        """Counts the operation in its address's `requests_ip` bucket, as the HTTP middleware
+        counts a request; over the limit, answers it RATE_LIMITED (True) and runs nothing."""
+        limiter = getattr(self.context, "limiter", None)
+        if limiter is None:
+            return False
+        decision = await limiter.hit("requests_ip", client_key(self.websocket.ws.scope))  # type: ignore[attr-defined]
+        if decision.allowed:
+            return False
+        seconds = decision.retry_seconds
+        await operation.send_initial_errors([GraphQLError(
+            f"Too many requests; retry in {seconds} seconds.", extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+        )])
+        return True
+
+    async def _run_own(self, operation: Any, context: Any) -> None:
+        """Strawberry's run_operation with this operation's context; a query or mutation is
+        stopped after the operation timeout (TIMEOUT), a subscription's events are sent only
+        while the connection's token holds."""
+        timed = self.operation_timeout is not None and selected_operation_type(
+            operation.query, operation.operation_name) in (OperationType.QUERY, OperationType.MUTATION)
+        try:
+            source = await self.schema.stream(operation.query, variable_values=operation.variables,
+                                              context_value=context, root_value=self.root_value,
+                                              operation_name=operation.operation_name)
+            async with aclosing(source):
+                if timed:
+                    results = await self._within_timeout(source)
+                    await self._send_result_stream(operation, _replay(results))
+                else:
+                    await self._send_result_stream(operation, self._while_live(source))
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except (LaggardClosed, WebSocketDisconnected):
+            raise
+        except Exception as error:  # noqa: BLE001 - as Strawberry's run_operation: log, complete
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+
+    async def _within_timeout(self, source: Any) -> list[Any]:
+        """The results of a query or mutation, or one TIMEOUT error once the operation
+        timeout passed (the work is cancelled: its transaction rolls back)."""
+        timeout = self.operation_timeout
+        assert timeout is not None
+        try:
+            async with asyncio.timeout(timeout):
+                return [result async for result in source]
+        except TimeoutError:
+            metrics = getattr(self.context, "metrics", None)
+            if metrics is not None:
+                metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
+            return [ExecutionResult(data=None, errors=[GraphQLError(
+                f"The operation took longer than {timeout:g} s and was stopped.", extensions={"code": "TIMEOUT"},
+            )])]
+
+    async def _while_live(self, source: Any) -> AsyncGenerator[Any, None]:
+        """A subscription's results; before each is sent, the connection's token is checked
+        again (one indexed read, as each HTTP request makes): revoked, expired or erased, the
+        subscription ends with UNAUTHENTICATED instead (as `notifications` always did), and
+        the connection's next operation closes it (4403)."""
+        async for result in source:
+            if self.context.token is not None and not await token_still_live(self.context.token):
+                yield ExecutionResult(data=None, errors=[GraphQLError(
+                    "The token of this connection was revoked or expired: authenticate again.",
+                    extensions={"code": "UNAUTHENTICATED"},
+                )])
+                return
+            yield result
+
+    async def _join_shared(self, operation: Any, plan: Any, context: Any) -> None:
         """Make the operation a recipient of its shared stream. Its task ends here: from now
         on the recipient's writer (started by the group, see SharedOperation) sends its
         frames, and cleanup_operation (complete, socket closed, laggard) lets it go."""
@@ -213,8 +333,8 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         # instead of cancelling it, and the finished task is not kept.
         operation.task = None
         try:
-            group = streams_for(self.context.broker).join(self.schema, plan, recipient, operation.query,
-                                                          operation.variables, operation.operation_name, self.context)
+            group = streams_for(context.broker).join(self.schema, plan, recipient, operation.query,
+                                                     operation.variables, operation.operation_name, context)
             # The group holds an equal document and variables: this connection's decoded
             # copies (a few hundred bytes, for hours) can go.
             operation.query, operation.variables = group.query, group.variables
@@ -315,6 +435,12 @@ def _malformed(message: Any) -> str | None:
     return None
 
 
-def transport_ws_handler(send_timeout: float) -> type[ParvisTransportWSHandler]:
-    """The handler class for a GraphQL view, with this deployment's send timeout."""
-    return type("TransportWSHandler", (ParvisTransportWSHandler,), {"send_timeout": send_timeout})
+async def _replay(results: list[Any]) -> AsyncGenerator[Any, None]:
+    for result in results:
+        yield result
+
+
+def transport_ws_handler(send_timeout: float, operation_timeout: float | None = None) -> type[ParvisTransportWSHandler]:
+    """The handler class for a GraphQL view, with this deployment's send and operation timeouts."""
+    return type("TransportWSHandler", (ParvisTransportWSHandler,),
+                {"send_timeout": send_timeout, "operation_timeout": operation_timeout})

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import redis.asyncio as redis
 
+from events.bounded import bounded
 from events.envelopes import Event
 
 QUEUE_SIZE = 1000
@@ -97,6 +98,8 @@ SUBSCRIBE_WAIT = 2.0
 READ_TIMEOUT = 1.0
 PING_EVERY = 10.0
 SILENCE_LIMIT = 30.0
+# Publishing, pinging and (un)subscribing wait at most this long for Redis (events/bounded.py).
+CALL_TIMEOUT = 2.0
 
 
 class RedisBroker:
@@ -135,7 +138,7 @@ class RedisBroker:
 
     async def ping(self) -> None:
         """Raises unless Redis answers (readiness checks)."""
-        await self._publisher.ping()
+        await bounded(self._publisher.ping(), CALL_TIMEOUT)
 
     def start(self) -> None:
         """Start the reader (done on first use; call it from the app's lifespan)."""
@@ -153,7 +156,7 @@ class RedisBroker:
             separators=(",", ":"),
         )
         try:
-            await self._publisher.publish(self.prefix + event.channel, message)
+            await bounded(self._publisher.publish(self.prefix + event.channel, message), CALL_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - Redis down: local listeners were served
             self.publish_failures += 1
             log.warning("redis publish failed (%s: %s); %s not sent to other processes",
@@ -192,7 +195,7 @@ class RedisBroker:
         if waiter is None or waiter.done():
             waiter = self._confirmed[channel] = asyncio.get_running_loop().create_future()
         try:
-            await pubsub.subscribe(self.prefix + channel)
+            await bounded(pubsub.subscribe(self.prefix + channel), CALL_TIMEOUT)
             # The confirmation means Redis now routes the channel's messages to us: an
             # event committed after this point cannot be missed (the resumable
             # streams rely on it: listen first, then read the database).
@@ -208,7 +211,7 @@ class RedisBroker:
         if channel in self._wanted or self._pubsub is None or not self.connected.is_set():
             return
         try:
-            await self._pubsub.unsubscribe(self.prefix + channel)
+            await bounded(self._pubsub.unsubscribe(self.prefix + channel), CALL_TIMEOUT)
         except Exception as exc:  # noqa: BLE001
             log.debug("redis unsubscribe of %s failed: %s", channel, exc)
 

@@ -7,7 +7,9 @@ becomes the payload's userErrors; the events it queued are published only after 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from tortoise.transactions import in_transaction
@@ -23,6 +25,36 @@ from sharing.stamp import announce_write
 T = TypeVar("T")
 P = TypeVar("P")
 
+log = logging.getLogger("parvis.transactions")
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """`in_transaction()`, safe to stop while it begins.
+
+    Tortoise's context takes the connection (SQLite's one connection, behind a lock; a
+    PostgreSQL pool connection), then sends BEGIN; its __aexit__ gives it back. A cancellation
+    landing in between (the operation timeout) skips __aexit__: the lock or the pool
+    connection stays taken for good and every later write of the process waits. Here, once
+    the context holds its connection (its connection variable is set, just before BEGIN),
+    a failure to begin rolls back and gives it back, then goes on."""
+    context = in_transaction()
+    try:
+        await context.__aenter__()
+    except BaseException as exc:
+        if hasattr(context, "token"):  # the connection was taken: give it back
+            try:
+                await context.__aexit__(type(exc), exc, exc.__traceback__)
+            except Exception as cleanup:  # noqa: BLE001 - the first failure is the one to raise
+                log.warning("releasing a transaction that failed to begin: %s", cleanup)
+        raise
+    try:
+        yield
+    except BaseException as exc:
+        await context.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await context.__aexit__(None, None, None)
+
 
 async def run_in_transaction(
     ctx: Context, work: Callable[[], Awaitable[T]]
@@ -31,7 +63,7 @@ async def run_in_transaction(
     published, or (None, userErrors) after a rollback that published nothing."""
     ctx.outbox.clear()
     try:
-        async with in_transaction():
+        async with atomic():
             result = await work()
     except Refusal as refusal:
         ctx.outbox.clear()
