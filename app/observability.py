@@ -7,7 +7,6 @@ never passwords, tokens, variables or ballot choices.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sys
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
+
+from access.sealing import keys_for, pseudonym
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _log = logging.getLogger("parvis.operations")
@@ -92,11 +93,12 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def account_hash(account_id: int | None) -> str | None:
-    """A stable pseudonym for logs: enough to follow one account, not to name it."""
+def account_hash(account_id: int | None, secret: str) -> str | None:
+    """A stable pseudonym for logs: enough to follow one account, not to name it. Keyed
+    (HMAC with the deployment's secret): a plain hash of an id is reversed by hashing every id."""
     if account_id is None:
         return None
-    return hashlib.sha256(f"parvis-account:{account_id}".encode()).hexdigest()[:12]
+    return pseudonym(keys_for(secret), "account", account_id)
 
 
 class OperationMetrics(SchemaExtension):
@@ -159,7 +161,7 @@ class OperationMetrics(SchemaExtension):
                 "cost": getattr(context, "query_cost", None),
                 "status": status,
                 "error_codes": codes,
-                "account": account_hash(account.id if account is not None else None),
+                "account": account_hash(account.id, context.settings.secret) if account is not None else None,
             }},
         )
 

@@ -7,14 +7,24 @@ traceback (`ConfigError`).
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from access.ratelimit import parse_limits
 
 DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
+# Where the secret is kept when PARVIS_SECRET is not set: generated once, readable by the
+# server's user only, outside the database and gitignored (docs/adr/0009).
+DEFAULT_SECRET_FILE = ".parvis-secret"
+MIN_SECRET_LENGTH = 32
+
+log = logging.getLogger("parvis.settings")
 
 
 class ConfigError(Exception):
@@ -55,6 +65,9 @@ class Settings:
     trusted_documents: bool = False
     # A directory of GraphiQL's assets (fetch-graphiql-assets): GraphiQL with no internet.
     graphiql_assets: str | None = None
+    # Seals ballots until they are counted and keys log pseudonyms (access/sealing.py): never
+    # stored in the database. PARVIS_SECRET, else the generated file PARVIS_SECRET_FILE.
+    secret: str = field(default_factory=lambda: _default_secret(), repr=False)
 
     @property
     def production(self) -> bool:
@@ -98,7 +111,42 @@ class Settings:
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
+            secret=_secret(env),
         )
+
+
+def _default_secret() -> str:
+    return local_secret(DEFAULT_SECRET_FILE)
+
+
+def _secret(env: Mapping[str, str]) -> str:
+    secret = env.get("PARVIS_SECRET", "")
+    if secret:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"PARVIS_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        return secret
+    return local_secret(env.get("PARVIS_SECRET_FILE") or DEFAULT_SECRET_FILE)
+
+
+@functools.cache
+def local_secret(path: str) -> str:
+    """The secret kept in a local file, generated there (mode 0600) on first use. Every
+    process of one deployment must share it: a ballot sealed by one is counted by another."""
+    file = Path(path)
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = file.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{path} must hold a secret of at least {MIN_SECRET_LENGTH} characters") from None
+        return secret
+    except OSError as exc:
+        raise ConfigError(f"cannot create the secret file {path} ({exc}): set PARVIS_SECRET") from exc
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    log.warning("PARVIS_SECRET is not set: generated %s; keep it, and back it up apart from the database", path)
+    return secret
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

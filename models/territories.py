@@ -12,6 +12,9 @@ class Territory(Model):
     charter = fields.TextField(null=True)
     # The charter's promise: officials reply to a question within this many days.
     reply_deadline_days = fields.IntField(default=15)
+    # The secret ballot's K: a poll's per-option counts move only by batches of at least this
+    # many ballots, mixed across voters (docs/adr/0009). 1 turns the mixing off.
+    ballot_batch = fields.IntField(default=5)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

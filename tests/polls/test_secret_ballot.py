@@ -36,7 +36,9 @@ async def test_who_voted_and_what_was_voted_share_no_column():
     assert await columns("poll_participation") == {"id", "poll_id", "member_id"}
     # What was voted: counters per option, no member, no time
     assert await columns("poll_option") == {"id", "poll_id", "position", "label", "votes"}
-    # The poll itself: its author and a total; no member beyond its creator, no option
+    # What was voted and not yet counted: sealed, under a random id, no member, no time
+    assert await columns("poll_sealed_ballot") == {"id", "poll_id", "sealed"}
+    # The poll itself: its author and totals; no member beyond its creator, no option
     assert await columns("poll") == {
         "id",
         "territory_id",
@@ -50,6 +52,7 @@ async def test_who_voted_and_what_was_voted_share_no_column():
         "closed_at",
         "results_visibility",
         "total_votes",
+        "counted_votes",
         "created_at",
         "close_notified",
         "hidden",
@@ -65,13 +68,13 @@ async def test_who_voted_and_what_was_voted_share_no_column():
         "read",
         "created_at",
     }
-    # And no table at all points at an option, or keeps a ballot
+    # And no table at all points at an option, or keeps a ballot but sealed ones
     for app in Tortoise.apps.values():
         for model in app.values():
             for name in model._meta.fk_fields | model._meta.o2o_fields:
                 related = model._meta.fields_map[name].related_model
                 assert related is not PollOptionRow, f"{model.__name__}.{name} points at an option"
-            assert "ballot" not in model._meta.db_table
+            assert "ballot" not in model._meta.db_table or model._meta.db_table == "poll_sealed_ballot"
 
 
 async def stored(poll_id: str) -> dict[str, Any]:
@@ -155,6 +158,6 @@ async def test_the_api_tells_whether_one_voted_never_what(gql):
         "viewerHasVoted",
     }
     assert await fields("PollOption") == {"id", "label"}
-    assert await fields("PollResults") == {"poll", "totalVotes", "options", "final"}
+    assert await fields("PollResults") == {"poll", "totalVotes", "countedVotes", "options", "final"}
     assert await fields("OptionResult") == {"option", "votes", "share"}
     assert await fields("PollPayload") == {"poll", "userErrors"}
