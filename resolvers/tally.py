@@ -28,7 +28,7 @@ from resolvers.mutations import run_in_transaction
 
 log = logging.getLogger("parvis.polls")
 
-_LOCK_POSTGRES = 'SELECT "total_votes", "counted_votes" FROM "poll" WHERE "id" = $1 FOR UPDATE'
+_LOCK_POSTGRES = 'SELECT "total_votes", "counted_votes" FROM "poll" WHERE "id" = $1 FOR NO KEY UPDATE'
 # SQLite writes one transaction at a time: nothing to lock row by row.
 _LOCK_SQLITE = 'SELECT "total_votes", "counted_votes" FROM "poll" WHERE "id" = $1'
 

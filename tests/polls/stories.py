@@ -25,7 +25,7 @@ POLL_FIELDS = """
   project { id }
   options { id label }
   results {
-    totalVotes final
+    totalVotes countedVotes final
     poll { id }
     options { option { id label } votes share }
   }
