@@ -68,6 +68,8 @@ class Settings:
     # Seals ballots until they are counted and keys log pseudonyms (access/sealing.py): never
     # stored in the database. PARVIS_SECRET, else the generated file PARVIS_SECRET_FILE.
     secret: str = field(default_factory=lambda: _default_secret(), repr=False)
+    # Whether it came from PARVIS_SECRET (production's `serve` requires it: every host must share it).
+    secret_from_env: bool = False
 
     @property
     def production(self) -> bool:
@@ -112,6 +114,7 @@ class Settings:
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
             secret=_secret(env),
+            secret_from_env=bool(env.get("PARVIS_SECRET")),
         )
 
 
