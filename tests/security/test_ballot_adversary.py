@@ -12,6 +12,7 @@ mid-fold loses no ballot and counts none twice.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import random
 import signal
@@ -23,11 +24,13 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from access.context import Context
 from access.sealing import SEALED_BYTES, BallotUnreadable, keys_for, open_ballot
 from models.accounts import Role
 from models.polls import Poll as PollRow
 from models.polls import PollParticipation, SealedBallot
 from models.territories import Territory
+from resolvers.polls import do_close_due_polls
 from schema.relay import encode_id
 from tests.factories import Persona, make_person, make_territory
 from tests.polls.stories import close, created, option_ids, pk_of, read, voted
@@ -259,3 +262,26 @@ async def test_a_process_killed_mid_vote_or_mid_fold_loses_no_ballot(gql, settin
     counted = Counter(choices.values())
     assert await public_tally(gql, poll["id"]) == (8, 8, tuple(counted[i] for i in range(3)))
     assert (await state(pk))[3:] == (8, 0)
+
+
+async def test_a_poll_closed_by_the_clock_is_final_once_its_tail_is_counted(gql, app_broker, settings):
+    """Without the `final` rule, results read between closesAt and the closer's run would
+    be final while 3 sealed ballots were still missing from them."""
+    # Given 3 ballots sealed in a poll counting by batches of 5, whose closing time just passed
+    territory, odile, voters = await electorate(K, 3)
+    poll = await created(gql, odile.token, encode_id("Territory", territory.id))
+    choices, _ = await cast_all(gql, poll, voters, seed=3)
+    pk = pk_of(poll["id"], "Poll")
+    await PollRow.filter(id=pk).update(closes_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+
+    # Then, before the closer runs, the poll is closed but its results are not final
+    seen = await read(gql, None, poll["id"])
+    assert seen["status"] == "CLOSED"
+    assert (seen["results"]["final"], seen["results"]["countedVotes"], seen["results"]["totalVotes"]) == (False, 0, 3)
+
+    # When the server's closer runs, the tail is counted and the results are final
+    await do_close_due_polls(Context(request=None, response=None, broker=app_broker, settings=settings))
+    seen = await read(gql, None, poll["id"])
+    counted = Counter(choices.values())
+    assert seen["results"]["final"] is True
+    assert await public_tally(gql, poll["id"]) == (3, 3, tuple(counted[i] for i in range(3)))
