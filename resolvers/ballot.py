@@ -221,7 +221,8 @@ async def do_cast_vote(ctx: Context, input: CastVoteInput) -> Cast:
 
 def fold_after(cast: Cast) -> Fold | None:
     """The fold this ballot's commit makes due, if any (resolvers/tally.py)."""
-    return fold_for_open_poll(cast.poll.id, cast.tally.total_votes - cast.tally.counted_votes, cast.batch)
+    total, counted = cast.tally.total_votes, cast.tally.counted_votes
+    return fold_for_open_poll(cast.poll.id, total, total - counted, cast.batch)
 
 
 # castVote transactions of one poll let through at once by this process; the others wait

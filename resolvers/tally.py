@@ -75,17 +75,20 @@ class Fold:
     at_least: int
 
 
-def fold_for_open_poll(poll_id: int, pending: int, batch: int) -> Fold | None:
-    """The fold due while a poll is open, with `pending` sealed ballots and K = `batch`.
+def fold_for_open_poll(poll_id: int, total: int, pending: int, batch: int) -> Fold | None:
+    """The fold due after the ballot that made `total`, with `pending` sealed ballots and
+    K = `batch`.
 
     With K > 1 a fold waits for 2K sealed ballots and counts all but K of them, chosen at
     random: every batch holds at least K ballots, and K always stay sealed, so the tail
     counted at close holds at least K too (unless the whole poll has fewer). The live
-    results lag by fewer than 2K ballots. K = 1 counts every ballot on its own (no mixing).
+    results lag by about 2K ballots. Only every K-th ballot tries (concurrent voters would
+    otherwise all queue on the poll's lock to find nothing left to fold); one that finds
+    too little leaves it to the next. K = 1 counts every ballot on its own (no mixing).
     """
     k = max(batch, 1)
     keep = k if k > 1 else 0
-    if pending - keep < k:
+    if total % k or pending - keep < k:
         return None
     return Fold(poll_id, keep=keep, at_least=k)
 
