@@ -33,7 +33,7 @@ from models.territories import Territory
 from resolvers.polls import do_close_due_polls
 from schema.relay import encode_id
 from tests.factories import Persona, make_person, make_territory
-from tests.polls.stories import close, created, option_ids, pk_of, read, voted
+from tests.polls.stories import close, created, option_ids, pk_of, read, vote, voted
 
 K = 5
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,3 +285,37 @@ async def test_a_poll_closed_by_the_clock_is_final_once_its_tail_is_counted(gql,
     counted = Counter(choices.values())
     assert seen["results"]["final"] is True
     assert await public_tally(gql, poll["id"]) == (3, 3, tuple(counted[i] for i in range(3)))
+
+
+async def test_ballots_racing_folds_and_the_close_are_each_counted_once(gql):
+    """Concurrency is proven on PostgreSQL (SQLite serializes): forty voters at once in a
+    single- and a multiple-choice poll, folds racing each other and the votes, and a close
+    racing the last ballots of a third poll."""
+    territory, odile, voters = await electorate(K, 40)
+    gid = encode_id("Territory", territory.id)
+    single = await created(gql, odile.token, gid)
+    multiple = await created(gql, odile.token, gid, multipleChoice=True, question="Which days?")
+    racing = await created(gql, odile.token, gid, question="Which route?")
+    ids, multi_ids, race_ids = option_ids(single), option_ids(multiple), option_ids(racing)
+
+    # When they all vote in the three polls at once, odile closing the third half-way
+    ballots = [voted(gql, p.token, single["id"], ids[i % 3]) for i, p in enumerate(voters)]
+    ballots += [voted(gql, p.token, multiple["id"], *multi_ids[: 1 + i % 3]) for i, p in enumerate(voters)]
+    race = [vote(gql, p.token, racing["id"], race_ids[i % 3]) for i, p in enumerate(voters)]
+    results = await asyncio.gather(*ballots, *race[:20], close(gql, odile.token, racing["id"]), *race[20:])
+    await close(gql, odile.token, single["id"])
+    await close(gql, odile.token, multiple["id"])
+
+    # Then every ballot is counted once, and nothing stays sealed
+    expected = Counter(i % 3 for i in range(40))
+    assert await public_tally(gql, single["id"]) == (40, 40, tuple(expected[k] for k in range(3)))
+    expected_multi = Counter(k for i in range(40) for k in range(1 + i % 3))
+    assert await public_tally(gql, multiple["id"]) == (40, 40, tuple(expected_multi[k] for k in range(3)))
+    raced = [r for r in results[80:] if "castVote" in r["data"]]
+    counted = [i for i, r in enumerate(raced) if not r["data"]["castVote"]["userErrors"]]
+    assert {e["code"] for r in raced for e in r["data"]["castVote"]["userErrors"]} <= {"POLL_NOT_OPEN"}
+    race_expected = Counter(i % 3 for i in counted)
+    final = await public_tally(gql, racing["id"])
+    assert final == (len(counted), len(counted), tuple(race_expected[k] for k in range(3)))
+    for poll in (single, multiple, racing):
+        assert (await state(pk_of(poll["id"], "Poll")))[4] == 0
