@@ -107,6 +107,10 @@ async def announce_cli_writes(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -> None:
+    if settings.production and not settings.secret_from_env:
+        # A generated secret file is one host's: ballots sealed on another host could never be
+        # counted here (docs/adr/0009).
+        raise ConfigError("PARVIS_SECRET must be set in production, the same on every host (see docs/adr/0009)")
     asyncio.run(check_database(settings.database_url))
     if settings.is_sqlite:
         # The embedded default needs nothing else: bring the schema up to date here.

@@ -13,12 +13,9 @@ pseudonymous account id; never passwords, tokens, variables or ballot choices.
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import logging
 import re
-import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +25,8 @@ import prometheus_client
 import uvicorn.config
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from strawberry.extensions import SchemaExtension
+
+from access.sealing import keys_for, pseudonym
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # How many values a label takes in one process before the rest count as OTHER.
@@ -143,18 +142,13 @@ class Metrics:
             multiprocess.mark_process_dead(pid, self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
 
-# Keys log pseudonyms when PARVIS_LOG_KEY is not set: stable for this process only.
-_PROCESS_LOG_KEY = secrets.token_bytes(32)
-
-
-def account_hash(account_id: int | None, key: str | None = None) -> str | None:
-    """A pseudonym for logs: enough to follow one account, not to name it. Keyed (HMAC),
-    as DESIGN.md's secret-ballot rule asks: a plain hash of a small integer id is undone by
-    hashing every id, and would put a name next to every line of an account."""
+def account_hash(account_id: int | None, secret: str) -> str | None:
+    """A stable pseudonym for logs: enough to follow one account, not to name it. Keyed
+    (HMAC with a key derived from `secret`: PARVIS_LOG_KEY, else the deployment's secret): a
+    plain hash of an id is reversed by hashing every id."""
     if account_id is None:
         return None
-    secret = key.encode() if key else _PROCESS_LOG_KEY
-    return hmac.new(secret, f"parvis-account:{account_id}".encode(), hashlib.sha256).hexdigest()[:16]
+    return pseudonym(keys_for(secret), "account", account_id)
 
 
 class OperationMetrics(SchemaExtension):
@@ -218,8 +212,8 @@ class OperationMetrics(SchemaExtension):
                 "cost": getattr(context, "query_cost", None),
                 "status": status,
                 "error_codes": codes,
-                "account": account_hash(account.id if account is not None else None,
-                                        getattr(getattr(context, "settings", None), "log_key", None)),
+                "account": account_hash(account.id, context.settings.log_key or context.settings.secret)
+                if account is not None else None,
             }},
         )
 

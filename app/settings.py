@@ -7,9 +7,13 @@ traceback (`ConfigError`).
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from access.ratelimit import parse_limits
@@ -17,6 +21,12 @@ from app.middleware import FORWARDED_HEADERS, Network, parse_networks
 from delivery.push import VapidKeys
 
 DEFAULT_DATABASE_URL = "sqlite://parvis.sqlite3"
+# Where the secret is kept when PARVIS_SECRET is not set: generated once, readable by the
+# server's user only, outside the database and gitignored (docs/adr/0009).
+DEFAULT_SECRET_FILE = ".parvis-secret"
+MIN_SECRET_LENGTH = 32
+
+log = logging.getLogger("parvis.settings")
 
 
 class ConfigError(Exception):
@@ -81,14 +91,19 @@ class Settings:
     delivery_lease_seconds: float = 120.0
     delivery_backoff_seconds: float = 10.0
     delivery_max_attempts: int = 8
-    # The key of the account pseudonyms in logs (PARVIS_LOG_KEY); without it, a random key
-    # per process (pseudonyms then differ between workers and restarts).
+    # The key of the account pseudonyms in logs (PARVIS_LOG_KEY); without it, one derived from
+    # the deployment's secret (app/observability.py::account_hash).
     log_key: str | None = None
     # /metrics answers only with `Authorization: Bearer <this>` (PARVIS_METRICS_TOKEN).
     metrics_token: str | None = None
     # prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR): set by
     # `serve --workers N`, so that one scrape of /metrics shows every worker.
     metrics_dir: str | None = None
+    # Seals ballots until they are counted and keys log pseudonyms (access/sealing.py): never
+    # stored in the database. PARVIS_SECRET, else the generated file PARVIS_SECRET_FILE.
+    secret: str = field(default_factory=lambda: _default_secret(), repr=False)
+    # Whether it came from PARVIS_SECRET (production's `serve` requires it: every host must share it).
+    secret_from_env: bool = False
 
     @property
     def production(self) -> bool:
@@ -133,8 +148,8 @@ class Settings:
             forwarded_header=_choice(env, "PARVIS_FORWARDED_HEADER", FORWARDED_HEADERS),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
-            metrics_token=_secret(env, "PARVIS_METRICS_TOKEN"),
-            log_key=_secret(env, "PARVIS_LOG_KEY"),
+            metrics_token=_token(env, "PARVIS_METRICS_TOKEN"),
+            log_key=_token(env, "PARVIS_LOG_KEY"),
             metrics_dir=_directory(env, "PROMETHEUS_MULTIPROC_DIR"),
             http_cache_seconds=int(_seconds(env, "PARVIS_HTTP_CACHE_SECONDS", 0.0, maximum=3600, allow_zero=True)),
             vapid_private_key=_vapid_key(env),
@@ -148,7 +163,43 @@ class Settings:
             delivery_lease_seconds=_seconds(env, "PARVIS_DELIVERY_LEASE_SECONDS", 120.0, maximum=3600),
             delivery_backoff_seconds=_seconds(env, "PARVIS_DELIVERY_BACKOFF_SECONDS", 10.0, maximum=3600),
             delivery_max_attempts=int(_seconds(env, "PARVIS_DELIVERY_MAX_ATTEMPTS", 8, maximum=100)),
+            secret=_secret(env),
+            secret_from_env=bool(env.get("PARVIS_SECRET")),
         )
+
+
+def _default_secret() -> str:
+    return local_secret(DEFAULT_SECRET_FILE)
+
+
+def _secret(env: Mapping[str, str]) -> str:
+    secret = env.get("PARVIS_SECRET", "")
+    if secret:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"PARVIS_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        return secret
+    return local_secret(env.get("PARVIS_SECRET_FILE") or DEFAULT_SECRET_FILE)
+
+
+@functools.cache
+def local_secret(path: str) -> str:
+    """The secret kept in a local file, generated there (mode 0600) on first use. Every
+    process of one deployment must share it: a ballot sealed by one is counted by another."""
+    file = Path(path)
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = file.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{path} must hold a secret of at least {MIN_SECRET_LENGTH} characters") from None
+        return secret
+    except OSError as exc:
+        raise ConfigError(f"cannot create the secret file {path} ({exc}): set PARVIS_SECRET") from exc
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    log.warning("PARVIS_SECRET is not set: generated %s; keep it, and back it up apart from the database", path)
+    return secret
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -219,7 +270,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
         return parse_networks(env.get(name, ""))
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc} (expected e.g. 10.0.0.0/8,192.0.2.7)") from exc
-def _secret(env: Mapping[str, str], name: str) -> str | None:
+def _token(env: Mapping[str, str], name: str) -> str | None:
     raw = (env.get(name) or "").strip()
     if raw and len(raw) < 16:
         raise ConfigError(f"{name} must be at least 16 characters")

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# Production's serve requires PARVIS_SECRET (docs/adr/0009): one for this run's servers.
+BENCH_SECRET = os.environ.get("PARVIS_SECRET") or secrets.token_urlsafe(48)
 DEMO_SLUG = "carcassonne-agglo"
 
 
@@ -185,7 +187,7 @@ def servers(url: str, *, pool: int, profile: str | None = None) -> Iterator[tupl
         started.append(start_server("graphql", app_argv, app_url, port_app,
                                     # One load generator is one client address: the per-IP
                                     # request limit (600/min) would answer it 429.
-                                    {"PARVIS_ENV": "production",
+                                    {"PARVIS_ENV": "production", "PARVIS_SECRET": BENCH_SECRET,
                                      "PARVIS_RATE_LIMITS": "requests_ip=1000000000/60"}))
         port_base = free_port()
         started.append(start_server(

@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import resource
+import secrets
 import signal
 import statistics
 import subprocess
@@ -197,7 +198,9 @@ def run_config(args: argparse.Namespace, url: str, processes: int, levels: list[
     reader = voters[0][1]  # reads the tally; never votes (voters.pop() takes from the end)
     poll_gid = gid("Poll", poll_id)
     option_gids = [gid("PollOption", o) for o in options]
-    env = {"DATABASE_URL": url, "PARVIS_ENV": "production"}
+    # Production's serve requires PARVIS_SECRET (docs/adr/0009).
+    env = {"DATABASE_URL": url, "PARVIS_ENV": "production",
+           "PARVIS_SECRET": os.environ.get("PARVIS_SECRET") or secrets.token_urlsafe(48)}
     if args.deflate_server is not None:
         env["PARVIS_WS_DEFLATE"] = args.deflate_server
     if processes > 1:

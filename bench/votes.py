@@ -14,7 +14,8 @@ vote again; alternating, --rounds times:
     ceiling at this concurrency and pool size).
 Every voter votes at most once per poll (bounded count) within --duration seconds after
 --warmup. After each measurement: total_votes == participations == sum of option votes ==
-the successful responses (nothing lost, nothing counted twice).
+the successful responses (nothing lost, nothing counted twice; castVote's ballots not yet
+counted in a batch are counted sealed, docs/adr/0009).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ async def make_poll(url: str, label: str) -> tuple[int, list[int]]:
                 "WHERE t.slug = $1 AND m.role = 'OFFICIAL' ORDER BY m.id LIMIT 1", DEMO_SLUG)
             poll_id = await conn.fetchval(
                 """INSERT INTO poll (territory_id, created_by_id, question, multiple_choice, verified_only,
-                   opens_at, closes_at, results_visibility, total_votes, created_at, close_notified, hidden)
-                   VALUES ($1, $2, $3, false, false, $4, $5, 'LIVE', 0, $4, false, false) RETURNING id""",
+                   opens_at, closes_at, results_visibility, total_votes, counted_votes, created_at, close_notified, hidden)
+                   VALUES ($1, $2, $3, false, false, $4, $5, 'LIVE', 0, 0, $4, false, false) RETURNING id""",
                 territory_id, official_id, f"Bench: {label}", now - dt.timedelta(minutes=1), far_future())
             options = [await conn.fetchval(
                 "INSERT INTO poll_option (poll_id, position, label, votes) VALUES ($1, $2, $3, 0) RETURNING id",
@@ -105,13 +106,14 @@ async def make_poll(url: str, label: str) -> tuple[int, list[int]]:
 
 
 async def tally(url: str, poll_id: int) -> tuple[int, int, int]:
-    """(poll.total_votes, participation rows, sum of option votes)."""
+    """(poll.total_votes, participation rows, sum of option votes + ballots still sealed)."""
     conn = await asyncpg.connect(pg(url))
     try:
         return tuple(await conn.fetchrow(  # type: ignore[return-value]
             """SELECT (SELECT total_votes FROM poll WHERE id = $1),
                       (SELECT count(*) FROM poll_participation WHERE poll_id = $1),
-                      (SELECT coalesce(sum(votes), 0) FROM poll_option WHERE poll_id = $1)""", poll_id))
+                      (SELECT coalesce(sum(votes), 0) FROM poll_option WHERE poll_id = $1)
+                      + (SELECT count(*) FROM poll_sealed_ballot WHERE poll_id = $1)""", poll_id))
     finally:
         await conn.close()
 
@@ -235,7 +237,7 @@ def main() -> None:
                     consistent = counted[0] == counted[1] == counted[2] == result.ok_total
                     lost += 0 if consistent else 1
                     audit = (f"round {round_no} {label}: {result.ok_total} ok of {result.sent_total} sent; "
-                             f"total_votes {counted[0]}, participations {counted[1]}, option votes {counted[2]}: "
+                             f"total_votes {counted[0]}, participations {counted[1]}, option votes + sealed {counted[2]}: "
                              f"{'consistent' if consistent else 'INCONSISTENT'}")
                     audits.append(audit)
                     log(f"{audit}; {result.rps:.0f}/s p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "

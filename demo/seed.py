@@ -438,7 +438,7 @@ class DemoSeeder:
                 created_by_id=author.member_id, question=question, multiple_choice=multiple,
                 verified_only=verified_only, opens_at=opens, closes_at=closes,
                 closed_at=closes if closed else None, results_visibility=ResultsVisibility(visibility),
-                total_votes=len(voters), created_at=created, close_notified=closed,
+                total_votes=len(voters), counted_votes=len(voters), created_at=created, close_notified=closed,
             )
             await PollOption.bulk_create([
                 PollOption(poll_id=poll.id, position=n, label=label, votes=votes)

@@ -1,8 +1,10 @@
 """Polls with a secret ballot.
 
-Who voted (PollParticipation: poll, member) and what was voted (PollOption.votes, a
-counter) are kept apart with nothing that re-links them: no ballot row, no shared id,
-no timestamp on either side. One ballot per member is the unique constraint on
+Who voted (PollParticipation: poll, member) and what was voted are kept apart. The voter's
+transaction writes the participation and a SealedBallot (the choice, encrypted, under a
+random id, with no timestamp); the counters (PollOption.votes, Poll.counted_votes) move only
+when a later transaction folds a batch of at least K sealed ballots, mixed across voters, and
+deletes them (docs/adr/0009). One ballot per member is the unique constraint on
 PollParticipation; counters only ever move by atomic increments.
 """
 
@@ -46,7 +48,10 @@ class Poll(Model):
     results_visibility = fields.CharEnumField(
         ResultsVisibility, default=ResultsVisibility.LIVE, max_length=16
     )
+    # Ballots cast (participations): moves with every vote, says nothing of any choice.
     total_votes = fields.IntField(default=0)
+    # Ballots folded into the option counters; total_votes - counted_votes are still sealed.
+    counted_votes = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     # Set once the POLL_CLOSED notifications went out (by closePoll or by the first
     # reader after closes_at).
@@ -95,3 +100,20 @@ class PollParticipation(Model):
     class Meta:
         table = "poll_participation"
         unique_together = (("poll", "member"),)
+
+
+class SealedBallot(Model):
+    # A ballot cast and not yet counted: its choice sealed (AES-GCM, resolvers/sealing.py)
+    # under a random id, with no timestamp and no member. Deleted by the transaction that
+    # folds it into the counters. (No docstring: see PollParticipation.)
+
+    id = fields.UUIDField(primary_key=True)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField(
+        "models.Poll", related_name="sealed_ballots", on_delete=fields.CASCADE
+    )
+    sealed = fields.BinaryField()
+
+    poll_id: int
+
+    class Meta:
+        table = "poll_sealed_ballot"

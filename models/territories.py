@@ -14,6 +14,9 @@ class Territory(Model):
     reply_deadline_days = fields.IntField(default=15)
     # Members must confirm their email before they write (they may still read and join).
     email_verification_required = fields.BooleanField(default=False)
+    # The secret ballot's K: a poll's per-option counts move only by batches of at least this
+    # many ballots, mixed across voters (docs/adr/0009). 1 turns the mixing off.
+    ballot_batch = fields.IntField(default=5)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

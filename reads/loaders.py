@@ -180,9 +180,11 @@ class Loaders:
         reader never sees a total from before a vote beside counters from after it."""
         groups: dict[int, list[PollOption]] = defaultdict(list)
         totals: dict[int, int] = {}
+        counted: dict[int, int] = {}
         keys = list(poll_ids)
         rows = await sql.fetch(
-            f"SELECT {sql.columns(PollOption, 'o', 'o_')}, p.total_votes AS p_total_votes "
+            f"SELECT {sql.columns(PollOption, 'o', 'o_')}, p.total_votes AS p_total_votes, "
+            "p.counted_votes AS p_counted_votes "
             "FROM poll_option o JOIN poll p ON p.id = o.poll_id "
             f"WHERE o.poll_id IN ({sql.placeholders(len(keys))}) ORDER BY o.poll_id, o.position",
             *keys,
@@ -191,7 +193,8 @@ class Loaders:
             option = sql.model_from_row(PollOption, row, "o_")
             groups[option.poll_id].append(option)
             totals[option.poll_id] = row["p_total_votes"]
-        return [PollTally(totals.get(key, 0), groups.get(key, [])) for key in poll_ids]
+            counted[option.poll_id] = row["p_counted_votes"]
+        return [PollTally(totals.get(key, 0), groups.get(key, []), counted.get(key, 0)) for key in poll_ids]
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,9 @@ def median_seconds(values: list[int]) -> int | None:
 
 @dataclass(frozen=True)
 class PollTally:
-    """A poll's ballots cast and its options (with their vote counters), from one snapshot."""
+    """A poll's ballots cast and its options (with their vote counters), from one snapshot.
+    The counters hold `counted_votes` ballots; the others are still sealed (docs/adr/0009)."""
 
     total_votes: int
     options: list[PollOption]
+    counted_votes: int

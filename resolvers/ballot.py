@@ -1,10 +1,12 @@
-"""castVote's statements: fixed SQL, in few round trips, who and what never in one statement.
+"""castVote's statements: fixed SQL, in few round trips, who and what never in the clear.
 
-One ballot is three statements inside the mutation's transaction: read the poll, its options
-and the voter's membership; record who voted (the unique (poll, member) row takes one ballot
-per member); count what was voted (the poll's total under its row lock, re-checking the open
-window, and every option row rewritten). A process lets a few ballots of one poll into their
-transaction at once (`ballot_gate`). Reasoning and measurements: docs/adr/0001, docs/adr/0007.
+One ballot is three statements inside the mutation's transaction: read the poll, its options,
+its territory's K and the voter's membership; record who voted (the unique (poll, member) row
+takes one ballot per member); then, under the poll's row lock that re-checks the open window,
+count one more ballot cast and store the choice SEALED (AES-GCM, random id, no timestamp).
+No option counter moves in the voter's transaction: resolvers/tally.py folds sealed ballots
+into them later, by batches mixed across voters. A process lets a few ballots of one poll
+into their transaction at once (`ballot_gate`). Reasoning: docs/adr/0001, 0007, 0009.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,7 @@ import strawberry
 from tortoise.exceptions import IntegrityError
 
 from access.context import STAFF_ROLES, Context
+from access.sealing import Keys, keys_for, seal_ballot
 from events.envelopes import Event, poll_channel
 from models import clock
 from models.accounts import Member
@@ -28,6 +32,7 @@ from models.polls import Poll as PollRow
 from models.polls import PollOption as PollOptionRow
 from reads import sql
 from reads.loaders import PollTally
+from resolvers.tally import Fold, fold_for_open_poll
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.polls import CastVoteInput, already_voted, check_may_vote
@@ -36,12 +41,13 @@ from schema.relay import decode_id_of
 
 @functools.cache
 def _read_sql() -> str:
-    """The poll ($1), one row per option (o_id NULL when it has none), the membership of
-    account $2 in the poll's territory (m_ columns NULL when none), and whether the territory
-    requires a verified email (t_evr)."""
+    """The poll ($1), one row per option (o_id NULL when it has none), its territory's K and
+    whether it requires a verified email (t_evr), and the membership of account $2 in the
+    poll's territory (m_ columns NULL when none)."""
     return (
         f"SELECT {sql.columns(PollRow, 'p', 'p_')}, "
-        'o."id" AS "o_id", t."email_verification_required" AS "t_evr", '
+        'o."id" AS "o_id", o."position" AS "o_position", t."ballot_batch" AS "t_ballot_batch", '
+        't."email_verification_required" AS "t_evr", '
         f"{sql.columns(Member, 'm', 'm_')} "
         'FROM "poll" p JOIN "territory" t ON t."id" = p."territory_id" '
         'LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
@@ -53,49 +59,42 @@ def _read_sql() -> str:
 
 _TAKE_PART = 'INSERT INTO "poll_participation" ("poll_id", "member_id") VALUES ($1, $2)'
 
-# $1 poll, $2 now, $3 the chosen option ids. An option row a concurrent ballot rewrote while
-# this one waited for the poll's lock is re-read at its newest version before the +1 (READ
-# COMMITTED's re-check of updated rows); the `counted` row it joins is carried along as is.
-_COUNT_POSTGRES = (
-    "WITH counted AS ("
+# $1 poll, $2 now, $3 the sealed ballot's random id, $4 the sealed ballot. The poll's row
+# lock orders the ballots of one poll and the folds (resolvers/tally.py), and its WHERE
+# re-checks the window after a concurrent closePoll committed. The options are only read (as
+# of the statement's snapshot): no option row version carries the voter's transaction id.
+_CAST_POSTGRES = (
+    "WITH cast_ AS ("
     'UPDATE "poll" SET "total_votes" = "total_votes" + 1 '
     'WHERE "id" = $1 AND "closed_at" IS NULL AND "opens_at" <= $2 AND "closes_at" > $2 '
-    'RETURNING "id", "total_votes"), '
-    "tally AS ("
-    'UPDATE "poll_option" o SET "votes" = CASE WHEN o."id" = ANY($3::int[]) THEN o."votes" + 1 '
-    'ELSE o."votes" END '
-    'FROM counted c WHERE o."poll_id" = c."id" '
-    'RETURNING o."id", o."position", o."label", o."votes") '
-    'SELECT c."total_votes", t."id", t."position", t."label", t."votes" '
-    "FROM counted c LEFT JOIN tally t ON TRUE"
+    'RETURNING "id", "total_votes", "counted_votes"), '
+    "sealed AS ("
+    'INSERT INTO "poll_sealed_ballot" ("id", "poll_id", "sealed") SELECT $3, "id", $4 FROM cast_) '
+    'SELECT c."total_votes", c."counted_votes", o."id", o."position", o."label", o."votes" '
+    'FROM cast_ c LEFT JOIN "poll_option" o ON o."poll_id" = c."id"'
 )
 
 # SQLite. (Not on PostgreSQL: Tortoise's asyncpg client runs a statement that starts with
 # UPDATE, INSERT or DELETE without fetching, so its RETURNING rows would be lost; behind
 # WITH they come back.)
-_COUNT_POLL_SQLITE = (
+_CAST_POLL_SQLITE = (
     'UPDATE "poll" SET "total_votes" = "total_votes" + 1 '
     'WHERE "id" = $1 AND "closed_at" IS NULL AND "opens_at" <= $2 AND "closes_at" > $2 '
-    'RETURNING "total_votes"'
+    'RETURNING "total_votes", "counted_votes"'
 )
-
-
-@functools.cache
-def _count_options_sqlite(chosen: int) -> str:
-    return (
-        f'UPDATE "poll_option" SET "votes" = CASE WHEN "id" IN ({sql.placeholders(chosen, 2)}) '
-        'THEN "votes" + 1 ELSE "votes" END WHERE "poll_id" = $1 '
-        'RETURNING "id", "position", "label", "votes"'
-    )
+_SEAL_SQLITE = 'INSERT INTO "poll_sealed_ballot" ("id", "poll_id", "sealed") VALUES ($1, $2, $3)'
+_OPTIONS_SQLITE = 'SELECT "id", "position", "label", "votes" FROM "poll_option" WHERE "poll_id" = $1'
 
 
 @dataclass
 class BallotBox:
-    """What castVote reads before a ballot: the poll and its options' ids (the voter's
-    membership goes to the request's loader, where check_may_vote reads it)."""
+    """What castVote reads before a ballot: the poll, its options' ids (to their positions),
+    its territory's K (the voter's membership goes to the request's loader, where
+    check_may_vote reads it)."""
 
     poll: PollRow
-    options: set[int]
+    options: dict[int, int]
+    batch: int
 
 
 async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
@@ -119,11 +118,12 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
         raise _not_found()
     # The territory's email rule was read in the same statement: check_may_vote asks no query.
     ctx.loaders.email_required[poll.territory_id] = bool(row["t_evr"])
-    return BallotBox(poll, {r["o_id"] for r in rows if r["o_id"] is not None})
+    options = {r["o_id"]: r["o_position"] for r in rows if r["o_id"] is not None}
+    return BallotBox(poll, options, int(row["t_ballot_batch"]))
 
 
 def check_ballot(
-    checks: Checks, poll: PollRow, option_ids: list[strawberry.ID], own: set[int]
+    checks: Checks, poll: PollRow, option_ids: list[strawberry.ID], own: dict[int, int] | set[int]
 ) -> list[int]:
     """The chosen options: exactly one, or 1..n distinct options of this very poll."""
     if not option_ids:
@@ -156,30 +156,29 @@ async def do_take_part(poll: PollRow, member: Member) -> None:
         raise already_voted() from exc
 
 
-async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) -> PollTally:
-    """Add one ballot to the poll's counters, if it is still open at this very statement;
-    returns the tally right after it (ballots and counters from under the poll's row lock).
-
-    The poll row is updated first: its row lock orders concurrent ballots of the same poll
-    (no deadlock between option rows), and the WHERE re-checks the window after any
-    concurrent closePoll committed (PostgreSQL re-evaluates it on the locked row).
-
-    Every option row of the poll is rewritten, the chosen ones +1 and the others +0: on
-    PostgreSQL each row version carries the id of the transaction that wrote it (xmin), the
-    same as the participation row's. Touching only the chosen options would let anyone able
-    to SELECT xmin match the last voter to their choice.
-    """
+async def do_seal_ballot(keys: Keys, poll: PollRow, positions: list[int], now: dt.datetime) -> PollTally:
+    """Count one more ballot cast and store its choice sealed, if the poll is still open at
+    this very statement; returns the tally as of then (ballots cast, the counters as the last
+    fold left them). The choice is never written in the clear by the voter's transaction."""
+    sealed = seal_ballot(keys, poll.id, positions)
+    ballot_id = uuid.uuid4()
     total: Any
+    counted: Any = 0
     rows: Sequence[Any]
     if sql.postgres():
-        rows = await sql.fetch(_COUNT_POSTGRES, poll.id, now, chosen)
+        rows = await sql.fetch(_CAST_POSTGRES, poll.id, now, ballot_id, sealed)
         total = rows[0]["total_votes"] if rows else None
+        counted = rows[0]["counted_votes"] if rows else 0
         if rows and rows[0]["id"] is None:
-            rows = ()  # counted, in a poll without options
+            rows = ()  # cast, in a poll without options
     else:
-        counted = await sql.fetchrow(_COUNT_POLL_SQLITE, poll.id, now)
-        total = counted["total_votes"] if counted is not None else None
-        rows = await sql.fetch(_count_options_sqlite(len(chosen)), poll.id, *chosen) if counted else ()
+        cast = await sql.fetchrow(_CAST_POLL_SQLITE, poll.id, now)
+        total = cast["total_votes"] if cast is not None else None
+        rows = ()
+        if cast is not None:
+            counted = cast["counted_votes"]
+            await sql.execute(_SEAL_SQLITE, str(ballot_id), poll.id, sealed)
+            rows = await sql.fetch(_OPTIONS_SQLITE, poll.id)
     if total is None:
         # The checks saw it open and opensAt cannot move later: it closed since.
         raise Refusal.of(UserErrorCode.POLL_CLOSED, "This poll has closed.", "pollId")
@@ -190,12 +189,21 @@ async def do_count_ballot(poll: PollRow, chosen: list[int], now: dt.datetime) ->
         for r in rows
     ]
     options.sort(key=lambda option: (option.position, option.id))
-    return PollTally(int(total), options)
+    return PollTally(int(total), options, int(counted))
 
 
-async def do_cast_vote(ctx: Context, input: CastVoteInput) -> tuple[PollRow, PollTally]:
-    """castVote's work, inside the mutation's transaction: the checks, who voted, then what
-    was voted. Returns the poll as read and the tally right after the ballot."""
+@dataclass
+class Cast:
+    """A ballot cast: the poll as read, the tally right after it, its territory's K."""
+
+    poll: PollRow
+    tally: PollTally
+    batch: int
+
+
+async def do_cast_vote(ctx: Context, input: CastVoteInput) -> Cast:
+    """castVote's work, inside the mutation's transaction: the checks, who voted, then the
+    ballot sealed. Returns the poll as read and the tally right after the ballot."""
     box = await check_ballot_box(ctx, input.poll_id)
     poll = box.poll
     now = clock.now()
@@ -205,9 +213,15 @@ async def do_cast_vote(ctx: Context, input: CastVoteInput) -> tuple[PollRow, Pol
     checks.done()
 
     await do_take_part(poll, member)
-    tally = await do_count_ballot(poll, chosen, now)
+    tally = await do_seal_ballot(keys_for(ctx.settings.secret), poll, [box.options[pk] for pk in chosen], now)
     ctx.queue(Event(channel=poll_channel(poll.id), type="vote", data={"poll": poll.id}))
-    return poll, tally
+    return Cast(poll, tally, box.batch)
+
+
+def fold_after(cast: Cast) -> Fold | None:
+    """The fold this ballot's commit makes due, if any (resolvers/tally.py)."""
+    total, counted = cast.tally.total_votes, cast.tally.counted_votes
+    return fold_for_open_poll(cast.poll.id, total, total - counted, cast.batch)
 
 
 # castVote transactions of one poll let through at once by this process; the others wait

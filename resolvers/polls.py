@@ -1,11 +1,12 @@
 """Polls: creating, voting with a secret ballot, closing.
 
-Who voted (PollParticipation) and what was voted (PollOption.votes, Poll.total_votes)
-are written in one transaction but into rows that share nothing: no ballot row, no id,
-no timestamp. One ballot per member is the unique constraint on (poll, member), taken
-by inserting first; the open window is re-checked by the very UPDATE that counts the
-ballot, so a poll closing concurrently can never take one more vote. castVote's
-statements (fixed SQL, the hottest write) are in resolvers/ballot.py.
+Who voted (PollParticipation) is written by the voter's transaction with the choice sealed;
+what was voted (PollOption.votes) moves only when a batch of sealed ballots is counted
+(resolvers/tally.py), after the ballot's commit or when the poll closes (docs/adr/0009).
+One ballot per member is the unique constraint on (poll, member), taken by inserting first;
+the open window is re-checked by the very UPDATE that counts the ballot cast, so a poll
+closing concurrently can never take one more vote. castVote's statements (fixed SQL, the
+hottest write) are in resolvers/ballot.py.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from models.polls import PollOption as PollOptionRow
 from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
-from reads.loaders import PollTally
 from reads.nodes import load_row
-from resolvers.ballot import ballot_gate, do_cast_vote
+from resolvers.ballot import Cast, ballot_gate, do_cast_vote, fold_after
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_account_rate, mutate, run_in_transaction
 from resolvers.notifications import do_notify_followers, do_notify_many
+from resolvers.tally import do_fold, do_fold_after_commit, fold_at_close
 from resolvers.validation import TITLE_MAX, Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.polls import (
@@ -112,12 +113,16 @@ async def check_project(
 
 
 async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
-    """Close the poll (once) and tell everyone who voted (once): who took part is known,
-    what they chose is not, and the notification says nothing of it."""
+    """Close the poll (once), count its last sealed ballots, and tell everyone who voted
+    (once): who took part is known, what they chose is not, and the notification says
+    nothing of it."""
     if poll.closed_at is None:
         # A poll already past closes_at closed then, whoever notices it later.
         closed_at = min(now, as_utc(poll.closes_at))
         await PollRow.filter(id=poll.id, closed_at__isnull=True).update(closed_at=closed_at)
+    # After the UPDATE above took the poll's row lock (or past closes_at): no ballot can be
+    # cast any more, and every ballot cast has committed its sealed choice.
+    await do_fold(ctx, fold_at_close(poll.id))
     claimed = await PollRow.filter(id=poll.id, close_notified=False).update(close_notified=True)
     if not claimed:
         return
@@ -236,18 +241,22 @@ class PollsMutation:
         if limited := await check_account_rate(ctx, "vote", "votes"):
             return PollPayload(poll=None, user_errors=limited)
 
-        async def work() -> tuple[PollRow, PollTally]:
+        async def work() -> Cast:
             return await do_cast_vote(ctx, input)
 
         async with ballot_gate(decode_id_of(input.poll_id, "Poll")):
             done, errors = await run_in_transaction(ctx, work)
         if done is None:
             return PollPayload(poll=None, user_errors=errors)
-        # The payload is built from what the transaction knew: the poll as read (its window
-        # held, as the counting UPDATE proved) and the tally its RETURNING gave, as plain
+        tally = done.tally
+        # The ballot committed; if enough are sealed now, a batch is counted in a transaction
+        # of its own (never this voter's: see resolvers/tally.py).
+        if (fold := fold_after(done)) is not None:
+            tally = await do_fold_after_commit(ctx, fold) or tally
+        # The payload is built from what the transactions knew: the poll as read (its window
+        # held, as the counting UPDATE proved) and the tally their RETURNING gave, as plain
         # values (no loader, no async resolver); the viewer has just voted.
-        row, tally = done
-        poll = Poll.from_model(row)
+        poll = Poll.from_model(done.poll)
         poll.take_tally(tally)
         poll.ready_viewer_has_voted = True
         return PollPayload(poll=poll, user_errors=[])

@@ -129,7 +129,7 @@ class OptionResult:
     option: PollOption = strawberry.field(description="The option.")
     votes: int = strawberry.field(description="Ballots that chose this option.")
     share: float = strawberry.field(
-        description="votes / totalVotes (ballots cast); 0 when no ballot was cast. "
+        description="votes / countedVotes (ballots counted); 0 when none was counted yet. "
         "In a multiple-choice poll the shares may add up to more than 1."
     )
 
@@ -138,21 +138,29 @@ class OptionResult:
 class PollResults:
     poll: Poll = strawberry.field(description="The poll these results belong to.")
     total_votes: int = strawberry.field(
-        description="Ballots cast (members who voted); always visible."
+        description="Ballots cast (members who voted); always visible, moves with every vote."
+    )
+    counted_votes: int = strawberry.field(
+        description="Ballots already in the votes per option. The others are counted in batches "
+        "of at least the territory's batch size, mixed across voters, so that nobody's choice "
+        "moves the results alone; all are counted when the poll closes (then final is true)."
     )
     options: list[OptionResult] | None = strawberry.field(
         description="Votes per option, in the poll's order; null while the poll's "
         "resultsVisibility is AFTER_CLOSE and it is not closed."
     )
-    final: bool = strawberry.field(description="Whether the poll is closed: these results are final.")
+    final: bool = strawberry.field(
+        description="Whether the poll is closed and every ballot counted: these results are final."
+    )
 
     @classmethod
     def from_tally(cls, poll: Poll, tally: PollTally) -> PollResults:
-        """Results from a tally read in one statement (totals and counters agree)."""
-        final = poll.status == PollStatus.CLOSED
+        """Results from a tally read in one statement (totals and counters agree). A poll
+        closed by the clock is final once the closer counted its last sealed ballots."""
+        final = poll.status == PollStatus.CLOSED and tally.counted_votes >= tally.total_votes
         options: list[OptionResult] | None = None
         if final or poll.results_visibility == ResultsVisibility.LIVE:
-            total = tally.total_votes
+            total = tally.counted_votes
             options = [
                 OptionResult(
                     option=PollOption.from_model(row),
@@ -161,7 +169,13 @@ class PollResults:
                 )
                 for row in tally.options
             ]
-        return cls(poll=poll, total_votes=tally.total_votes, options=options, final=final)
+        return cls(
+            poll=poll,
+            total_votes=tally.total_votes,
+            counted_votes=tally.counted_votes,
+            options=options,
+            final=final,
+        )
 
 
 @strawberry.type(

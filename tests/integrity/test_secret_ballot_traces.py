@@ -124,9 +124,10 @@ async def test_no_log_line_links_a_voter_to_their_choice(gql):
     assert result["data"]["castVote"]["userErrors"] == [], result
     lines = capture.lines()
 
-    # Then the SQL log did record the ballot: who took part, and what was counted...
+    # Then the SQL log did record who took part, and nowhere what she chose: the ballot is
+    # sealed, and with the territory's default batch (K = 5) no count ran in her request
     assert any(mentions(line, sasha.member.id) for line in lines), lines
-    assert any(mentions(line, chosen.id) for line in lines), lines
+    assert not any(mentions(line, chosen.id) or chosen.label in line for line in lines), lines
 
     # ...but no single line names both sasha (member, account, token, email) and the option
     # she chose (its id, global id or label)
@@ -152,14 +153,11 @@ async def test_no_log_line_links_a_voter_to_their_choice(gql):
 
 
 def test_the_sql_debug_log_is_off_unless_asked(settings):
-    """What we found: no single line links a voter to a choice, but at DEBUG tortoise.db_client
-    writes one ballot as neighbouring lines of one request, in this order:
-
-        INSERT INTO "poll_participation" ("member_id","poll_id") VALUES (?,?): [<member>, <poll>]
-        UPDATE "poll" SET "total_votes"="total_votes"+? WHERE "id"=? ...
-        UPDATE "poll_option" SET "votes"=CASE WHEN "id" IN (?) THEN "votes"+? ... : [<option>, ...]
-
-    Read together, in order, they re-link the voter to the choice. So the SQL debug log must
+    """What we found before sealed ballots: at DEBUG tortoise.db_client wrote one ballot as
+    neighbouring lines of one request (the participation INSERT, then the option UPDATE naming
+    the chosen option), which re-linked the voter to the choice. A voter's request now logs a
+    sealed ballot, and the count that may follow it a batch's sums (docs/adr/0009); the debug
+    log still shows who voted, statement by statement, and lines near in time. So it must
     never be on where ballots are cast: the app configures no logging of its own, and what it
     inherits leaves tortoise.db_client above DEBUG."""
     from server import build_app
@@ -247,8 +245,10 @@ async def test_no_table_holds_both_a_person_and_a_poll_option():
     # Nothing points at an option at all, and the option table points at no person
     assert {(t, c) for t, c, r in fks if r == "poll_option"} == set()
     assert {r for t, c, r in fks if t == "poll_option"} == {"poll"}
-    # Nor is there a ballot table of any kind
-    assert [t for t in columns if "ballot" in t or "vote" in t] == []
+    # Nor is there a ballot table of any kind, but the sealed ballots not yet counted: a
+    # random id, the poll, and the choice as ciphertext (docs/adr/0009)
+    assert [t for t in columns if "ballot" in t or "vote" in t] == ["poll_sealed_ballot"]
+    assert columns["poll_sealed_ballot"] == {"id", "poll_id", "sealed"}
 
 
 # --- counters ------------------------------------------------------------------------------

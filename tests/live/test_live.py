@@ -154,19 +154,24 @@ async def test_alice_watches_a_poll_move_then_close(world: World) -> None:
         assert [o["votes"] for o in first["options"]] == [0, 0]
         assert first["poll"] == {"id": poll["id"], "status": "OPEN"}
 
-        # When alice votes over HTTP
+        # When alice votes over HTTP: the ballot count moves, her choice does not show alone
+        # (it waits, sealed, for a batch of the territory's K = 5 ballots: docs/adr/0009)
         await vote(world.alice, poll, 1)
         moved = (await live.next(op))["pollResults"]
         assert moved["totalVotes"] == 1 and moved["final"] is False
         assert [(o["option"]["label"], o["votes"], o["share"]) for o in moved["options"]] == [
-            ("North", 0, 0.0), ("South", 1, 1.0)
+            ("North", 0, 0.0), ("South", 0, 0.0)
         ]
 
-        # When odile closes the poll: a last message with final: true, then complete
+        # When odile closes the poll: a last message with final: true and every ballot
+        # counted, then complete
         closed = (await world.odile.http(CLOSE, {"p": poll["id"]}))["closePoll"]
         assert closed["userErrors"] == []
         last = (await live.next(op))["pollResults"]
         assert last["final"] is True and last["totalVotes"] == 1 and last["poll"]["status"] == "CLOSED"
+        assert [(o["option"]["label"], o["votes"], o["share"]) for o in last["options"]] == [
+            ("North", 0, 0.0), ("South", 1, 1.0)
+        ]
         await live.completes(op)
 
 

@@ -25,7 +25,7 @@ POLL_FIELDS = """
   project { id }
   options { id label }
   results {
-    totalVotes final
+    totalVotes countedVotes final
     poll { id }
     options { option { id label } votes share }
   }
@@ -93,7 +93,9 @@ COLOURS = ["Blue", "Green", "Red"]
 @dataclass
 class Town:
     """Carcassonne with alice and bob the citizens, vera the verified resident, odile the
-    official, mona the moderator and adam the admin."""
+    official, mona the moderator and adam the admin. Its ballots are counted one by one
+    (batch size K = 1) unless a story says otherwise: these stories are about what one ballot
+    does; batches mixed across voters are told in tests/security/test_ballot_adversary.py."""
 
     territory: TerritoryRow
     alice: Persona
@@ -108,8 +110,8 @@ class Town:
         return encode_id("Territory", self.territory.id)
 
 
-async def town() -> Town:
-    territory = await make_territory(name="Carcassonne Agglo")
+async def town(ballot_batch: int = 1) -> Town:
+    territory = await make_territory(name="Carcassonne Agglo", ballot_batch=ballot_batch)
     return Town(
         territory=territory,
         alice=await make_person("alice", territory),

@@ -73,9 +73,9 @@ def postgres() -> bool:
     return connections.get("default").capabilities.dialect == "postgres"
 
 
-async def test_a_ballot_is_one_read_one_participation_and_one_count(gql: Any) -> None:
-    # Given a multiple-choice poll with twelve options
-    t = await town()
+async def test_a_ballot_is_one_read_one_participation_and_one_sealed_count(gql: Any) -> None:
+    # Given a multiple-choice poll with twelve options, in a town counting by batches of 5
+    t = await town(ballot_batch=5)
     poll = await created(
         gql, t.odile.token, t.gid, multipleChoice=True, question="Which lines at night?", options=LINES
     )
@@ -85,17 +85,18 @@ async def test_a_ballot_is_one_read_one_participation_and_one_count(gql: Any) ->
     with statements() as ran:
         result = await gql(BALLOT, {"input": {"pollId": poll["id"], "optionIds": ids[2:7]}}, token=t.alice.token)
 
-    # Then her ballot counted, and the answer is the tally of that very ballot
+    # Then her ballot is cast, sealed, not yet counted: the answer is the tally right after it
     payload = result["data"]["castVote"]
     assert payload["userErrors"] == []
     assert payload["poll"]["viewerHasVoted"] is True
     assert [o["id"] for o in payload["poll"]["options"]] == ids
     assert payload["poll"]["results"]["totalVotes"] == 1
-    assert [o["votes"] for o in payload["poll"]["results"]["options"]] == [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
-    assert await counters(poll["id"]) == (1, {label: int(2 <= n < 7) for n, label in enumerate(LINES)}, 1)
-    # And it took the token lookup, one read (poll, options, membership), the participation
-    # INSERT and the count: one statement on PostgreSQL, two on SQLite; nothing for the payload
-    count = ["WITH"] if postgres() else ["UPDATE", "UPDATE"]
+    assert [o["votes"] for o in payload["poll"]["results"]["options"]] == [0] * 12
+    assert await counters(poll["id"]) == (1, dict.fromkeys(LINES, 0), 1)
+    # And it took the token lookup, one read (poll, options, territory, membership), the
+    # participation INSERT and the sealed count: one statement on PostgreSQL, three on SQLite
+    # (the cast, the sealed ballot, the options for the payload); no option row written
+    count = ["WITH"] if postgres() else ["UPDATE", "INSERT poll_sealed_ballot", "SELECT"]
     assert ran == ["SELECT", "SELECT", "INSERT poll_participation", *count]
 
 

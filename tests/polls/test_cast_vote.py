@@ -46,8 +46,11 @@ async def test_alice_votes_green(gql, app_broker):
     assert [r["share"] for r in after["results"]["options"]] == [0.0, 1.0, 0.0]
     assert await counters(poll["id"]) == (1, {"Blue": 0, "Green": 1, "Red": 0}, 1)
     assert (await read(gql, t.bob.token, poll["id"]))["viewerHasVoted"] is False
-    # And the poll's channel heard of a vote, with no word of who or what
-    assert [(e.type, e.data) for e in events] == [("vote", {"poll": pk_of(poll["id"], "Poll")})]
+    # And the poll's channel heard of a vote, then of its count (a batch of one here: K = 1),
+    # with no word of who or what
+    assert [(e.type, e.data) for e in events] == [
+        ("vote", {"poll": pk_of(poll["id"], "Poll")}), ("tally", {"poll": pk_of(poll["id"], "Poll")})
+    ]
 
 
 async def test_voting_needs_an_account_and_a_membership(gql, app_broker):

@@ -97,7 +97,7 @@ async def test_adam_the_admin_schedules_a_verified_multiple_choice_poll(gql):
     assert poll["multipleChoice"] is True and poll["verifiedOnly"] is True
     assert poll["resultsVisibility"] == "AFTER_CLOSE"
     assert dt.datetime.fromisoformat(poll["opensAt"]) == opens
-    assert poll["results"] == {"totalVotes": 0, "final": False, "poll": {"id": poll["id"]}, "options": None}
+    assert poll["results"] == {"totalVotes": 0, "countedVotes": 0, "final": False, "poll": {"id": poll["id"]}, "options": None}
 
 
 async def test_only_officials_and_admins_of_the_territory_create_polls(gql):

@@ -64,6 +64,7 @@ async def test_after_close_results_show_only_the_turnout_until_the_poll_closes(g
         seen = await read(gql, persona.token if persona else None, poll["id"])
         assert seen["results"] == {
             "totalVotes": 3,
+            "countedVotes": 3,
             "final": False,
             "poll": {"id": poll["id"]},
             "options": None,

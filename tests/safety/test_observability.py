@@ -41,7 +41,7 @@ async def test_metrics_count_operations_errors_and_latency(http: httpx.AsyncClie
     assert published(text) > before
 
 
-async def test_operation_logs_carry_no_secret(gql, caplog: pytest.LogCaptureFixture):
+async def test_operation_logs_carry_no_secret(gql, settings, caplog: pytest.LogCaptureFixture):
     alice = await make_person("alice")
     caplog.set_level(logging.INFO, logger="parvis.operations")
     logger = logging.getLogger("parvis")
@@ -56,7 +56,7 @@ async def test_operation_logs_carry_no_secret(gql, caplog: pytest.LogCaptureFixt
     line = JsonFormatter().format(records[-1])
     entry = json.loads(line)
     assert entry["operation"] == "LogIn" and entry["status"] == "ok"
-    assert entry["account"] == account_hash(alice.account.id)
+    assert entry["account"] == account_hash(alice.account.id, settings.secret)
     for secret in ("correct horse battery", alice.token, alice.email):
         assert secret not in line
 

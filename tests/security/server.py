@@ -20,6 +20,8 @@ def production_server(*args: str, **env: str) -> Iterator[ServerProcess]:
     assert migrated.returncode == 0, migrated.stderr
     made = run_cli(database_url, "create-territory", "--slug", SLUG, "--name", "Sécurité")
     assert made.returncode == 0, made.stderr
+    # Production requires the deployment's secret (docs/adr/0009): a test one, unless given.
+    env = {"PARVIS_SECRET": "test-secret-of-the-security-servers-0123456789", **env}
     server = ServerProcess(database_url, *args, PARVIS_ENV="production", **env)
     server.startup_seconds = 120  # two cores, eight engineers: workers take their time
     with server:
