@@ -4,7 +4,8 @@ A notification whose recipient wants it by EMAIL IMMEDIATELY (and whose address 
 verified) is queued in the notification's transaction, to leave after a grace period
 (`GRACE`). When the worker takes it, it is dropped if by then:
 
-- the notification was read (seen in the app, on a live socket or from a push);
+- the notification was read (seen in the app or from a push), or a live `notifications`
+  stream handed it to one of the recipient's open sockets (`shown_at`);
 - a push of it reached one of the recipient's devices (a push delivered is not repeated
   by email);
 - the recipient turned emails of that kind off since;
@@ -79,7 +80,7 @@ async def subject_hidden(row: Notification) -> bool:
 
 
 async def still_worth_mailing(row: Notification) -> bool:
-    if row.read:
+    if row.read or row.shown_at is not None:
         return False
     kind = NotificationKind(row.kind)
     if await frequency_of(row.account_id, kind, Channel.EMAIL) is not Frequency.IMMEDIATELY:

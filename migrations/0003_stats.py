@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='TerritoryCounters',
             fields=[
-                ('territory_id', fields.IntField(primary_key=True, unique=True, db_index=True)),
+                ('territory_id', fields.IntField(primary_key=True, generated=False, unique=True, db_index=True)),
                 ('participants', fields.IntField(default=0)),
                 ('questions_asked', fields.IntField(default=0)),
                 ('questions_open', fields.IntField(default=0)),

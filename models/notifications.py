@@ -31,6 +31,9 @@ class Notification(Model):
     message = fields.TextField()
     read = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When a live `notifications` stream first handed it to one of the recipient's open
+    # sockets: an email of it would repeat what the app already showed (delivery/notification_mail.py).
+    shown_at = fields.DatetimeField(null=True)
 
     account_id: int
 

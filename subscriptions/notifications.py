@@ -16,6 +16,7 @@ from access.context import Context
 from access.errors import unauthenticated
 from access.tokens import token_still_live
 from events.envelopes import account_channel
+from models.clock import now
 from models.notifications import Notification as NotificationRow
 from reads.nodes import notification_subject
 from reads.paging import encode_cursor
@@ -63,6 +64,9 @@ class NotificationsSubscription:
                     if not (await notification_subject(ctx, row))[0]:
                         continue
                     yield Edge(cursor=encode_cursor([row.id]), node=Notification.from_model(row))
+                    # Handed to an open socket: an email of it would repeat what the app showed.
+                    if row.shown_at is None:
+                        await NotificationRow.filter(id=row.id, shown_at__isnull=True).update(shown_at=now())
                 if len(rows) == REPLAY_BATCH:
                     continue
                 await queue.get()

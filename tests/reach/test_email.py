@@ -4,6 +4,8 @@ its subject hidden; never to an address that is not verified."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -11,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from access.context import Context
+from app.api import schema
 from app.mail import email_sender
 from app.settings import Settings
 from delivery import register_sender
 from delivery.notification_mail import CHANNEL, GRACE, NotificationMailSender
 from delivery.worker import Policy, Worker
-from models.accounts import Account, Role
+from models.accounts import AccessToken, Account, Role
 from models.clock import now
 from models.delivery import DeliveryJob
 from models.notifications import Notification
@@ -110,5 +114,43 @@ async def test_a_push_delivered_is_not_repeated_by_email(
     await mail_notifications()
 
     # Then only bob, whom no push reached, gets the email
+    assert smtp.mailbox.to(alice.email) == []
+    assert len(smtp.mailbox.wait_for(bob.email)) == 1
+
+
+async def test_a_notification_shown_on_an_open_socket_is_not_repeated_by_email(
+    gql: Any, smtp: SmtpServer, mail_notifications: Callable[[], Awaitable[int]], app_broker: Any,
+    settings: Settings,
+) -> None:
+    territory = await make_territory()
+    odile = await make_person("odile", territory, Role.OFFICIAL)
+    alice = await verified("alice", territory)
+    bob = await verified("bob", territory)
+    questions = [await asked(gql, p.token, territory) for p in (alice, bob)]
+
+    # Given alice's app open on a `notifications` stream; bob's closed
+    token = await AccessToken.filter(account_id=alice.account.id).first()
+    context = Context(request=None, response=None, broker=app_broker, settings=settings,
+                      account=alice.account, token=token)
+    stream: Any = await schema.subscribe("subscription { notifications { node { kind } } }", context_value=context)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.3)  # the stream listens before the replies
+    for question in questions:
+        assert not (await reply(gql, odile.token, question["id"])).get("errors")
+    shown = await asyncio.wait_for(first, 10)
+    assert shown.data["notifications"]["node"]["kind"] == "QUESTION_ANSWERED"
+    # (the stream marks what it handed over when the socket takes the next message)
+    following = asyncio.ensure_future(stream.__anext__())
+    for _ in range(50):
+        if await Notification.filter(account_id=alice.account.id, shown_at__isnull=False).exists():
+            break
+        await asyncio.sleep(0.1)
+    following.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await following
+    await stream.aclose()
+
+    # When the grace period passes, only bob, whose app showed nothing, gets the email
+    await mail_notifications()
     assert smtp.mailbox.to(alice.email) == []
     assert len(smtp.mailbox.wait_for(bob.email)) == 1
