@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -41,6 +42,11 @@ async def readyz(request: Request) -> Response:
     if isinstance(broker, RedisBroker):
         try:
             await asyncio.wait_for(broker.ping(), 2)
+            # The subscriber starts on first use: a process that has not listened yet starts
+            # it here, and is ready once it is subscribed (a moment), not before.
+            broker.start()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(broker.connected.wait(), 2)
             checks["broker"] = "ok" if broker.connected.is_set() else "reconnecting"
         except Exception as exc:  # noqa: BLE001
             checks["broker"] = f"unreachable: {type(exc).__name__}"

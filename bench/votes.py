@@ -68,8 +68,8 @@ async def make_voters(url: str, count: int) -> list[tuple[int, str]]:
         stamp = int(time.time())
         async with conn.transaction():
             ids = [r[0] for r in await conn.fetch(
-                """INSERT INTO account (email, display_name, created_at)
-                   SELECT 'voter.' || $1 || '.' || n || '@bench.example', 'Voter ' || n, $2
+                """INSERT INTO account (email, display_name, created_at, locale)
+                   SELECT 'voter.' || $1 || '.' || n || '@bench.example', 'Voter ' || n, $2, 'fr'
                    FROM generate_series(1, $3) n RETURNING id""", str(stamp), now, count)]
             await conn.executemany(
                 "INSERT INTO member (account_id, territory_id, role, verified, joined_at) "

@@ -71,9 +71,12 @@ def _took_part(territory: str, member: str) -> list[str]:
         "INSERT INTO participant (territory_id, member_id, contributions) "
         f"VALUES ({territory}, {member}, 1) ON CONFLICT (territory_id, member_id) "
         "DO UPDATE SET contributions = participant.contributions + 1",
-        f"UPDATE territory_stats SET participants = participants + 1 WHERE territory_id = {territory} "
-        f"AND (SELECT contributions FROM participant WHERE territory_id = {territory} "
-        f"AND member_id = {member}) = 1",
+        # Unconditional (a CASE, not a WHERE): the counters row is locked here, first, by every
+        # contribution, so a vote locks it before the poll row like every other vote (a WHERE
+        # that skipped it let a second-time voter lock the poll first: deadlocks on PostgreSQL).
+        f"UPDATE territory_stats SET participants = participants + CASE WHEN (SELECT contributions "
+        f"FROM participant WHERE territory_id = {territory} AND member_id = {member}) = 1 THEN 1 ELSE 0 END "
+        f"WHERE territory_id = {territory}",
     ]
 
 
@@ -81,9 +84,9 @@ def _withdrew(territory: str, member: str) -> list[str]:
     return [
         "UPDATE participant SET contributions = contributions - 1 "
         f"WHERE territory_id = {territory} AND member_id = {member}",
-        f"UPDATE territory_stats SET participants = participants - 1 WHERE territory_id = {territory} "
-        f"AND (SELECT contributions FROM participant WHERE territory_id = {territory} "
-        f"AND member_id = {member}) = 0",
+        f"UPDATE territory_stats SET participants = participants - CASE WHEN (SELECT contributions "
+        f"FROM participant WHERE territory_id = {territory} AND member_id = {member}) = 0 THEN 1 ELSE 0 END "
+        f"WHERE territory_id = {territory}",
         f"DELETE FROM participant WHERE territory_id = {territory} AND member_id = {member} "
         "AND contributions <= 0",
     ]

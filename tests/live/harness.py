@@ -208,7 +208,7 @@ async def citizens_in_postgres(database_url: str, slug: str, count: int, prefix:
             territory = await conn.fetchval("SELECT id FROM territory WHERE slug = $1", slug)
             for i, token in enumerate(tokens):
                 account = await conn.fetchval(
-                    "INSERT INTO account (email, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    "INSERT INTO account (email, display_name, created_at, locale) VALUES ($1, $2, $3, 'fr') RETURNING id",
                     f"{prefix}{i}@crowd.example", f"{prefix}{i}", now,
                 )
                 await conn.execute(

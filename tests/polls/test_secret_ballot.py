@@ -67,6 +67,7 @@ async def test_who_voted_and_what_was_voted_share_no_column():
         "message",
         "read",
         "created_at",
+        "shown_at",  # when a live stream showed it (no ballot in it)
     }
     # And no table at all points at an option, or keeps a ballot but sealed ones
     for app in Tortoise.apps.values():

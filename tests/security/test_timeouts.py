@@ -148,10 +148,10 @@ class SlowRedis:
 
 
 async def test_wrong_log_ins_stop_at_the_timeout_when_redis_hangs(settings: Settings):
-    """Twelve wrong logIns against a Redis that answers after 3 s: each stops at the operation
-    timeout with TIMEOUT. (Before events/bounded.py some ran to their end 7 s later, answered
-    BAD_CREDENTIALS: redis-py held the cancellation back.) The address's request count, made
-    before the operation starts, waits at most REDIS_TIMEOUT and then counts in memory."""
+    """Twelve wrong logIns against a Redis that answers after 3 s: none runs past the operation
+    timeout. Each either stops there with TIMEOUT or, once the limiter has given up on Redis
+    (at most REDIS_TIMEOUT, then it counts in memory), answers its refusal in time. (Before
+    events/bounded.py some ran to their end 7 s later: redis-py held the cancellation back.)"""
     if not settings.redis_url:
         pytest.skip("needs TEST_REDIS_URL")
     async with SlowRedis(settings.redis_url, delay=3.0) as slow_url:
@@ -160,11 +160,17 @@ async def test_wrong_log_ins_stop_at_the_timeout_when_redis_hangs(settings: Sett
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
             began = time.monotonic()
             answers = await asyncio.gather(*(asyncio.wait_for(http.post("/graphql", json={
-                "query": "mutation { logIn(input: {email: \"nobody@example.org\", password: \"wrong\"}) { token } }",
+                "query": "mutation { logIn(input: {email: \"nobody@example.org\", password: \"wrong\"}) "
+                         "{ token userErrors { code } } }",
             }), WRITE_WAIT) for _ in range(12)))
             took = time.monotonic() - began
         await app.state.limiter.close()
         await app.state.broker.close()
-    codes = [((a.json().get("errors") or [{}])[0].get("extensions") or {}).get("code") for a in answers]
-    assert codes == ["TIMEOUT"] * 12, (took, [a.text for a in answers][:1])
+    codes = [
+        ((a.json().get("errors") or [{}])[0].get("extensions") or {}).get("code")
+        or (a.json()["data"]["logIn"]["userErrors"] or [{}])[0].get("code")
+        for a in answers
+    ]
+    assert set(codes) <= {"TIMEOUT", "BAD_CREDENTIALS", "RATE_LIMITED"}, (took, [a.text for a in answers])
+    assert "TIMEOUT" in codes, codes  # the first ones met the hanging Redis
     assert took < REDIS_TIMEOUT + TIMEOUT + 1.0, took
