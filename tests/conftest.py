@@ -59,11 +59,15 @@ async def db(database_url: str) -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings, db: None) -> Any:
+async def app(settings: Settings, db: None) -> AsyncIterator[Any]:
     # One address and a few busy accounts make every request of the suite: limits are off here
     # (in memory, so no count outlives the run) and tested with their own apps in tests/ratelimit.
     unlimited = Limiter(overrides={name: (10**9, 60) for name in DEFAULT_LIMITS})
-    return build_app(settings, manage_database=False, limiter=unlimited)
+    built = build_app(settings, manage_database=False, limiter=unlimited)
+    yield built
+    # Its Redis connections close with the run (an unclosed one is a ResourceWarning: an error).
+    await built.state.broker.close()
+    await built.state.limiter.close()
 
 
 @pytest.fixture(scope="session")
