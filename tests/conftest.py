@@ -7,6 +7,7 @@ territories and people they create, so they never depend on each other.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -19,13 +20,14 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
-from access.ratelimit import DEFAULT_LIMITS, Limiter
+from access.ratelimit import DEFAULT_LIMITS, Limiter, RedisBackend
 from app.database import apply_migrations, tortoise_config
 from app.mail import email_sender
 from app.settings import Settings, normalize_database_url
 from delivery import register_sender
 from delivery.email import CHANNEL
 from delivery.worker import Policy, Worker
+from events.brokers import RedisBroker
 from server import build_app
 from tests.mailbox import SmtpServer
 from tests.pg import drop_created_databases, fresh_postgres_database
@@ -42,6 +44,34 @@ def database_url() -> str:
         return fresh_postgres_database(normalize_database_url(base), f"parvis_test_{uuid.uuid4().hex[:8]}", pool=10)
     path = Path(tempfile.mkdtemp(prefix="parvis-test-")) / "test.sqlite3"
     return f"sqlite://{path}"
+
+
+# Every Redis client a test's app opened, closed when the run ends: an app built inside a test
+# and never closed would leave its connections to the garbage collector, whose ResourceWarning
+# is an error here (filterwarnings).
+_REDIS_CLIENTS: list[Any] = []
+
+
+def _remembered(cls: Any) -> None:
+    original = cls.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _REDIS_CLIENTS.append(self)
+
+    cls.__init__ = init
+
+
+_remembered(RedisBroker)
+_remembered(RedisBackend)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def close_redis_clients() -> AsyncIterator[None]:
+    yield
+    for client in _REDIS_CLIENTS:
+        with contextlib.suppress(Exception):
+            await client.close()
 
 
 @pytest.fixture(scope="session")
