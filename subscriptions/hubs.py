@@ -65,6 +65,55 @@ class Hub(Protocol):
     finished: bool
 
 
+class LatestHub(Generic[T]):
+    """A hub whose subscribers want the latest state: one task (`_run`, in the subclass)
+    computes it and `_publish`es; joining gives a Slot with the last state at once. The hub
+    finishes with its last subscriber, or when `_run` ends (then every slot ends)."""
+
+    def __init__(self, hubs: Hubs, key: Hashable) -> None:
+        self.hubs = hubs
+        self.key = key
+        self.slots: set[Slot[T]] = set()
+        self.latest: T | None = None
+        self.finished = False
+        self.task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def join(self) -> AsyncIterator[Slot[T]]:
+        slot: Slot[T] = Slot()
+        if self.latest is not None:
+            slot.put(self.latest)
+        if self.finished:
+            slot.end()
+        else:
+            self.slots.add(slot)
+            if self.task is None:
+                self.task = asyncio.get_running_loop().create_task(self._run())
+        try:
+            yield slot
+        finally:
+            self.slots.discard(slot)
+            if not self.slots and not self.finished:
+                self._finish()
+                if self.task is not None:
+                    self.task.cancel()
+
+    def _publish(self, value: T) -> None:
+        self.latest = value
+        for slot in list(self.slots):
+            slot.put(value)
+
+    def _finish(self) -> None:
+        self.finished = True
+        for slot in list(self.slots):
+            slot.end()
+        self.slots.clear()
+        self.hubs.release(self.key, self)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
 class Hubs:
     """This process's hubs over one broker, by key (("poll", 12), ("territory", 3))."""
 

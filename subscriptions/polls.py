@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from models.polls import Poll as PollRow
 from reads.loaders import Loaders
 from schema.polls import Poll, PollResults, poll_results
 from schema.relay import decode_id_of
-from subscriptions.hubs import Hubs, Slot, hubs_for
+from subscriptions.hubs import Hubs, LatestHub, hubs_for
 
 log = logging.getLogger("parvis.live")
 
@@ -55,44 +55,13 @@ class PollSnapshot:
         return (self.results.total_votes, votes, self.results.poll.status, self.row.hidden)
 
 
-class PollHub:
+class PollHub(LatestHub[PollSnapshot]):
     """One task per watched poll: reads the tally once per coalesced tick, fans it out."""
 
     def __init__(self, hubs: Hubs, poll_id: int) -> None:
-        self.hubs = hubs
+        super().__init__(hubs, ("poll", poll_id))
         self.poll_id = poll_id
-        self.slots: set[Slot[PollSnapshot]] = set()
-        self.latest: PollSnapshot | None = None
-        self.finished = False
-        self.task: asyncio.Task[None] | None = None
         self.ticks = 0
-
-    @contextlib.asynccontextmanager
-    async def join(self) -> AsyncIterator[Slot[PollSnapshot]]:
-        slot: Slot[PollSnapshot] = Slot()
-        if self.latest is not None:
-            slot.put(self.latest)
-        if self.finished:
-            slot.end()
-        else:
-            self.slots.add(slot)
-            if self.task is None:
-                self.task = asyncio.get_running_loop().create_task(self._run())
-        try:
-            yield slot
-        finally:
-            self.slots.discard(slot)
-            if not self.slots and not self.finished:
-                self._finish()
-                if self.task is not None:
-                    self.task.cancel()
-
-    def _finish(self) -> None:
-        self.finished = True
-        for slot in list(self.slots):
-            slot.end()
-        self.slots.clear()
-        self.hubs.release(("poll", self.poll_id), self)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -107,10 +76,8 @@ class PollHub:
                     # An event can arrive after a read that already saw its vote: the
                     # same state is not sent twice.
                     if self.latest is None or snapshot.key != self.latest.key:
-                        self.latest = snapshot
                         self.ticks += 1
-                        for slot in list(self.slots):
-                            slot.put(snapshot)
+                        self._publish(snapshot)
                     if snapshot.final:
                         break
                     # (asyncio.timeout: wait_for may swallow the hub's cancellation on 3.11)

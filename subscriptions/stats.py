@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.types import Info
@@ -28,7 +28,7 @@ from schema.relay import decode_id_of
 from schema.territories import TerritoryStats
 from sharing.horizon import CURRENT, Horizon
 from sharing.stamp import CHANGED_CHANNEL, EVERYTHING
-from subscriptions.hubs import Hubs, Slot, hubs_for
+from subscriptions.hubs import Hubs, LatestHub, hubs_for
 
 log = logging.getLogger("parvis.live")
 
@@ -38,38 +38,10 @@ RETRY_AFTER = 1.0
 WATCHED = frozenset({"territory_stats", "question", "poll", EVERYTHING})
 
 
-class StatsHub:
+class StatsHub(LatestHub[Figures]):
     def __init__(self, hubs: Hubs, territory_id: int) -> None:
-        self.hubs = hubs
+        super().__init__(hubs, ("stats", territory_id))
         self.territory_id = territory_id
-        self.slots: set[Slot[Figures]] = set()
-        self.latest: Figures | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.finished = False
-
-    @contextlib.asynccontextmanager
-    async def join(self) -> AsyncIterator[Slot[Figures]]:
-        slot: Slot[Figures] = Slot()
-        if self.latest is not None:
-            slot.put(self.latest)
-        self.slots.add(slot)
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._run())
-        try:
-            yield slot
-        finally:
-            self.slots.discard(slot)
-            if not self.slots and not self.finished:
-                self._finish()
-                if self.task is not None:
-                    self.task.cancel()
-
-    def _finish(self) -> None:
-        self.finished = True
-        for slot in list(self.slots):
-            slot.end()
-        self.slots.clear()
-        self.hubs.release(("stats", self.territory_id), self)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -80,9 +52,7 @@ class StatsHub:
                     figures, until = await self._compute()
                     last = loop.time()
                     if figures != self.latest:
-                        self.latest = figures
-                        for slot in list(self.slots):
-                            slot.put(figures)
+                        self._publish(figures)
                     wait = None if until is None else max(0.0, until - time.time())
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(wait):
