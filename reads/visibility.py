@@ -104,10 +104,33 @@ def hidden_subjects(
     """Rows with (subject_type, subject_id) pointing at content of `kinds` that the reader
     `account_id` may not see (the same rule as `reads.nodes.sees`, in SQL), for a listing to
     leave out."""
-    staff_of = Subquery(
-        Member.filter(account_id=account_id, role__in=list(STAFF_ROLES)).values("territory_id")
-    )
+    staff_of = _staff_of(account_id)
     return Q(
         *(Q(subject_type=kind, subject_id__in=_ids(models, kind, staff_of)) for kind in kinds),
+        join_type=Q.OR,
+    )
+
+
+def _staff_of(account_id: int) -> Subquery:
+    """The territories `account_id` moderates or administers (a membership they have not left,
+    as the request context's `is_staff` has it)."""
+    return Subquery(
+        Member.filter(account_id=account_id, role__in=list(STAFF_ROLES), left_at__isnull=True)
+        .values("territory_id")
+    )
+
+
+def seen_ids(models: dict[str, type[Model]], kind: str, account_id: int) -> Subquery:
+    """The ids of the rows of `kind` that exist and that the reader `account_id` may see (the
+    rule of `reads.nodes.sees`, in SQL), for a listing of rows pointing at them to keep."""
+    return Subquery(models[kind].filter(~_hidden_rows(models, kind, _staff_of(account_id))).values("id"))
+
+
+def seen_subjects(models: dict[str, type[Model]], account_id: int, kinds: tuple[str, ...]) -> Q:
+    """Rows with (subject_type, subject_id) pointing at existing content of `kinds` that the
+    reader `account_id` may see: what a listing of comments or follows keeps (a subject gone,
+    hidden, or under hidden content takes the row out of the list, its count included)."""
+    return Q(
+        *(Q(subject_type=kind, subject_id__in=seen_ids(models, kind, account_id)) for kind in kinds),
         join_type=Q.OR,
     )

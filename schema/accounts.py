@@ -12,19 +12,18 @@ from strawberry.types import Info
 from access.context import Context
 from models import accounts as m
 from models import clock
-from models import ideas as mi
 from models import questions as mq
 from models.notifications import Notification as NotificationRow
 from models.reach import preferences_of
 from models.territories import Territory as TerritoryRow
 from reads.nodes import visible_notifications
+from schema.activity import MyActivity
 from schema.errors import UserError
 from schema.notifications import Notification
 from schema.reach import NotificationPreference
 from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 if TYPE_CHECKING:
-    from schema.ideas import Idea
     from schema.questions import Question, QuestionStatus
     from schema.territories import Territory
 
@@ -119,10 +118,6 @@ def question_of(row: mq.Question) -> Question:
     return cast("Question", as_node("Question", row))
 
 
-def idea_of(row: mi.Idea) -> Idea:
-    return cast("Idea", as_node("Idea", row))
-
-
 def member_from_model(row: m.Member) -> Citizen | Official:
     """The API's view of a membership row (its account must be loaded)."""
     account = row.account
@@ -189,8 +184,10 @@ class Session(Node):
         )
 
 
-@strawberry.type(description="The authenticated person: their account, memberships and notifications.")
-class Viewer:
+@strawberry.type(
+    description="The authenticated person: their account, memberships, notifications and own activity."
+)
+class Viewer(MyActivity):
     id: strawberry.ID = strawberry.field(description="The account's global id.")
     email: str = strawberry.field(description="The account's email (only the viewer sees it).")
     display_name: str = strawberry.field(description="The account's public name.")
@@ -215,28 +212,6 @@ class Viewer:
             .order_by("id")
         )
         return [member_from_model(row) for row in rows]
-
-    # The viewer's own content, wherever they wrote it: hidden items included (their author
-    # may still see them), from memberships they have since left too.
-    @strawberry.field(
-        description="The questions the viewer asked, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
-    )
-    async def questions(
-        self, first: int | None = None, after: str | None = None,
-    ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        query = mq.Question.filter(author__account_id=self.account_pk)
-        return await paginate(query, question_of, first=first, after=after)
-
-    @strawberry.field(
-        description="The ideas the viewer proposed, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
-    )
-    async def ideas(
-        self, first: int | None = None, after: str | None = None,
-    ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        query = mi.Idea.filter(author__account_id=self.account_pk)
-        return await paginate(query, idea_of, first=first, after=after)
 
     @strawberry.field(description="The viewer's notifications, newest first.")
     async def notifications(

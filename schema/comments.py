@@ -9,16 +9,18 @@ override `comments` with the same arguments and call `comments_page` itself.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from access.context import Context
 from models import comments as mc
+from reads.nodes import load_row
 from reads.paging import OLDEST_FIRST
 from schema.accounts import Author, member_from_model
 from schema.errors import UserError
-from schema.relay import Connection, Node, encode_id, paginate, register_node
+from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 
 @strawberry.type(description="A comment on a question, an idea, a project or a news post.")
@@ -31,7 +33,18 @@ class Comment(Node):
     territory_pk: strawberry.Private[int]
     subject_type: strawberry.Private[str]
     subject_pk: strawberry.Private[int]
-    hidden: strawberry.Private[bool]
+    hidden: bool = strawberry.field(
+        description="Whether a moderator hid it: then only its author (in Viewer.comments) and the "
+        "territory's moderators and admins see it."
+    )
+
+    @strawberry.field(
+        description="What the comment is on: a question, an idea, a project or a news post; null when "
+        "that is hidden from the viewer or gone."
+    )
+    async def subject(self, info: Info[Context, None]) -> Commentable | None:
+        row = await load_row(info.context, self.subject_type, self.subject_pk)
+        return cast(Commentable, as_node(self.subject_type, row)) if row is not None else None
 
     @strawberry.field(
         description='Who wrote the comment (shown as "Former member" once they erased their account).'

@@ -17,6 +17,7 @@ from reads import lists
 from reads.nodes import load_row
 from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
+from schema.activity import Followable
 from schema.accounts import member_from_model
 from schema.comments import Commentable
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -74,7 +75,7 @@ async def support_permission(ctx: Context, idea_pk: int) -> None:
         "support their own idea); officials, moderators and admins set its status."
     )
 )
-class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
+class Idea(Commentable, Followable, InTerritory, AboutProject, WrittenByMember, Node):
     id: strawberry.ID = strawberry.field(description="The idea's global id.")
     title: str = strawberry.field(description="The idea in a few words.")
     body: str = strawberry.field(description="The idea in full.")

@@ -24,6 +24,7 @@ from reads.loaders import Loaders, PollTally
 from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
+from schema.activity import Followable
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
@@ -182,7 +183,7 @@ class PollResults:
     description="A poll of a territory, with a secret ballot: the API only ever tells a viewer "
     "whether they voted, never what anyone chose."
 )
-class Poll(InTerritory, AboutProject, Node):
+class Poll(InTerritory, AboutProject, Followable, Node):
     id: strawberry.ID = strawberry.field(description="The poll's global id.")
     question: str = strawberry.field(description="What the poll asks, 1 to 200 characters.")
     multiple_choice: bool = strawberry.field(

@@ -13,6 +13,7 @@ from access.context import Context
 from models import ideas as mi
 from models import polls as mp
 from models import projects as mpr
+from schema.activity import Followable
 from schema.comments import Commentable
 from schema.errors import UserError
 from schema.ideas import Idea
@@ -53,7 +54,7 @@ class Document(Node):
 
 
 @strawberry.type(description="A project of the territory: what it is, what it costs, its documents.")
-class Project(Commentable, InTerritory, Node):
+class Project(Commentable, Followable, InTerritory, Node):
     id: strawberry.ID = strawberry.field(description="The project's global id.")
     title: str = strawberry.field(description="The project's name.")
     description: str = strawberry.field(description="What the project is about.")

@@ -20,6 +20,7 @@ from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
+from schema.activity import Followable
 from schema.accounts import Official, member_from_model, official_from_model
 from schema.comments import Comment, Commentable, comments_page
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -95,7 +96,7 @@ async def reply_permission(ctx: Context, question_pk: int) -> None:
 
 
 @strawberry.type(description="A question a member asked an official, or the territory as a whole.")
-class Question(Commentable, InTerritory, WrittenByMember):
+class Question(Commentable, Followable, InTerritory, WrittenByMember):
     id: strawberry.ID = strawberry.field(description="The question's global id.")
     title: str = strawberry.field(description="The question in a line.")
     body: str = strawberry.field(description="The question in full.")
