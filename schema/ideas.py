@@ -17,8 +17,8 @@ from reads import lists
 from reads.nodes import load_row
 from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
-from schema.activity import Followable
 from schema.accounts import member_from_model
+from schema.activity import Followable
 from schema.comments import Commentable
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission

@@ -20,8 +20,8 @@ from reads.nodes import load_row
 from reads.paging import PageArgs
 from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
-from schema.activity import Followable
 from schema.accounts import Official, member_from_model, official_from_model
+from schema.activity import Followable
 from schema.comments import Comment, Commentable, comments_page
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission

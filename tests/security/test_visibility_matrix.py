@@ -47,13 +47,14 @@ from events.envelopes import Event, territory_channel
 from models.accounts import AccessToken, Member, Role
 from models.comments import Comment
 from models.feed import FeedEntry
-from models.ideas import Idea
+from models.ideas import Idea, Support
 from models.moderation import Report, ReportStatus
 from models.news import NewsPost
 from models.notifications import Notification, NotificationKind
-from models.polls import Poll, PollOption
+from models.polls import Poll, PollOption, PollParticipation
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, Reply
+from models.reach import Follow
 from reads.paging import encode_cursor
 from schema.relay import decode_id, encode_id
 from tests.factories import Persona, make_person, make_territory
@@ -152,7 +153,7 @@ class World:
     markers: set[str] = field(default_factory=set)
     # (persona, marker) a CONTENT_HIDDEN notification may show its recipient.
     told: set[tuple[str, str]] = field(default_factory=set)
-    # (persona, list, marker): an author's own lists (Viewer.questions, Viewer.ideas) show their
+    # (persona, list, marker): an author's own lists (Viewer.questions, .ideas, .comments) show their
     # own content, hidden or not (marked `hidden`), to them alone.
     own: set[tuple[str, str, str]] = field(default_factory=set)
     hidden_ids: list[str] = field(default_factory=list)
@@ -287,6 +288,19 @@ async def build_world() -> World:
         project=pr_open, title="open document", url="https://example.org/open", kind=list(DocumentKind)[0],
     )).id)
 
+    # Alice's activity: she wrote every comment (her own hidden one shows in her list, those
+    # under hidden content do not), voted in, supports and follows hidden and open content.
+    w.own.add(("alice", "comments", "SECRET-comment-hidden"))
+    p_open = await poll("open voted poll", hide=False)
+    i_open = await idea("open supported idea", hide=False)
+    for voted_in in (p_hidden, p_open):
+        await PollParticipation.create(poll=voted_in, member=alice)
+    for supported in (i_hidden, i_open):
+        await Support.create(idea=supported, member=alice)
+    for kind, pk in (("Question", q_hidden.id), ("Idea", i_hidden.id), ("Project", pr_hidden.id),
+                     ("Poll", p_hidden.id), ("Project", pr_open.id), ("Question", q_open.id)):
+        await Follow.create(account=people["alice"].account, subject_type=kind, subject_id=pk)
+
     # The feed: its entries' own flags follow the subject as moderation sets them, but one
     # (the hidden idea's) lags: the rule must not trust the entry.
     for kind, pk, flag in (
@@ -364,6 +378,10 @@ ROUTES = {
     "Viewer": "viewer { %s }",
     "Official": 'territory(slug: "{slug}") { officials(first: 50) { edges { node { %s } } } }',
     "PollResults": "{polls}",
+    # The viewer's activity lists ("my activity"): items that point at content.
+    "PollParticipation": "viewer { votes(first: 50) { edges { node { %s } } } }",
+    "IdeaSupport": "viewer { supports(first: 50) { edges { node { %s } } } }",
+    "Following": "viewer { follows(first: 50) { edges { node { %s } } } }",
 }
 # Covered by their own tests below (mutations' payloads, subscriptions).
 ELSEWHERE = ("Mutation", "Subscription")
@@ -492,7 +510,7 @@ async def test_no_query_path_shows_hidden_content_but_to_staff(http: httpx.Async
                 check_errors(answer, f"{parent}.{field_name} as {who}")
                 # (a CONTENT_HIDDEN notification's subject, and an author's own lists, show their
                 # recipient what node() hides from them: the exceptions `allowed` names)
-                if (parent, field_name) not in {("Notification", "subject"), ("Viewer", "questions"), ("Viewer", "ideas")}:
+                if (parent, field_name) not in OWN_EXCEPTIONS:
                     met[who] |= {gid for gid in ids_in(answer) if _kind(gid) in CONTENT | POINTERS}
             shown = markers_in(answers)
             if who == STAFF:
@@ -512,6 +530,13 @@ async def test_no_query_path_shows_hidden_content_but_to_staff(http: httpx.Async
         answer = await ask(http, w, who, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": batch})
         missing = [gid for gid, found in zip(batch, answer["data"]["nodes"], strict=True) if found is None]
         assert missing == [], f"{who} meets {missing} on some path, but node() hides them"
+
+
+# Paths that show their reader what node() hides from them: a CONTENT_HIDDEN notification's
+# subject, and an author's own lists (hidden items of theirs included).
+OWN_EXCEPTIONS = {
+    ("Notification", "subject"), ("Viewer", "questions"), ("Viewer", "ideas"), ("Viewer", "comments"),
+}
 
 
 def ids_in(answer: Any) -> set[str]:
