@@ -4,13 +4,15 @@ These are what a home page asks on every visit. Each page is one statement that 
 the page shows per item (an idea's author, a question's author, official and reply with its
 official), built into the same Tortoise models select_related would give, so the API types'
 `from_model*` constructors are shared with every other path. Filters mirror the ORM ones in
-schema/territories.py (visibility: hidden rows for staff only; status; official).
+schema/territories.py (visibility: hidden rows for staff only; status; official; author,
+project and creation times).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 
 from models import accounts as ma
 from models import ideas as mi
@@ -53,10 +55,42 @@ def member_row(row: object, member: str, account: str) -> ma.Member:
     return found
 
 
-def ideas(territory_id: int, *, staff: bool, status: str | None) -> SqlList:
+@dataclass(frozen=True)
+class Narrowing:
+    """The filters of a territory's questions or ideas beyond their status (hashable: part of
+    a shared page's key, so a page of one filter is never served for another): the author (a
+    member's pk), the project (ideas), and a range of creation times, `since` included,
+    `until` excluded (aware datetimes, UTC)."""
+
+    author: int | None = None
+    project: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _narrowed(source: SqlList, narrowing: Narrowing) -> SqlList:
+    alias = source.alias
+    if narrowing.author is not None:
+        source = source.narrowed(f'{alias}."author_id" = $1', narrowing.author)
+    if narrowing.since is not None:
+        source = source.narrowed(f'{alias}."created_at" >= $1', narrowing.since)
+    if narrowing.until is not None:
+        source = source.narrowed(f'{alias}."created_at" < $1', narrowing.until)
+    return source
+
+
+def ideas(territory_id: int, *, staff: bool, status: str | None, narrowing: Narrowing = Narrowing()) -> SqlList:
     source = SqlList(_idea_select(), "idea", "i", ('i."territory_id" = $1',), (territory_id,))
     if status is not None:
         source = source.narrowed('i."status" = $1', status)
+    if narrowing.project is not None:
+        source = source.narrowed('i."project_id" = $1', narrowing.project)
+        if not staff:
+            # A hidden project's ideas are not listed under it (Idea.project shows null for it).
+            source = source.narrowed(
+                'EXISTS (SELECT 1 FROM project p WHERE p."id" = i."project_id" AND p."hidden" = $1)', False
+            )
+    source = _narrowed(source, narrowing)
     if not staff:
         source = source.narrowed('i."hidden" = $1', False)
     return source
@@ -68,12 +102,14 @@ def idea_row(row: object) -> mi.Idea:
     return idea
 
 
-def questions(territory_id: int, *, staff: bool, status: str | None, official_id: int | None) -> SqlList:
+def questions(territory_id: int, *, staff: bool, status: str | None, official_id: int | None,
+              narrowing: Narrowing = Narrowing()) -> SqlList:
     source = SqlList(_question_select(), "question", "q", ('q."territory_id" = $1',), (territory_id,))
     if status is not None:
         source = source.narrowed('q."status" = $1', status)
     if official_id is not None:
         source = source.narrowed('q."official_id" = $1', official_id)
+    source = _narrowed(source, narrowing)
     if not staff:
         source = source.narrowed('q."hidden" = $1', False)
     return source

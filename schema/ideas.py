@@ -151,13 +151,15 @@ class IdeasPage:
     status: str | None
     most_supported: bool
     page: PageArgs
+    narrowing: lists.Narrowing = lists.Narrowing()
 
 
 async def build_ideas_page(reader: AudienceReader, args: IdeasPage) -> Connection[Idea]:
     """The ideas of a page with their authors, for one audience (hidden ideas for STAFF)."""
     order = (SortKey("support_count"), SortKey("id")) if args.most_supported else (SortKey("id"),)
     return await paginate_sql(
-        lists.ideas(args.territory, staff=reader.audience is Audience.STAFF, status=args.status),
+        lists.ideas(args.territory, staff=reader.audience is Audience.STAFF, status=args.status,
+                    narrowing=args.narrowing),
         lambda row: Idea.from_model_with_author(lists.idea_row(row)),
         args.page, order=order, prefix="i_",
     )

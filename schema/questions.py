@@ -276,12 +276,14 @@ class QuestionsPage:
     official: int | None
     page: PageArgs
     order: str = QuestionOrder.NEWEST.name
+    narrowing: lists.Narrowing = lists.Narrowing()
 
 
 async def build_questions_page(reader: AudienceReader, args: QuestionsPage) -> Connection[Question]:
     """The questions of a page with their authors, officials and replies, for one audience."""
     source = lists.questions(
-        args.territory, staff=reader.audience is Audience.STAFF, status=args.status, official_id=args.official
+        args.territory, staff=reader.audience is Audience.STAFF, status=args.status, official_id=args.official,
+        narrowing=args.narrowing,
     )
     order, tag = lists.question_order(args.order)
     page = await paginate_sql(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -12,8 +13,10 @@ from models import accounts as ma
 from models import news as mn
 from models import projects as mpr
 from models import territories as mt
+from models.clock import as_utc
 from models.moderation import Report as ReportRow
-from reads.paging import PageArgs, SortKey
+from reads.lists import Narrowing
+from reads.paging import PageArgs, SortKey, bad_argument
 from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.errors import UserError
@@ -27,6 +30,41 @@ from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsP
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
+
+AUTHOR_ID = strawberry.argument(description="Only those written by this member (a Member's global id).")
+SINCE = strawberry.argument(description="Only those created at or after this instant.")
+UNTIL = strawberry.argument(description="Only those created before this instant.")
+
+
+def filter_pk(global_id: strawberry.ID | None, kind: str, argument: str) -> int | None:
+    """The pk a filter argument names: BAD_USER_INPUT when it is not an id of `kind` (an id of
+    that kind naming nothing simply matches nothing)."""
+    if global_id is None:
+        return None
+    pk = decode_id_of(global_id, kind)
+    if pk is None:
+        raise bad_argument(f"`{argument}` is not the global id of a {kind}.")
+    return pk
+
+
+def instant(value: dt.datetime | None, argument: str) -> dt.datetime | None:
+    """A time filter in UTC (one without an offset is taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except OverflowError as exc:  # year 1 or 9999 moved across an offset
+        raise bad_argument(f"`{argument}` is out of range.") from exc
+
+
+def narrowing_of(author_id: strawberry.ID | None, since: dt.datetime | None, until: dt.datetime | None,
+                 project_id: strawberry.ID | None = None) -> Narrowing:
+    return Narrowing(
+        author=filter_pk(author_id, "Member", "authorId"),
+        project=filter_pk(project_id, "Project", "projectId"),
+        since=instant(since, "since"),
+        until=instant(until, "until"),
+    )
 
 
 @strawberry.type(description="A town or agglomeration with its participation charter.")
@@ -93,8 +131,9 @@ class Territory(Node):
         return member_from_model(row) if row is not None else None
 
     @strawberry.field(
-        description="Questions asked in the territory, newest first unless orderBy says otherwise. "
-        "Cursors belong to their order: one used with another orderBy is BAD_USER_INPUT."
+        description="Questions asked in the territory, newest first unless orderBy says otherwise, "
+        "filtered by status, official, author and creation time. Cursors belong to their order: one used "
+        "with another orderBy is BAD_USER_INPUT, as is an id argument that is not an id of its kind."
     )
     async def questions(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
@@ -104,22 +143,39 @@ class Territory(Node):
         order_by: Annotated[
             QuestionOrder | None, strawberry.argument(description="NEWEST (default), OLDEST or MOST_OVERDUE.")
         ] = None,
+        author_id: Annotated[strawberry.ID | None, AUTHOR_ID] = None,
+        since: Annotated[dt.datetime | None, SINCE] = None,
+        until: Annotated[dt.datetime | None, UNTIL] = None,
     ) -> Connection[Question]:
-        official = (decode_id_of(official_id, "Member") or 0) if official_id is not None else None
+        official = filter_pk(official_id, "Member", "officialId")
         kind = status.name if status is not None else None
         order = (order_by or QuestionOrder.NEWEST).name
-        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before), order)
+        narrowing = narrowing_of(author_id, since, until)
+        args = QuestionsPage(self.pk, kind, official, PageArgs(first, after, last, before), order, narrowing)
         return await info.context.shared(QUESTIONS_PAGE, self.pk, args)
 
-    @strawberry.field(description="Ideas proposed in the territory, newest or most supported first.")
+    @strawberry.field(
+        description="Ideas proposed in the territory, newest or most supported first, filtered by status, "
+        "author, project and creation time; an id argument that is not an id of its kind is BAD_USER_INPUT."
+    )
     async def ideas(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         status: IdeaStatus | None = None,
         order_by: IdeaOrder | None = None,
         last: int | None = None, before: str | None = None,
+        author_id: Annotated[strawberry.ID | None, AUTHOR_ID] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only those about this project (a Project's global id)."),
+        ] = None,
+        since: Annotated[dt.datetime | None, SINCE] = None,
+        until: Annotated[dt.datetime | None, UNTIL] = None,
     ) -> Connection[Idea]:
         kind = status.name if status is not None else None
-        args = IdeasPage(self.pk, kind, order_by == IdeaOrder.MOST_SUPPORTED, PageArgs(first, after, last, before))
+        narrowing = narrowing_of(author_id, since, until, project_id)
+        args = IdeasPage(
+            self.pk, kind, order_by == IdeaOrder.MOST_SUPPORTED, PageArgs(first, after, last, before), narrowing
+        )
         return await with_viewer_supports(info.context, await info.context.shared(IDEAS_PAGE, self.pk, args))
 
     @strawberry.field(description="Projects of the territory, newest first.")
