@@ -25,7 +25,9 @@ VERSION = "v1"
 CHANNEL = "EMAIL"
 # Longer than any token made here (every kind named): refused before any work.
 MAX_TOKEN_LENGTH = 400
-_ACCOUNT = re.compile(r"[1-9][0-9]{0,11}", re.ASCII)
+_ACCOUNT = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+# Account ids are 32-bit (PostgreSQL refuses a larger one as a query argument).
+MAX_ACCOUNT_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def read_unsubscribe_token(secret: str, token: str) -> Unsubscribe | None:
     except ValueError:
         return None
     account_id = int(account)
+    if account_id > MAX_ACCOUNT_ID:
+        return None
     # The canonical token of what it names, compared whole and in constant time: one spelling
     # only (no reordered or repeated kinds).
     canonical = _kinds_part(named)
