@@ -44,6 +44,8 @@ KIND_NAMES = {
     "POLL_CLOSED": "poll results",
     "NEW_COMMENT": "new comments",
     "CONTENT_HIDDEN": "moderation of your content",
+    "QUESTION_DUE": "reminders of questions falling due",
+    "REPORTS_OPEN": "reminders of open reports",
 }
 
 

@@ -4,6 +4,7 @@ login, and that kind stops by email, and nothing else changes. Account mails car
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -19,11 +20,14 @@ from delivery.email import CHANNEL as EMAIL_CHANNEL
 from delivery.mails import TEMPLATES
 from delivery.notification_mail import CHANNEL as NOTIFICATION_MAIL
 from delivery.notification_mail import NotificationMailSender, enqueue_daily_digests
+from delivery.reminders import enqueue_due_reminders, enqueue_report_digests
 from delivery.worker import Policy, Worker
 from models.accounts import Account, Role
 from models.clock import now
 from models.delivery import DeliveryJob
+from models.moderation import Report
 from models.notifications import Notification, NotificationKind
+from models.questions import Question as QuestionRow
 from models.reach import NotificationPreference
 from server import build_app
 from tests.e2e.server import free_port
@@ -151,6 +155,61 @@ async def test_a_digests_link_stops_the_kinds_it_gathers(
     assert after[("NEW_COMMENT", "IN_APP")] == "IMMEDIATELY"
 
 
+async def test_odile_and_mona_turn_their_reminders_off_from_the_reminders_themselves(
+    gql: Any, http: httpx.AsyncClient, smtp: SmtpServer, mail: Callable[[], Awaitable[int]]
+) -> None:
+    # Given odile, reminded of a question falling due, and mona, of an open report
+    territory = await make_territory()
+    odile = await make_person("odile", territory, Role.OFFICIAL)
+    mona = await make_person("mona", territory, Role.MODERATOR)
+    alice = await make_person("alice", territory)
+    await Account.filter(id__in=[odile.account.id, mona.account.id]).update(email_verified_at=now())
+    question = await asked(gql, alice.token, territory, title="Due tomorrow", official_id=odile.member_gid)
+    await QuestionRow.filter(id=pk(question["id"])).update(due_at=now() + dt.timedelta(hours=20))
+    assert alice.member is not None
+    await Report.create(territory_id=territory.id, reporter_id=alice.member.id, subject_type="Question",
+                        subject_id=pk(question["id"]), reason="Spam")
+    await enqueue_due_reminders(now())
+    await enqueue_report_digests(now().date())
+    await mail()
+    [due] = smtp.mailbox.wait_for(odile.email)
+    [reports] = smtp.mailbox.wait_for(mona.email)
+    assert f"token=v1.{odile.account.id}.QUESTION_DUE." in link_of(due)
+    assert f"token=v1.{mona.account.id}.REPORTS_OPEN." in link_of(reports)
+
+    # When each clicks their reminder's one-click link
+    for message in (due, reports):
+        link = link_of(message)
+        assert (await http.post(link[link.index("/unsubscribe"):], data=ONE_CLICK)).status_code == 200
+
+    # Then that reminder is off by email for them, and the next day brings no reminder
+    assert (await preferences(gql, odile.token))[("QUESTION_DUE", "EMAIL")] == "NEVER"
+    assert (await preferences(gql, mona.token))[("REPORTS_OPEN", "EMAIL")] == "NEVER"
+    assert (await preferences(gql, mona.token))[("QUESTION_DUE", "EMAIL")] == "IMMEDIATELY"
+    second = await asked(gql, alice.token, territory, title="Also due", official_id=odile.member_gid)
+    await QuestionRow.filter(id=pk(second["id"])).update(due_at=now() + dt.timedelta(hours=20))
+    tomorrow = now().date() + dt.timedelta(days=1)
+    await enqueue_due_reminders(now())
+    await enqueue_report_digests(tomorrow)
+    assert mona.member is not None
+    assert not await DeliveryJob.filter(key__in=[f"email:due:{pk(second['id'])}",
+                                                 f"email:reports:{mona.member.id}:{tomorrow.isoformat()}"]).exists()
+    await mail()
+    assert len(smtp.mailbox.to(odile.email)) == len(smtp.mailbox.to(mona.email)) == 1
+
+
+async def test_reminders_are_set_by_email_only_and_never_as_a_digest(gql: Any) -> None:
+    alice = await make_person("alice", await make_territory())
+    refused = [("QUESTION_DUE", "PUSH", "IMMEDIATELY", "channel"), ("REPORTS_OPEN", "IN_APP", "NEVER", "channel"),
+               ("QUESTION_DUE", "EMAIL", "DAILY_DIGEST", "frequency")]
+    for kind, channel, frequency, field in refused:
+        payload = (await set_preference(gql, alice.token, kind, channel, frequency))["data"]["setNotificationPreference"]
+        assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", ["input", field])]
+    assert not await NotificationPreference.filter(account_id=alice.account.id).exists()
+    payload = (await set_preference(gql, alice.token, "REPORTS_OPEN", "EMAIL", "NEVER"))["data"]
+    assert payload["setNotificationPreference"]["userErrors"] == []
+
+
 async def test_account_mails_carry_no_unsubscribe_link(
     gql: Any, smtp: SmtpServer, mail: Callable[[], Awaitable[int]], settings: Settings
 ) -> None:
@@ -165,9 +224,9 @@ async def test_account_mails_carry_no_unsubscribe_link(
     assert "List-Unsubscribe" not in message and "List-Unsubscribe-Post" not in message
     assert "unsubscribe" not in text_of(message).lower()
 
-    # And no account mail or reminder, whatever its kind, gets one from the sender
+    # And no account mail, whatever its kind, gets one from the sender
     sender = email_sender(settings)
-    for kind in TEMPLATES.keys() - {"notification", "digest"}:
+    for kind in TEMPLATES.keys() - {"notification", "digest", "question_due", "reports_open"}:
         params = {key: "x" for key in ("name", "email", "hours", "minutes", "title", "count", "new_email")}
         built = sender.build(Job(id=1, channel=EMAIL_CHANNEL, recipient=alice.email, key=f"k:{kind}", attempt=1,
                                  payload={"kind": kind, "locale": "en", "params": params, "secret": {"token": "t"}}))
