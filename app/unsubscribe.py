@@ -38,37 +38,80 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 
+# The page in the account mails' languages (delivery/mails.py): English when the browser
+# prefers it, French otherwise, as signUp chooses (resolvers/accounts.request_locale).
 KIND_NAMES = {
-    "QUESTION_ANSWERED": "replies to your questions",
-    "IDEA_STATUS_CHANGED": "status changes of ideas",
-    "POLL_CLOSED": "poll results",
-    "NEW_COMMENT": "new comments",
-    "CONTENT_HIDDEN": "moderation of your content",
-    "QUESTION_DUE": "reminders of questions falling due",
-    "REPORTS_OPEN": "reminders of open reports",
+    "fr": {
+        "QUESTION_ANSWERED": "les réponses à vos questions",
+        "IDEA_STATUS_CHANGED": "l'avancement des idées",
+        "POLL_CLOSED": "les résultats des votes",
+        "NEW_COMMENT": "les nouveaux commentaires",
+        "CONTENT_HIDDEN": "la modération de vos contributions",
+        "QUESTION_DUE": "les rappels des questions à échéance",
+        "REPORTS_OPEN": "les rappels des signalements en attente",
+    },
+    "en": {
+        "QUESTION_ANSWERED": "replies to your questions",
+        "IDEA_STATUS_CHANGED": "status changes of ideas",
+        "POLL_CLOSED": "poll results",
+        "NEW_COMMENT": "new comments",
+        "CONTENT_HIDDEN": "moderation of your content",
+        "QUESTION_DUE": "reminders of questions falling due",
+        "REPORTS_OPEN": "reminders of open reports",
+    },
+}
+TEXTS = {
+    "fr": {
+        "refused_title": "Lien non valable",
+        "refused": "Ce lien de désabonnement n'est pas valable. Vous pouvez choisir les emails que vous recevez "
+                   "dans les réglages de l'application.",
+        "ask_title": "Se désabonner",
+        "ask": "Ne plus recevoir d'emails pour : {what} ?",
+        "button": "Me désabonner",
+        "done_title": "Désabonnement enregistré",
+        "done": "Vous ne recevrez plus d'emails pour : {what}. Vos autres emails et les notifications dans "
+                "l'application ne changent pas ; les réglages de l'application les modifient.",
+        "not_one_click_title": "Rien n'a changé",
+        "not_one_click": "La demande ne demandait pas de désabonnement (List-Unsubscribe=One-Click).",
+    },
+    "en": {
+        "refused_title": "Link not valid",
+        "refused": "This unsubscribe link is not valid. You can choose which emails you get in the app's settings.",
+        "ask_title": "Unsubscribe",
+        "ask": "Stop emails about: {what}?",
+        "button": "Unsubscribe",
+        "done_title": "Unsubscribed",
+        "done": "You will no longer get emails about: {what}. Other emails, and notifications in the app, stay "
+                "as they were; the app's settings change them.",
+        "not_one_click_title": "Nothing changed",
+        "not_one_click": "The request did not ask to unsubscribe (List-Unsubscribe=One-Click).",
+    },
 }
 
 
-def page(title: str, body: str, status: int = 200) -> Response:
+def locale_of(request: Request) -> str:
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "fr"
+
+
+def page(locale: str, key: str, status: int = 200, *, named: Unsubscribe | None = None, form: bool = False) -> Response:
+    texts = TEXTS[locale]
+    title = html.escape(texts[f"{key}_title"])
+    what = ", ".join(KIND_NAMES[locale].get(kind.value, kind.value) for kind in named.kinds) if named else ""
+    body = f"<p>{html.escape(texts[key].format(what=what))}</p>"
+    if form:
+        # No action: the form posts to this very URL, token included, whatever prefix the
+        # public address puts before /unsubscribe.
+        body += ('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+                 f'<button type="submit">{html.escape(texts["button"])}</button></form>')
     document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title></head>"
+        f"<title>{title}</title></head>"
         '<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto; padding: 0 1em">'
-        f"<h1>{html.escape(title)}</h1>{body}</body></html>\n"
+        f"<h1>{title}</h1>{body}</body></html>\n"
     )
     return HTMLResponse(document, status_code=status, headers=HEADERS)
-
-
-def refused() -> Response:
-    # One answer for every refusal: a forged token and an erased account read the same.
-    return page("Link not valid",
-                "<p>This unsubscribe link is not valid. You can choose which emails you get in the app's "
-                "settings.</p>", 400)
-
-
-def what(named: Unsubscribe) -> str:
-    return ", ".join(KIND_NAMES.get(kind.value, kind.value) for kind in named.kinds)
 
 
 async def live_account(named: Unsubscribe) -> bool:
@@ -114,27 +157,17 @@ async def one_click(request: Request) -> bool:
 async def unsubscribe(request: Request) -> Response:
     """GET: the confirmation page; POST: unsubscribe (the route allows nothing else)."""
     settings: Settings = request.app.state.settings
-    token = request.query_params.get("token", "")
-    named = read_unsubscribe_token(settings.secret, token)
+    locale = locale_of(request)
+    named = read_unsubscribe_token(settings.secret, request.query_params.get("token", ""))
+    # One answer for every refusal: a forged token and an erased account read the same.
     if named is None:
-        return refused()
+        return page(locale, "refused", 400)
     if request.method == "POST":
         if not await one_click(request):
-            return page("Nothing changed", "<p>The request did not ask to unsubscribe "
-                        "(<code>List-Unsubscribe=One-Click</code>).</p>", 400)
+            return page(locale, "not_one_click", 400)
         if not await do_unsubscribe(named):
-            return refused()
-        return page("Unsubscribed",
-                    f"<p>You will no longer get emails about: {html.escape(what(named))}. Other emails, "
-                    "and notifications in the app, stay as they were; the app's settings change them.</p>")
+            return page(locale, "refused", 400)
+        return page(locale, "done", named=named)
     if not await live_account(named):
-        return refused()
-    # No action: the form posts to this very URL, token included, whatever prefix the
-    # public address puts before /unsubscribe.
-    return page(
-        "Unsubscribe",
-        f"<p>Stop emails about: {html.escape(what(named))}?</p>"
-        '<form method="post">'
-        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        '<button type="submit">Unsubscribe</button></form>',
-    )
+        return page(locale, "refused", 400)
+    return page(locale, "ask", named=named, form=True)

@@ -93,16 +93,17 @@ async def test_alice_unsubscribes_from_replies_by_email_in_one_click_and_still_g
         assert "Se désabonner" in html_of(message)
 
         # Opening the link (as a mail scanner would) changes nothing
-        opened = await http.get(link)
+        opened = await http.get(link, headers={"Accept-Language": "en-GB,en;q=0.8"})
         assert opened.status_code == 200
-        assert '<form method="post">' in opened.text
+        assert "Stop emails about: replies to your questions?" in opened.text
+        assert '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">' in opened.text
         assert opened.headers["cache-control"] == "no-store"
         assert await preferences(call, alice.token) == before
 
         # Her mail client POSTs the one-click body, with no login
         clicked = await http.post(link, data=ONE_CLICK)
         assert clicked.status_code == 200, clicked.text
-        assert "Unsubscribed" in clicked.text
+        assert "Vous ne recevrez plus d&#x27;emails pour : les réponses à vos questions." in clicked.text
 
         # Then replies by email are NEVER, and nothing else moved (other kinds, other channels)
         after = await preferences(call, alice.token)
