@@ -35,6 +35,8 @@ from app.persisted import AutomaticDocuments, PersistedQueries, TrustedDocuments
 from app.push import register_notification_mail, register_push_channel
 from app.responses import ResponseCache
 from app.settings import Settings
+from app.unsubscribe import PATH as UNSUBSCRIBE_PATH
+from app.unsubscribe import unsubscribe
 from app.view import GraphQLView
 from events.brokers import Broker, InProcessBroker, RedisBroker
 from sharing.parts import SharedParts
@@ -98,6 +100,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            # The one-click link of notification mails (RFC 8058): no login, GET changes nothing.
+            Route(UNSUBSCRIBE_PATH, unsubscribe, methods=["GET", "POST"]),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *([Mount(ASSETS_PATH, StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []),

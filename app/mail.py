@@ -33,6 +33,7 @@ def email_sender(settings: Settings) -> EmailSender:
         domain=address.rpartition("@")[2] or "parvis",
         public_url=settings.public_url,
         timeout=min(30.0, settings.delivery_lease_seconds / 2),
+        secret=settings.secret,
     )
 
 

@@ -1,6 +1,10 @@
 """The email channel: SMTP (SMTP_URL) with aiosmtplib, or, with no SMTP server configured,
 .eml files written to a folder (PARVIS_MAIL_DIR) so a developer reads what would be sent.
 
+A mail whose payload names what it may unsubscribe from ({"unsubscribe": {"account", "kinds"}}:
+notifications, digests) carries a signed one-click link (RFC 8058, access/unsubscribe.py) in
+`List-Unsubscribe` and its footer; account mails (confirmations, resets) carry none.
+
 Each message's Message-ID comes from its job's idempotency key: the copy a worker killed
 between sending and recording may send again carries the same Message-ID.
 """
@@ -17,8 +21,10 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from access.unsubscribe import unsubscribe_token
 from delivery import Job, PermanentFailure
 from delivery.mails import render
+from models.notifications import NotificationKind
 
 CHANNEL = "email"
 
@@ -28,7 +34,8 @@ def message_id(key: str, domain: str) -> str:
 
 
 class EmailSender:
-    """Sends the `email` channel's jobs: payload {"kind", "locale", "params", "secret"}."""
+    """Sends the `email` channel's jobs: payload {"kind", "locale", "params", "secret",
+    "unsubscribe"}. Unsubscribe links are signed with `secret` (none without it)."""
 
     def __init__(
         self,
@@ -39,6 +46,7 @@ class EmailSender:
         domain: str,
         public_url: str,
         timeout: float = 30.0,
+        secret: str | None = None,
     ) -> None:
         self.smtp_url = smtp_url
         self.mail_dir = Path(mail_dir)
@@ -46,9 +54,24 @@ class EmailSender:
         self.domain = domain
         self.public_url = public_url
         self.timeout = timeout
+        self.secret = secret
+
+    def unsubscribe_link(self, job: Job) -> str | None:
+        """The one-click link of what the job's payload names, or None for a mail without one."""
+        named = job.payload.get("unsubscribe")
+        if not named or self.secret is None:
+            return None
+        try:
+            kinds = [NotificationKind(kind) for kind in named["kinds"]]
+            token = unsubscribe_token(self.secret, int(named["account"]), kinds)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A notification mail without its way out is not sent at all.
+            raise PermanentFailure(f"cannot sign the unsubscribe link: {exc!r}") from exc
+        return f"{self.public_url.rstrip('/')}/unsubscribe?token={token}"
 
     def build(self, job: Job) -> EmailMessage:
         payload = job.payload
+        unsubscribe = self.unsubscribe_link(job)
         try:
             mail = render(
                 str(payload["kind"]),
@@ -56,6 +79,7 @@ class EmailSender:
                 dict(payload.get("params") or {}),
                 self.public_url,
                 (payload.get("secret") or {}).get("token"),
+                unsubscribe,
             )
         except (KeyError, IndexError, ValueError) as exc:
             raise PermanentFailure(f"cannot render mail: {exc!r}") from exc
@@ -66,6 +90,11 @@ class EmailSender:
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = message_id(job.key, self.domain)
         message["Auto-Submitted"] = "auto-generated"
+        if unsubscribe is not None:
+            # RFC 2369 and RFC 8058: mail clients show an unsubscribe button and POST
+            # "List-Unsubscribe=One-Click" to the link (app/unsubscribe.py).
+            message["List-Unsubscribe"] = f"<{unsubscribe}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
         return message

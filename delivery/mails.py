@@ -150,15 +150,33 @@ TEMPLATES: dict[str, dict[str, Text]] = {
 }
 
 
-def render(kind: str, locale: str, params: dict[str, Any], public_url: str, token: str | None) -> Mail:
-    """The mail of `kind` in `locale` (French when unknown); KeyError for an unknown kind."""
+# The footer of a mail that carries an unsubscribe link (List-Unsubscribe, delivery/email.py).
+UNSUBSCRIBE_FOOTER = {
+    "fr": ("Vous ne voulez plus recevoir ces emails ? Désabonnez-vous :", "Se désabonner"),
+    "en": ("You no longer want these emails? Unsubscribe:", "Unsubscribe"),
+}
+
+
+def render(
+    kind: str, locale: str, params: dict[str, Any], public_url: str, token: str | None,
+    unsubscribe: str | None = None,
+) -> Mail:
+    """The mail of `kind` in `locale` (French when unknown); KeyError for an unknown kind.
+    With `unsubscribe` (a link), a footer offers it."""
     text = TEMPLATES[kind].get(locale) or TEMPLATES[kind][DEFAULT_LOCALE]
     paragraphs = [p.format(**params) for p in text.paragraphs]
     link = f"{public_url.rstrip('/')}{text.link_path}?token={token}" if text.link_path and token else None
-    plain = "\n\n".join(paragraphs + ([link] if link else [])) + "\n"
+    footer, footer_label = UNSUBSCRIBE_FOOTER.get(locale) or UNSUBSCRIBE_FOOTER[DEFAULT_LOCALE]
+    plain = "\n\n".join(
+        paragraphs + ([link] if link else []) + ([f"--\n{footer}\n{unsubscribe}"] if unsubscribe else [])
+    ) + "\n"
     parts = [f"<p>{html.escape(p)}</p>" for p in paragraphs]
     if link:
         href = html.escape(link, quote=True)
         parts.append(f'<p><a href="{href}">{html.escape(text.link_label)}</a></p><p>{href}</p>')
+    if unsubscribe:
+        href = html.escape(unsubscribe, quote=True)
+        parts.append(f'<hr><p><small>{html.escape(footer)} <a href="{href}">{html.escape(footer_label)}</a>'
+                     "</small></p>")
     body = f'<!doctype html><html lang="{locale}"><body>{"".join(parts)}</body></html>\n'
     return Mail(subject=text.subject, text=plain, html=body)

@@ -61,7 +61,9 @@ async def enqueue_notification_emails(notifications: Sequence[tuple[int, int, No
             continue  # no verified address: a stranger's address is never mailed
         row = await Notification.get(id=notification_id)
         payload = {"kind": "notification", "locale": account.locale, "notification": notification_id,
-                   "params": {"name": account.display_name, "message": row.message}}
+                   "params": {"name": account.display_name, "message": row.message},
+                   # Its link turns this kind off by email (delivery/email.py).
+                   "unsubscribe": {"account": account_id, "kinds": [NotificationKind(kind).value]}}
         await enqueue(CHANNEL, account.email, payload, job_key(notification_id))
         await DeliveryJob.filter(key=job_key(notification_id), status=JobStatus.PENDING).update(
             run_after=now() + GRACE
@@ -119,8 +121,10 @@ async def enqueue_daily_digests(day: dt.date) -> int:
         if not shown:
             continue
         lines = "\n".join(f"- {row.message}" for row in shown[:DIGEST_LINES])
+        # Its link turns every kind the digest gathers off by email: no more digest.
         payload = {"kind": "digest", "locale": account.locale,
-                   "params": {"name": account.display_name, "count": len(shown), "lines": lines}}
+                   "params": {"name": account.display_name, "count": len(shown), "lines": lines},
+                   "unsubscribe": {"account": account_id, "kinds": sorted(kind.value for kind in kinds)}}
         await enqueue(EMAIL_CHANNEL, account.email, payload, f"email:digest:{account_id}:{day.isoformat()}")
         queued += 1
     return queued

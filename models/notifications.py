@@ -18,6 +18,10 @@ class NotificationKind(StrEnum):
     POLL_CLOSED = "POLL_CLOSED"
     NEW_COMMENT = "NEW_COMMENT"
     CONTENT_HIDDEN = "CONTENT_HIDDEN"
+    # Reminders (delivery/reminders.py): mailed, never stored as notifications; kinds so that
+    # a person can turn them off like the rest (a preference, an unsubscribe link).
+    QUESTION_DUE = "QUESTION_DUE"
+    REPORTS_OPEN = "REPORTS_OPEN"
 
 
 class Notification(Model):

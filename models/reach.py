@@ -45,15 +45,22 @@ class NotificationPreference(Model):
         unique_together = (("account", "kind", "channel"),)
 
 
-# Replies to my question reach me everywhere at once; everything else waits in the app.
+# Reminders go by email only, as they come (once per question, once a day of reports).
+REMINDER_KINDS = frozenset({NotificationKind.QUESTION_DUE, NotificationKind.REPORTS_OPEN})
+
+
+def _default(kind: NotificationKind, channel: Channel) -> Frequency:
+    if kind in REMINDER_KINDS:
+        return Frequency.IMMEDIATELY if channel is Channel.EMAIL else Frequency.NEVER
+    if channel is Channel.IN_APP or kind is NotificationKind.QUESTION_ANSWERED:
+        return Frequency.IMMEDIATELY
+    return Frequency.NEVER
+
+
+# Replies to my question reach me everywhere at once; everything else waits in the app;
+# reminders come by email.
 DEFAULT_FREQUENCIES: dict[tuple[NotificationKind, Channel], Frequency] = {
-    (kind, channel): (
-        Frequency.IMMEDIATELY
-        if channel is Channel.IN_APP or kind is NotificationKind.QUESTION_ANSWERED
-        else Frequency.NEVER
-    )
-    for kind in NotificationKind
-    for channel in Channel
+    (kind, channel): _default(kind, channel) for kind in NotificationKind for channel in Channel
 }
 
 

@@ -14,7 +14,15 @@ from tortoise.transactions import in_transaction
 from access.context import Context
 from delivery.push import VapidKeys, check_endpoint, check_keys, check_native_token
 from models.notifications import NotificationKind as KindRow
-from models.reach import Channel, Follow, Frequency, NotificationPreference, PushPlatform, PushSubscription
+from models.reach import (
+    REMINDER_KINDS,
+    Channel,
+    Follow,
+    Frequency,
+    NotificationPreference,
+    PushPlatform,
+    PushSubscription,
+)
 from models.reach import preferences_of as read_preferences
 from reads.nodes import load_row
 from resolvers.mutations import mutate, run_in_transaction
@@ -106,6 +114,12 @@ class ReachMutation:
             if frequency is Frequency.DAILY_DIGEST and channel not in DIGEST_CHANNELS:
                 raise Refusal.of(
                     UserErrorCode.INVALID, "Only EMAIL gathers notifications into a daily digest.", "frequency"
+                )
+            if kind in REMINDER_KINDS and channel is not Channel.EMAIL:
+                raise Refusal.of(UserErrorCode.INVALID, "Reminders go by email only.", "channel")
+            if kind in REMINDER_KINDS and frequency is Frequency.DAILY_DIGEST:
+                raise Refusal.of(
+                    UserErrorCode.INVALID, "Reminders come as they are due: IMMEDIATELY or NEVER.", "frequency"
                 )
             await do_upsert(
                 NotificationPreference, {"account_id": account.id, "kind": kind, "channel": channel},

@@ -32,6 +32,20 @@ class NotificationKind(Enum):
     CONTENT_HIDDEN = strawberry.enum_value(
         "CONTENT_HIDDEN", description="A moderator hid something you wrote, with their reason."
     )
+    QUESTION_DUE = strawberry.enum_value(
+        "QUESTION_DUE",
+        description=(
+            "A reminder to an official the day before a question addressed to them falls due. "
+            "By email only (IMMEDIATELY or NEVER); never a notification in the app."
+        ),
+    )
+    REPORTS_OPEN = strawberry.enum_value(
+        "REPORTS_OPEN",
+        description=(
+            "A daily reminder to moderators and admins of the reports still open in their territory. "
+            "By email only (IMMEDIATELY or NEVER); never a notification in the app."
+        ),
+    )
 
 
 @strawberry.type(description="Something that happened which concerns the viewer.")

@@ -14,6 +14,7 @@ from tests.questions.stories import asked, reply
 from tests.reach.stories import preferences, set_preference
 
 KINDS = ("QUESTION_ANSWERED", "IDEA_STATUS_CHANGED", "POLL_CLOSED", "NEW_COMMENT", "CONTENT_HIDDEN")
+REMINDERS = ("QUESTION_DUE", "REPORTS_OPEN")
 CHANNELS = ("IN_APP", "EMAIL", "PUSH")
 
 
@@ -21,12 +22,15 @@ async def test_alice_sees_every_kind_and_channel_with_its_default(gql: Any) -> N
     # Given alice, who never chose anything
     alice = await make_person("alice", await make_territory())
 
-    # Then she sees all 15 preferences: replies to her questions everywhere at once,
-    # everything else in the app only
+    # Then she sees all 21 preferences: replies to her questions everywhere at once,
+    # everything else in the app only, reminders by email
     seen = await preferences(gql, alice.token)
-    assert set(seen) == {(kind, channel) for kind in KINDS for channel in CHANNELS}
+    assert set(seen) == {(kind, channel) for kind in KINDS + REMINDERS for channel in CHANNELS}
     for (kind, channel), frequency in seen.items():
-        expected = "IMMEDIATELY" if kind == "QUESTION_ANSWERED" or channel == "IN_APP" else "NEVER"
+        if kind in REMINDERS:
+            expected = "IMMEDIATELY" if channel == "EMAIL" else "NEVER"
+        else:
+            expected = "IMMEDIATELY" if kind == "QUESTION_ANSWERED" or channel == "IN_APP" else "NEVER"
         assert frequency == expected, (kind, channel)
 
 
@@ -41,7 +45,7 @@ async def test_alice_changes_a_preference_and_sees_it_everywhere(gql: Any) -> No
     assert first["setNotificationPreference"]["userErrors"] == []
     payload = second["setNotificationPreference"]
     assert payload["userErrors"] == []
-    assert len(payload["preferences"]) == 15
+    assert len(payload["preferences"]) == 21
     seen = await preferences(gql, alice.token)
     assert seen[("QUESTION_ANSWERED", "PUSH")] == "NEVER"
     assert seen[("NEW_COMMENT", "EMAIL")] == "DAILY_DIGEST"
