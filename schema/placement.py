@@ -33,6 +33,14 @@ class InTerritory:
         return cast("Territory", as_node("Territory", row))
 
 
+async def content_url(info: Info[Context, None], territory_pk: int, section: str, reference: str) -> str:
+    """The canonical path of a question or an idea for deep links (emails, push, shares):
+    `/t/<territory slug>/<section>/<reference>`, e.g. `/t/lyon/questions/Q-2026-0042`."""
+    row = await info.context.loaders.by_id(TerritoryRow).load(territory_pk)
+    slug = row.slug if row is not None else "-"
+    return f"/t/{slug}/{section}/{reference}"
+
+
 @strawberry.type(description="Content that may be about one of the territory's projects.")
 class AboutProject:
     project_pk: strawberry.Private[int | None]
