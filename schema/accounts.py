@@ -220,22 +220,24 @@ class Viewer:
     # may still see them), from memberships they have since left too.
     @strawberry.field(
         description="The questions the viewer asked, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
+        "moderator hid included (only their author and the moderators see them), those they deleted "
+        "left out."
     )
     async def questions(
         self, first: int | None = None, after: str | None = None,
     ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        query = mq.Question.filter(author__account_id=self.account_pk)
+        query = mq.Question.filter(author__account_id=self.account_pk, deleted_at__isnull=True)
         return await paginate(query, question_of, first=first, after=after)
 
     @strawberry.field(
         description="The ideas the viewer proposed, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
+        "moderator hid included (only their author and the moderators see them), those they deleted "
+        "left out."
     )
     async def ideas(
         self, first: int | None = None, after: str | None = None,
     ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        query = mi.Idea.filter(author__account_id=self.account_pk)
+        query = mi.Idea.filter(author__account_id=self.account_pk, deleted_at__isnull=True)
         return await paginate(query, idea_of, first=first, after=after)
 
     @strawberry.field(description="The viewer's notifications, newest first.")
