@@ -16,7 +16,8 @@ from access.context import Context
 from events.envelopes import Event, territory_channel
 from models import clock
 from models.feed import FeedEntry
-from reads.nodes import sees
+from reads.nodes import load_row, sees
+from reads.visibility import parent_of
 from resolvers.validation import Checks
 from schema.authorship import Authored, check_may_delete, check_may_edit, window_closed
 from schema.errors import Refusal, UserErrorCode
@@ -38,15 +39,23 @@ def authored(kind: str, row: Any) -> Authored:
 
 
 async def load_authored(ctx: Context, model: type[Any], kind: str, global_id: str, field: str) -> Any:
-    """The row behind `global_id`, read without the visibility filter so its author hears
-    why it is closed to them; anyone else who may not see it gets NOT_FOUND, as for an
-    unknown id."""
+    """The row behind `global_id` if the viewer may see it; else NOT_FOUND, as for an
+    unknown id, but for its author when a moderator hid the row itself (not what it sits
+    under): they hear why it is closed to them (EDIT_WINDOW_CLOSED, from the checks)."""
     ctx.require_account()
     pk = decode_id_of(global_id, kind)
     row = await model.filter(id=pk).first() if pk is not None else None
     if row is not None:
+        if await sees(ctx, kind, row):
+            return row
         member = await ctx.membership(row.territory_id)
-        if (member is not None and member.id == row.author_id) or await sees(ctx, kind, row):
+        parent = parent_of(kind, row)
+        if (
+            member is not None
+            and member.id == row.author_id
+            and row.hidden
+            and (parent is None or await load_row(ctx, *parent) is not None)
+        ):
             return row
     raise Refusal.of(UserErrorCode.NOT_FOUND, f"No such {kind.lower()}.", field)
 
