@@ -21,7 +21,7 @@ from tests.news.stories import comment, moderate, report
 from tests.polls.stories import town
 from tests.questions.stories import asked, pk_of
 from tests.questions.test_delete_and_reference import codes, delete_idea, delete_question
-from tests.ratelimit.test_limits import client_from, clock, limited_app  # noqa: F401 (fixtures)
+from tests.ratelimit.test_limits import client_from, clock, limited_app  # noqa: F401, F811 (fixtures)
 
 YEAR = dt.datetime.now(dt.UTC).year
 BY_REFERENCE = """query($s: String!, $r: String!) { territory(slug: $s) {
@@ -162,7 +162,9 @@ async def test_a_hidden_question_is_not_found_by_its_reference(gql: Any) -> None
 RATE = "{ rateLimit { limit remaining used resetAt cost maxCost } }"
 
 
-async def test_the_rate_limit_budget_is_only_ever_the_callers_own(limited_app: Any, client_from: Any) -> None:
+async def test_the_rate_limit_budget_is_only_ever_the_callers_own(
+    limited_app: Any, client_from: Any  # noqa: F811 (the fixtures imported above)
+) -> None:
     # Given two clients on two addresses, allowed 10 requests a minute each
     app = limited_app(requests_ip=(10, 60))
     busy = client_from(app, "203.0.113.5")
