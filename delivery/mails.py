@@ -94,10 +94,12 @@ TEMPLATES: dict[str, dict[str, Text]] = {
         "fr": Text(
             "Du nouveau pour vous sur Parvis",
             ("Bonjour {name},", "{message}", "Retrouvez-le dans l'application."),
+            link_label="Ouvrir dans Parvis",
         ),
         "en": Text(
             "News for you on Parvis",
             ("Hello {name},", "{message}", "Find it in the app."),
+            link_label="Open in Parvis",
         ),
     },
     "digest": {
@@ -155,6 +157,9 @@ def render(kind: str, locale: str, params: dict[str, Any], public_url: str, toke
     text = TEMPLATES[kind].get(locale) or TEMPLATES[kind][DEFAULT_LOCALE]
     paragraphs = [p.format(**params) for p in text.paragraphs]
     link = f"{public_url.rstrip('/')}{text.link_path}?token={token}" if text.link_path and token else None
+    if link is None and isinstance(params.get("path"), str) and params["path"].startswith("/"):
+        # A deep link to what a notification is about (Question.url, Idea.url): no token.
+        link = f"{public_url.rstrip('/')}{params['path']}"
     plain = "\n\n".join(paragraphs + ([link] if link else [])) + "\n"
     parts = [f"<p>{html.escape(p)}</p>" for p in paragraphs]
     if link:

@@ -35,6 +35,16 @@ class ReferenceCounter(Model):
         unique_together = (("territory_id", "kind", "year"),)
 
 
+# The section of the app's paths where each kind lives.
+SECTIONS = {"Question": "questions", "Idea": "ideas"}
+
+
+def content_path(territory_slug: str, kind: str, reference: str) -> str:
+    """The canonical path of a question or an idea for deep links (API `url`, emails):
+    `/t/<territory slug>/<section>/<reference>`, e.g. `/t/lyon/questions/Q-2026-0042`."""
+    return f"/t/{territory_slug}/{SECTIONS[kind]}/{reference}"
+
+
 def format_reference(kind: str, year: int, number: int) -> str:
     return f"{PREFIXES[kind]}-{year}-{number:04d}"
 

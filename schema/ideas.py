@@ -184,7 +184,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
         "/t/<territory slug>/ideas/<reference>, e.g. /t/lyon/ideas/I-2026-0007."
     )
     async def url(self, info: Info[Context, None]) -> str:
-        return await content_url(info, self.territory_pk, "ideas", self.reference)
+        return await content_url(info, self.territory_pk, "Idea", self.reference)
 
 
 @dataclass(frozen=True)

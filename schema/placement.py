@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from access.context import Context
 from models.projects import Project as ProjectRow
+from models.references import content_path
 from models.territories import Territory as TerritoryRow
 from schema.accounts import Member, member_from_model
 from schema.relay import as_node
@@ -33,12 +34,10 @@ class InTerritory:
         return cast("Territory", as_node("Territory", row))
 
 
-async def content_url(info: Info[Context, None], territory_pk: int, section: str, reference: str) -> str:
-    """The canonical path of a question or an idea for deep links (emails, push, shares):
-    `/t/<territory slug>/<section>/<reference>`, e.g. `/t/lyon/questions/Q-2026-0042`."""
+async def content_url(info: Info[Context, None], territory_pk: int, kind: str, reference: str) -> str:
+    """The canonical path of a question or an idea (models/references.py `content_path`)."""
     row = await info.context.loaders.by_id(TerritoryRow).load(territory_pk)
-    slug = row.slug if row is not None else "-"
-    return f"/t/{slug}/{section}/{reference}"
+    return content_path(row.slug if row is not None else "-", kind, reference)
 
 
 @strawberry.type(description="Content that may be about one of the territory's projects.")

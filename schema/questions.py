@@ -235,7 +235,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
         "/t/<territory slug>/questions/<reference>, e.g. /t/lyon/questions/Q-2026-0042."
     )
     async def url(self, info: Info[Context, None]) -> str:
-        return await content_url(info, self.territory_pk, "questions", self.reference)
+        return await content_url(info, self.territory_pk, "Question", self.reference)
 
     @strawberry.field(description="The comments on the question, oldest first.")
     async def comments(
