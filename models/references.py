@@ -10,7 +10,7 @@ taken is never given again, even when the item is later deleted: a reference is 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tortoise import fields
@@ -75,11 +75,30 @@ class Referenced(Model):
         abstract = True
 
 
-async def next_reference(kind: str, territory_id: int, written: dt.datetime, db: Any) -> str:
-    """The next reference of `kind` in the territory for the year of `written`, taken in the
-    caller's transaction (`db`)."""
-    key = {"territory_id": territory_id, "kind": kind, "year": written.year}
+async def reserve(kind: str, territory_id: int, year: int, count: int, db: Any = None) -> list[str]:
+    """The next `count` references of `kind` in the territory for `year`, taken in the
+    caller's transaction (`db`; the default connection otherwise)."""
+    key = {"territory_id": territory_id, "kind": kind, "year": year}
     await ReferenceCounter.get_or_create(defaults={"taken": 0}, using_db=db, **key)
-    await ReferenceCounter.filter(**key).using_db(db).update(taken=F("taken") + 1)
+    await ReferenceCounter.filter(**key).using_db(db).update(taken=F("taken") + count)
     row = await ReferenceCounter.filter(**key).using_db(db).get()
-    return format_reference(kind, written.year, row.taken)
+    return [format_reference(kind, year, number) for number in range(row.taken - count + 1, row.taken + 1)]
+
+
+async def next_reference(kind: str, territory_id: int, written: dt.datetime, db: Any) -> str:
+    """The next reference of `kind` in the territory for the year of `written`."""
+    [reference] = await reserve(kind, territory_id, written.year, 1, db)
+    return reference
+
+
+async def give_references(rows: Sequence[Any]) -> None:
+    """References for rows about to be bulk inserted (bulk_create skips `save`), in their
+    order: the demo writes its history oldest first."""
+    groups: dict[tuple[str, int, int], list[Any]] = {}
+    for row in rows:
+        if getattr(row, "reference", None) is None:
+            kind = row.reference_kind
+            groups.setdefault((kind, row.territory_id, row.created_at.year), []).append(row)
+    for (kind, territory_id, year), group in groups.items():
+        for row, reference in zip(group, await reserve(kind, territory_id, year, len(group)), strict=True):
+            row.reference = reference

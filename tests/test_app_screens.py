@@ -58,6 +58,8 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
         "QuestionDetail": {"id": encode_id("Question", question.id)},
         "EditQuestion": {"input": {"questionId": encode_id("Question", question.id), "title": question.title}},
         "MyActivity": {},
+        "ByReference": {"slug": territory.slug, "reference": question.reference},
+        "RateLimitBudget": {},
         "PollScreen": {"id": encode_id("Poll", poll.id)},
         "Vote": {"input": {"pollId": encode_id("Poll", poll.id), "optionIds": [encode_id("PollOption", option.id)]}},
     }[name]
@@ -66,7 +68,10 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
 @pytest.mark.last  # after tests/demo, which seeds the same demo territory itself
 async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, gql):
     found = operations()
-    assert set(found) == {"Home", "OfficialsToDo", "QuestionDetail", "EditQuestion", "MyActivity", "PollScreen", "Vote"}
+    assert set(found) == {
+        "Home", "OfficialsToDo", "QuestionDetail", "EditQuestion", "MyActivity", "PollScreen", "Vote",
+        "ByReference", "RateLimitBudget",
+    }
     # A citizen who asked questions (the edit then applies to one of theirs, while it is open)
     asker = (
         await Member.filter(territory_id=demo.id, role=Role.CITIZEN, questions_asked__status=QuestionStatus.OPEN,
@@ -86,3 +91,6 @@ async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, g
             anonymous = await gql(document, variables)
             assert not anonymous.get("errors"), (name, anonymous)
         assert result["data"], name
+        if name == "ByReference":
+            found_back = result["data"]["territory"]["questionByReference"]
+            assert found_back is not None and found_back["reference"] == variables["reference"], result
