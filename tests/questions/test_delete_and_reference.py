@@ -3,6 +3,7 @@ url paths: what phone support reads out, what a push or an email links to."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -196,3 +197,14 @@ async def test_alice_deletes_her_idea_before_review(gql: Any) -> None:
     assert data["data"]["territory"]["ideas"]["edges"] == []
     row = await IdeaRow.get(id=pk_of(idea["id"], "Idea"))
     assert row.deleted_at is not None and row.hidden
+
+
+async def test_questions_asked_at_once_each_take_their_own_number(gql: Any) -> None:
+    """The counter row is moved by an UPDATE that locks it: concurrent askQuestion in one
+    territory (on PostgreSQL, really at once; the first of a year also races to create the
+    counter) get distinct, consecutive references."""
+    territory = await make_territory()
+    people = [await make_person(f"p{i}", territory) for i in range(6)]
+    questions = await asyncio.gather(*(asked(gql, p.token, territory) for p in people))
+    refs = sorted([(await QuestionRow.get(id=pk_of(q["id"], "Question"))).reference for q in questions])
+    assert refs == [f"Q-{YEAR}-{n:04d}" for n in range(1, 7)]
