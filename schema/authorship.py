@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from graphql import GraphQLError
+
 from access.context import Context
+from access.errors import forbidden
 from models import clock
 from models.accounts import Member
 from models.clock import as_utc
@@ -48,20 +51,26 @@ class Authored:
     status: str | None = None  # a question's or an idea's status
 
 
+def refused_role(message: str, reason: UserErrorCode) -> GraphQLError:
+    """The contract's top-level FORBIDDEN (a role that may not act), saying which role is
+    missing in `extensions.reason`: what the hints answer as their reason (permission())."""
+    error = forbidden(message)
+    error.extensions = {**(error.extensions or {}), "reason": reason.name}
+    return error
+
+
 def window_closed(message: str, *field: str) -> Refusal:
     return Refusal.of(UserErrorCode.EDIT_WINDOW_CLOSED, message, *field)
 
 
 async def check_own(ctx: Context, item: Authored, action: str, field: str) -> Member:
     """The viewer's membership if they wrote `item` and may still write in its territory
-    (NOT_THE_AUTHOR, NOT_A_MEMBER once they left it); ALREADY_DELETED once they deleted it;
-    EDIT_WINDOW_CLOSED while a moderator hides it."""
+    (else FORBIDDEN, reason NOT_THE_AUTHOR; NOT_A_MEMBER once they left it); ALREADY_DELETED
+    once they deleted it; EDIT_WINDOW_CLOSED while a moderator hides it."""
     ctx.require_account()
     member = await ctx.membership(item.territory_id)
     if member is None or member.id != item.author_id:
-        raise Refusal.of(
-            UserErrorCode.NOT_THE_AUTHOR, f"Only its author may {action} this {item.kind}.", field
-        )
+        raise refused_role(f"Only its author may {action} this {item.kind}.", UserErrorCode.NOT_THE_AUTHOR)
     await check_member(ctx, item.territory_id, f"{action} your {item.kind}", field)
     if item.deleted:
         raise Refusal.of(UserErrorCode.ALREADY_DELETED, f"You already deleted this {item.kind}.", field)
@@ -104,9 +113,9 @@ async def check_may_delete(ctx: Context, item: Authored, field: str) -> Member:
 
 async def check_may_moderate(ctx: Context, territory_id: int) -> Member:
     """The viewer's membership if they moderate the territory (MODERATOR or ADMIN), else
-    NOT_A_MODERATOR (the moderation mutations answer it as a top-level FORBIDDEN)."""
+    FORBIDDEN with the reason NOT_A_MODERATOR."""
     ctx.require_account()
     member = await ctx.membership(territory_id)
     if member is None or member.role not in STAFF_ROLES:
-        raise Refusal.of(UserErrorCode.NOT_A_MODERATOR, "Only the territory's moderators and admins moderate.")
+        raise refused_role("Only the territory's moderators and admins moderate.", UserErrorCode.NOT_A_MODERATOR)
     return member

@@ -62,7 +62,7 @@ class Comment(Node):
 
     @strawberry.field(
         description="Whether editComment would take the viewer's changes now, else the code it would "
-        f"answer (UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, EDIT_WINDOW_CLOSED: past the "
+        f"answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: past the "
         f"{COMMENT_EDIT_MINUTES} minutes or hidden by a moderator, ALREADY_DELETED)."
     )
     async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
@@ -70,7 +70,7 @@ class Comment(Node):
 
     @strawberry.field(
         description="Whether deleteComment would delete it for the viewer now, else the code it would "
-        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, EDIT_WINDOW_CLOSED: hidden by a "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: hidden by a "
         "moderator, ALREADY_DELETED)."
     )
     async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:

@@ -56,7 +56,9 @@ class UserErrorCode(Enum):
         "comment's edit window, or hidden by a moderator).",
     )
     NOT_THE_AUTHOR = strawberry.enum_value(
-        "NOT_THE_AUTHOR", description="Only the content's author may edit or delete it."
+        "NOT_THE_AUTHOR",
+        description="Permission hints only: only the content's author may edit or delete it (the mutations "
+        "answer a top-level FORBIDDEN whose extensions.reason is NOT_THE_AUTHOR).",
     )
     ALREADY_REVIEWED = strawberry.enum_value(
         "ALREADY_REVIEWED", description="The idea's review began: its author may no longer delete it."
@@ -67,7 +69,7 @@ class UserErrorCode(Enum):
     NOT_A_MODERATOR = strawberry.enum_value(
         "NOT_A_MODERATOR",
         description="Permission hints only: moderating needs the territory's MODERATOR or ADMIN role "
-        "(moderation mutations answer FORBIDDEN as a top-level error).",
+        "(moderation mutations answer a top-level FORBIDDEN).",
     )
     # Mutations answer these two as top-level errors (extensions.code); a Permission's
     # reason names them so an app can tell "sign in" and "not your role" from the rest.

@@ -165,7 +165,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
 
     @strawberry.field(
         description="Whether editIdea would take the viewer's changes now, else the code it would answer "
-        "(UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, EDIT_WINDOW_CLOSED: under review, reviewed or "
+        "(UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: under review, reviewed or "
         "hidden by a moderator, ALREADY_DELETED)."
     )
     async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
@@ -173,7 +173,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
 
     @strawberry.field(
         description="Whether deleteIdea would delete it for the viewer now, else the code it would answer "
-        "(UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, ALREADY_REVIEWED, EDIT_WINDOW_CLOSED: hidden by "
+        "(UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, ALREADY_REVIEWED, EDIT_WINDOW_CLOSED: hidden by "
         "a moderator, ALREADY_DELETED)."
     )
     async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:

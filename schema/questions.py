@@ -216,7 +216,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
 
     @strawberry.field(
         description="Whether editQuestion would take the viewer's changes now, else the code it would "
-        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, EDIT_WINDOW_CLOSED: answered, closed "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: answered, closed "
         "or hidden by a moderator, ALREADY_DELETED)."
     )
     async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
@@ -224,7 +224,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
 
     @strawberry.field(
         description="Whether deleteQuestion would delete it for the viewer now, else the code it would "
-        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR, NOT_A_MEMBER, ALREADY_ANSWERED, EDIT_WINDOW_CLOSED: "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, ALREADY_ANSWERED, EDIT_WINDOW_CLOSED: "
         "hidden by a moderator, ALREADY_DELETED)."
     )
     async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:

@@ -100,7 +100,7 @@ class Territory(Node):
     @strawberry.field(
         description="Whether moderateContent would take the viewer's decisions on this territory's "
         "reports now (and reports, hidden content are shown to them), else why not: UNAUTHENTICATED, "
-        "NOT_A_MODERATOR (the mutation answers FORBIDDEN)."
+        "NOT_A_MODERATOR (the reason of the FORBIDDEN the mutation answers)."
     )
     async def viewer_can_moderate(self, info: Info[Context, None]) -> Permission:
         return await permission(check_may_moderate(info.context, self.pk))

@@ -61,6 +61,14 @@ def outcome(result: dict[str, Any], mutation: str) -> list[str]:
     return [e["code"] for e in result["data"][mutation]["userErrors"]]
 
 
+def reason(result: dict[str, Any], mutation: str) -> list[str]:
+    """As `outcome`, a top-level FORBIDDEN read as the role it names (extensions.reason):
+    what a permission hint answers."""
+    if result.get("errors"):
+        return [e["extensions"].get("reason", e["extensions"]["code"]) for e in result["errors"]]
+    return outcome(result, mutation)
+
+
 async def thread(gql: Any, question_id: str, token: str | None) -> list[dict[str, Any]]:
     result = await gql(THREAD, {"id": question_id}, token)
     assert not result.get("errors"), result
@@ -164,8 +172,12 @@ async def test_hints_say_what_the_mutations_answer_for_every_persona(gql: Any) -
     for token, code in expected.items():
         hint = (await thread(gql, question["id"], token))[0]
         assert hint["viewerCanEdit"] == hint["viewerCanDelete"] == {"allowed": False, "reason": code}
-        assert outcome(await edit(gql, token, said["id"], "Pwned"), "editComment") == [code]
-        assert outcome(await delete(gql, token, said["id"]), "deleteComment") == [code]
+        edited = await edit(gql, token, said["id"], "Pwned")
+        deleted = await delete(gql, token, said["id"])
+        assert reason(edited, "editComment") == reason(deleted, "deleteComment") == [code]
+        # Someone else's comment: the contract's top-level FORBIDDEN, naming why
+        top = "UNAUTHENTICATED" if token is None else "FORBIDDEN"
+        assert outcome(edited, "editComment") == outcome(deleted, "deleteComment") == [top]
     row = await CommentRow.get(id=pk_of(said["id"]))
     assert (row.body, row.deleted_at, row.edited_at) == ("Mine.", None, None)
     hint = (await thread(gql, question["id"], t.alice.token))[0]

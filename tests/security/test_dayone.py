@@ -33,8 +33,8 @@ async def test_bob_cannot_edit_alices_question_or_idea(gql):
     # Another citizen, a moderator, the admin, an outsider and nobody: none may edit
     outsider = await make_person("otto")
     for token, expected in (
-        (t.bob.token, ["NOT_THE_AUTHOR"]), (t.mona.token, ["NOT_THE_AUTHOR"]), (t.adam.token, ["NOT_THE_AUTHOR"]),
-        (outsider.token, ["NOT_THE_AUTHOR"]), (None, ["UNAUTHENTICATED"]),
+        (t.bob.token, ["FORBIDDEN"]), (t.mona.token, ["FORBIDDEN"]), (t.adam.token, ["FORBIDDEN"]),
+        (outsider.token, ["FORBIDDEN"]), (None, ["UNAUTHENTICATED"]),
     ):
         assert codes(await edit_question(gql, token, question["id"], title="Pwned"), "editQuestion") == expected
         assert codes(await edit_idea(gql, token, idea["id"], title="Pwned"), "editIdea") == expected
@@ -58,13 +58,11 @@ async def test_hidden_content_cannot_be_edited_and_others_cannot_even_find_it(gq
     assert codes(await edit_idea(gql, t.alice.token, idea["id"], title="Clean now"), "editIdea") == [
         "EDIT_WINDOW_CLOSED"
     ]
-    # And bob, who cannot see them, is told they do not exist (not NOT_THE_AUTHOR, which would confirm them)
+    # And bob, who cannot see them, is told they do not exist (not FORBIDDEN, which would confirm them)
     assert codes(await edit_question(gql, t.bob.token, question["id"], title="x"), "editQuestion") == ["NOT_FOUND"]
     assert codes(await edit_idea(gql, t.bob.token, idea["id"], title="x"), "editIdea") == ["NOT_FOUND"]
     # A moderator sees them, and is still not their author
-    assert codes(await edit_question(gql, t.mona.token, question["id"], title="x"), "editQuestion") == [
-        "NOT_THE_AUTHOR"
-    ]
+    assert codes(await edit_question(gql, t.mona.token, question["id"], title="x"), "editQuestion") == ["FORBIDDEN"]
     assert (await QuestionRow.get(id=pk_of(question["id"], "Question"))).title == question["title"]
     assert (await IdeaRow.get(id=pk_of(idea["id"], "Idea"))).title == idea["title"]
 

@@ -37,8 +37,8 @@ async def test_nobody_but_the_author_deletes_and_nothing_changes(gql: Any) -> No
     said = await comment(gql, t.alice.token, question["id"], "Mine.")
     outsider = await make_person("otto")
     for token, expected in (
-        (t.bob.token, ["NOT_THE_AUTHOR"]), (t.mona.token, ["NOT_THE_AUTHOR"]), (t.adam.token, ["NOT_THE_AUTHOR"]),
-        (outsider.token, ["NOT_THE_AUTHOR"]), (None, ["UNAUTHENTICATED"]),
+        (t.bob.token, ["FORBIDDEN"]), (t.mona.token, ["FORBIDDEN"]), (t.adam.token, ["FORBIDDEN"]),
+        (outsider.token, ["FORBIDDEN"]), (None, ["UNAUTHENTICATED"]),
     ):
         assert codes(await delete_question(gql, token, question["id"]), "deleteQuestion") == expected
         assert codes(await delete_idea(gql, token, idea["id"]), "deleteIdea") == expected
