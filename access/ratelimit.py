@@ -81,6 +81,16 @@ class Decision:
         return max(1, math.ceil(self.retry_after))
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A bucket as one key stands in it: its limit, the hits counted in the open window, and
+    the seconds until that window ends (the whole window when none is open)."""
+
+    limit: int
+    used: int
+    resets_in: float
+
+
 class Backend(Protocol):
     async def incr(self, key: str, window: float) -> tuple[int, float]:
         """Count one hit: (hits in the current window, seconds until it ends)."""
@@ -89,6 +99,10 @@ class Backend(Protocol):
         """Take one hit back, if the window is still open."""
 
     async def delete(self, key: str) -> None: ...
+
+    async def peek(self, key: str) -> tuple[int, float | None]:
+        """Without counting: (hits in the current window, seconds until it ends; None when
+        no window is open)."""
 
     async def close(self) -> None: ...
 
@@ -128,6 +142,13 @@ class MemoryBackend:
 
     async def delete(self, key: str) -> None:
         self.counters.pop(key, None)  # its heap entry is skipped when swept
+
+    async def peek(self, key: str) -> tuple[int, float | None]:
+        now = self.clock()
+        current = self.counters.get(key)
+        if current is None or current[1] <= now:
+            return 0, None
+        return current[0], current[1] - now
 
     async def close(self) -> None:
         return None
@@ -197,6 +218,19 @@ class RedisBackend:
         except Exception as exc:  # noqa: BLE001 - see incr
             self._failed(exc)
             await self.fallback.delete(key)
+
+    async def peek(self, key: str) -> tuple[int, float | None]:
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.get(self.prefix + key)
+                pipe.pttl(self.prefix + key)
+                hits, ttl_ms = await bounded(pipe.execute(), REDIS_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - see incr
+            self._failed(exc)
+            return await self.fallback.peek(key)
+        if hits is None or ttl_ms is None or int(ttl_ms) < 0:
+            return 0, None
+        return int(hits), int(ttl_ms) / 1000
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -308,6 +342,15 @@ class Limiter:
     async def undo(self, bucket: str, key: object) -> None:
         """Give back one attempt counted by `hit` (e.g. a login that turned out right)."""
         await self.backend.decr(self._key(bucket, key))
+
+    async def budget(self, bucket: str, key: object) -> Budget:
+        """What is left of `key`'s budget in `bucket`, without counting a hit."""
+        limit = self.limits[bucket]
+        hits, left = await self.backend.peek(self._key(bucket, key))
+        return Budget(
+            limit=limit.limit, used=min(hits, limit.limit),
+            resets_in=left if left is not None else limit.window,
+        )
 
     async def reset(self, bucket: str, key: object) -> None:
         """Forget every attempt of `key` in `bucket`."""

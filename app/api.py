@@ -21,6 +21,7 @@ from resolvers.notifications import NotificationsMutation
 from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
+from resolvers.ratelimits import RateLimitQuery
 from resolvers.reach import ReachMutation, ReachQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
@@ -36,7 +37,7 @@ from subscriptions.stats import StatsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
-class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery):
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery, RateLimitQuery):
     pass
 
 

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "models.accounts",
     "models.questions",
     "models.ideas",
+    "models.references",
     "models.projects",
     "models.polls",
     "models.news",

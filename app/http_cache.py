@@ -54,6 +54,11 @@ class HttpCaching:
     async def _answer(self, start: Message, body: bytes, request: Headers, send: Send) -> None:
         headers = MutableHeaders(scope=start)
         cacheable = start["status"] == 200 and b'"errors"' not in body
+        if "no-store" in headers.get("cache-control", ""):
+            # The answer said it is one caller's (rateLimit): kept by nobody.
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
         if not cacheable:
             headers["cache-control"] = "no-store"
             await send(start)

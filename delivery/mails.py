@@ -94,10 +94,12 @@ TEMPLATES: dict[str, dict[str, Text]] = {
         "fr": Text(
             "Du nouveau pour vous sur Parvis",
             ("Bonjour {name},", "{message}", "Retrouvez-le dans l'application."),
+            link_label="Ouvrir dans Parvis",
         ),
         "en": Text(
             "News for you on Parvis",
             ("Hello {name},", "{message}", "Find it in the app."),
+            link_label="Open in Parvis",
         ),
     },
     "digest": {
@@ -166,6 +168,9 @@ def render(
     text = TEMPLATES[kind].get(locale) or TEMPLATES[kind][DEFAULT_LOCALE]
     paragraphs = [p.format(**params) for p in text.paragraphs]
     link = f"{public_url.rstrip('/')}{text.link_path}?token={token}" if text.link_path and token else None
+    if link is None and isinstance(params.get("path"), str) and params["path"].startswith("/"):
+        # A deep link to what a notification is about (Question.url, Idea.url): no token.
+        link = f"{public_url.rstrip('/')}{params['path']}"
     footer, footer_label = UNSUBSCRIBE_FOOTER.get(locale) or UNSUBSCRIBE_FOOTER[DEFAULT_LOCALE]
     plain = "\n\n".join(
         paragraphs + ([link] if link else []) + ([f"--\n{footer}\n{unsubscribe}"] if unsubscribe else [])

@@ -32,7 +32,10 @@ from models.accounts import Account
 from models.clock import now
 from models.delivery import DeliveryJob, JobStatus
 from models.notifications import Notification, NotificationKind
+from models.questions import Reply
 from models.reach import Channel, Frequency, NotificationPreference, frequency_of
+from models.references import SECTIONS, content_path
+from models.territories import Territory
 from reads.nodes import KINDS
 
 CHANNEL = "notification_email"
@@ -60,8 +63,12 @@ async def enqueue_notification_emails(notifications: Sequence[tuple[int, int, No
         if account is None or not account.email:
             continue  # no verified address: a stranger's address is never mailed
         row = await Notification.get(id=notification_id)
+        params = {"name": account.display_name, "message": row.message}
+        path = await subject_path(row)
+        if path is not None:
+            params["path"] = path
         payload = {"kind": "notification", "locale": account.locale, "notification": notification_id,
-                   "params": {"name": account.display_name, "message": row.message},
+                   "params": params,
                    # Its link turns this kind off by email (delivery/email.py).
                    "unsubscribe": {"account": account_id, "kinds": [NotificationKind(kind).value]}}
         await enqueue(CHANNEL, account.email, payload, job_key(notification_id))
@@ -70,6 +77,26 @@ async def enqueue_notification_emails(notifications: Sequence[tuple[int, int, No
         )
         queued += 1
     return queued
+
+
+async def subject_path(row: Notification) -> str | None:
+    """The deep-link path of the question or idea a notification is about (a reply's: its
+    question's), for the mail's link; None for other subjects."""
+    kind, pk = row.subject_type, row.subject_id
+    if kind == "Reply":
+        reply = await Reply.get_or_none(id=pk)
+        if reply is None:
+            return None
+        kind, pk = "Question", reply.question_id
+    if kind not in SECTIONS:
+        return None
+    subject = await KINDS[kind].model.get_or_none(id=pk)
+    reference = getattr(subject, "reference", None)
+    territory_id = getattr(subject, "territory_id", None)
+    territory = await Territory.get_or_none(id=territory_id) if territory_id is not None else None
+    if reference is None or territory is None:
+        return None
+    return content_path(territory.slug, kind, reference)
 
 
 async def subject_hidden(row: Notification) -> bool:

@@ -44,6 +44,7 @@ from models.notifications import Notification, NotificationKind
 from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply, due_date, reply_timing
+from models.references import Referenced, give_references
 from models.territories import Territory
 
 SEED = 2026
@@ -114,6 +115,8 @@ def staff_email(name: str) -> str:
 async def insert_in_order(model: type[M], rows: Sequence[M], **scope: Any) -> list[int]:
     """Bulk insert rows, then return their ids in the same order. `scope` selects exactly
     these rows (a filter on the territory this transaction created)."""
+    if issubclass(model, Referenced):
+        await give_references(rows)
     await model.bulk_create(rows, batch_size=BATCH)
     ids: list[int] = list(await model.filter(**scope).order_by("id").values_list("id", flat=True))  # type: ignore[arg-type]
     if len(ids) != len(rows):

@@ -26,6 +26,10 @@ class Comment(Model):
     body = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
     hidden = fields.BooleanField(default=False)
+    # When its author last edited it (null: never), and deleted it: a deleted comment keeps
+    # its place in the thread, its body emptied.
+    edited_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
 
     territory_id: int
     author_id: int

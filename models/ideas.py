@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from models.references import Referenced
+
 if TYPE_CHECKING:
     from models.accounts import Member
     from models.projects import Project
@@ -23,7 +25,9 @@ class IdeaStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
-class Idea(Model):
+class Idea(Referenced):
+    reference_kind = "Idea"
+
     id = fields.IntField(primary_key=True)
     territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
         "models.Territory", related_name="ideas"
@@ -43,6 +47,10 @@ class Idea(Model):
     hidden = fields.BooleanField(default=False)
     # Moved by its author's edits and by status changes; null until the first (see Question).
     updated_at = fields.DatetimeField(null=True)
+    # As on Question: last edit of its text, deletion by its author, reference (I-2026-0007).
+    edited_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+    reference = fields.CharField(max_length=24, null=True)
 
     territory_id: int
     author_id: int
@@ -50,6 +58,7 @@ class Idea(Model):
 
     class Meta:
         table = "idea"
+        unique_together = (("territory_id", "reference"),)
 
 
 class Support(Model):

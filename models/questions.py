@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from models.references import Referenced
+
 if TYPE_CHECKING:
     from models.accounts import Member
     from models.territories import Territory
@@ -31,7 +33,9 @@ class QuestionStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
-class Question(Model):
+class Question(Referenced):
+    reference_kind = "Question"
+
     id = fields.IntField(primary_key=True)
     territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
         "models.Territory", related_name="questions"
@@ -54,6 +58,13 @@ class Question(Model):
     # Moved by its author's edits and by status changes; null until the first (the API
     # answers createdAt then, so rows older than the column need no backfill).
     updated_at = fields.DatetimeField(null=True)
+    # When its author last changed its text (null: never edited).
+    edited_at = fields.DatetimeField(null=True)
+    # When its author deleted it: then hidden too, so every read leaves it out as it does
+    # hidden content (its territory's staff keep it, as evidence for reports).
+    deleted_at = fields.DatetimeField(null=True)
+    # Q-2026-0042: see models/references.py (null only while being created).
+    reference = fields.CharField(max_length=24, null=True)
 
     territory_id: int
     author_id: int
@@ -63,6 +74,7 @@ class Question(Model):
         table = "question"
         # Counting the open questions not yet due (reads/stats.py).
         indexes = (("territory_id", "status", "due_at"),)
+        unique_together = (("territory_id", "reference"),)
 
 
 class Reply(Model):

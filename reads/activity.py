@@ -28,8 +28,8 @@ FOLLOWABLE = ("Question", "Idea", "Project", "Poll")
 
 def comments_of(account_id: int) -> QuerySet[Comment]:
     """The account's comments, in every territory: hidden ones included (theirs), but not
-    those on content they may not see (hidden with it)."""
-    return Comment.filter(author__account_id=account_id).filter(seen_subjects(MODELS, account_id, COMMENTED))
+    those they deleted, nor those on content they may not see (hidden with it)."""
+    return Comment.filter(author__account_id=account_id, deleted_at__isnull=True).filter(seen_subjects(MODELS, account_id, COMMENTED))
 
 
 def supports_of(account_id: int) -> QuerySet[Support]:

@@ -9,14 +9,17 @@ from strawberry.types import Info
 
 from access.context import Context
 from events.envelopes import Event, territory_channel
+from models import clock
 from models.accounts import Member
 from models.comments import Comment as CommentRow
 from models.notifications import NotificationKind
 from reads.nodes import load_row
+from resolvers.editing import check_and_edit, do_delete, load_authored
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
-from schema.comments import AddCommentInput, Comment, CommentPayload
+from schema.authorship import COMMENT_EDIT_MINUTES, COMMENT_EDIT_WINDOW
+from schema.comments import AddCommentInput, Comment, CommentPayload, DeleteCommentInput, EditCommentInput
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.relay import decode_id
 
@@ -118,3 +121,43 @@ class CommentsMutation:
             return row
 
         return await mutate(ctx, work, comment_payload, limit=("comment", "comments"))
+
+    @strawberry.mutation(
+        description=(
+            f"Edit one's own comment within {COMMENT_EDIT_MINUTES} minutes of writing it "
+            "(EDIT_WINDOW_CLOSED after, and for a comment a moderator hid: it stays hidden). "
+            "It shows editedAt from then on."
+        )
+    )
+    async def edit_comment(self, info: Info[Context, None], input: EditCommentInput) -> CommentPayload:
+        ctx = info.context
+
+        async def work() -> CommentRow:
+            row = await load_authored(ctx, CommentRow, "Comment", input.comment_id, "commentId")
+            checks = Checks()
+            body = checks.body(input.body, "body")
+            checks.done()
+            await check_and_edit(
+                ctx, "Comment", row, {"body": body}, "commentId",
+                created_at__gte=clock.now() - COMMENT_EDIT_WINDOW,
+            )
+            return await CommentRow.get(id=row.id)
+
+        return await mutate(ctx, work, comment_payload, limit=("edit", "edits"))
+
+    @strawberry.mutation(
+        description=(
+            "Delete one's own comment: it keeps its place in the thread as deleted (deletedAt), "
+            "its body gone. A comment a moderator hid cannot be deleted (EDIT_WINDOW_CLOSED); "
+            "deleting twice answers ALREADY_DELETED."
+        )
+    )
+    async def delete_comment(self, info: Info[Context, None], input: DeleteCommentInput) -> CommentPayload:
+        ctx = info.context
+
+        async def work() -> CommentRow:
+            row = await load_authored(ctx, CommentRow, "Comment", input.comment_id, "commentId")
+            await do_delete(ctx, "Comment", row, "commentId")
+            return await CommentRow.get(id=row.id)
+
+        return await mutate(ctx, work, comment_payload, limit=("edit", "edits"))

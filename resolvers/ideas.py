@@ -17,13 +17,14 @@ from models.ideas import IdeaStatus as IdeaStatusRow
 from models.ideas import Support
 from models.notifications import NotificationKind
 from reads.nodes import load_row
-from resolvers.editing import check_author, check_edits, notify_edited, window_closed
+from resolvers.editing import check_and_edit, check_edits, do_delete, load_authored
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.ideas import (
+    DeleteIdeaInput,
     EditIdeaInput,
     Idea,
     IdeaInput,
@@ -202,24 +203,9 @@ class IdeasMutation:
         ctx = info.context
 
         async def work() -> IdeaRow:
-            ctx.require_account()
-            pk = decode_id_of(input.idea_id, "Idea")
-            row = await IdeaRow.filter(id=pk).first() if pk is not None else None
-            if row is None:
-                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such idea.", "ideaId")
-            await check_author(ctx, row, "idea", "ideaId")
-            if row.status != IdeaStatusRow.SUBMITTED:
-                raise closed_to_edits()
-            changes: dict[str, object] = {**check_edits(input.title, input.body)}
-            if not changes:
-                return row
-            changes["updated_at"] = clock.now()
-            edited = await IdeaRow.filter(id=row.id, status=IdeaStatusRow.SUBMITTED, hidden=False).update(
-                **changes
-            )
-            if not edited:
-                raise closed_to_edits()  # reviewed or hidden since it was read
-            notify_edited(ctx, row.territory_id, "Idea", row.id)
+            row = await load_authored(ctx, IdeaRow, "Idea", input.idea_id, "ideaId")
+            changes = check_edits(input.title, input.body)
+            await check_and_edit(ctx, "Idea", row, changes, "ideaId", status=IdeaStatusRow.SUBMITTED)
             return await IdeaRow.get(id=row.id)
 
         def respond(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
@@ -229,6 +215,25 @@ class IdeasMutation:
 
         return await mutate(ctx, work, respond, limit=("edit", "edits"))
 
+    @strawberry.mutation(
+        description=(
+            "Delete one's own idea before its review (ALREADY_REVIEWED once its status left "
+            "SUBMITTED). It leaves every list, lookup and feed at once; the territory's "
+            "moderators keep it, marked deleted, as evidence for reports. An idea a moderator "
+            "hid cannot be deleted (EDIT_WINDOW_CLOSED)."
+        )
+    )
+    async def delete_idea(self, info: Info[Context, None], input: DeleteIdeaInput) -> IdeaPayload:
+        ctx = info.context
 
-def closed_to_edits() -> Refusal:
-    return window_closed("This idea is under review or was reviewed: it can no longer be edited.", "ideaId")
+        async def work() -> IdeaRow:
+            row = await load_authored(ctx, IdeaRow, "Idea", input.idea_id, "ideaId")
+            await do_delete(ctx, "Idea", row, "ideaId", status=IdeaStatusRow.SUBMITTED)
+            return await IdeaRow.get(id=row.id)
+
+        def respond(row: IdeaRow | None, errors: list[UserError]) -> IdeaPayload:
+            if row is not None:
+                ctx.loaders.by_id(IdeaRow).prime(row.id, row, force=True)
+            return payload(row, errors)
+
+        return await mutate(ctx, work, respond, limit=("edit", "edits"))

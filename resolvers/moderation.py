@@ -138,7 +138,8 @@ class ModerationMutation:
     @strawberry.mutation(
         description=(
             "Decide on a report (the territory's moderators and admins): HIDE the content "
-            "(its author is told why), RESTORE hidden content, or DISMISS the report."
+            "(its author is told why), RESTORE hidden content (not what its author deleted: "
+            "ALREADY_DELETED), or DISMISS the report."
         )
     )
     async def moderate_content(self, info: Info[Context, None], input: ModerateContentInput) -> ReportPayload:
@@ -165,6 +166,11 @@ class ModerationMutation:
                     notify_moderation(ctx, report.territory_id, report.subject_type, subject.id, True)
                 report.status = ReportStatus.HIDDEN
             elif input.action == ModerationAction.RESTORE:
+                if getattr(subject, "deleted_at", None) is not None:
+                    # Its author deleted it: hidden for good, restoring would undo their choice.
+                    raise Refusal.of(
+                        UserErrorCode.ALREADY_DELETED, "Its author deleted this content.", "reportId"
+                    )
                 if subject.hidden:
                     await do_set_hidden(report.subject_type, subject, False)
                     notify_moderation(ctx, report.territory_id, report.subject_type, subject.id, False)

@@ -16,7 +16,7 @@ from models.questions import Question as QuestionRow
 from models.questions import QuestionStatus, due_date, reply_timing
 from models.questions import Reply as ReplyRow
 from models.territories import Territory as TerritoryRow
-from resolvers.editing import check_author, check_edits, notify_edited, window_closed
+from resolvers.editing import check_and_edit, check_edits, do_delete, load_authored
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
@@ -25,6 +25,7 @@ from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
     AskQuestionInput,
     CloseQuestionInput,
+    DeleteQuestionInput,
     EditQuestionInput,
     Question,
     QuestionPayload,
@@ -248,24 +249,9 @@ class QuestionsMutation:
         ctx = info.context
 
         async def work() -> QuestionRow:
-            ctx.require_account()
-            pk = decode_id_of(input.question_id, "Question")
-            row = await QuestionRow.filter(id=pk).first() if pk is not None else None
-            if row is None:
-                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such question.", "questionId")
-            await check_author(ctx, row, "question", "questionId")
-            if row.status != QuestionStatus.OPEN:
-                raise closed_to_edits()
-            changes: dict[str, object] = {**check_edits(input.title, input.body)}
-            if not changes:
-                return row
-            changes["updated_at"] = clock.now()
-            edited = await QuestionRow.filter(id=row.id, status=QuestionStatus.OPEN, hidden=False).update(
-                **changes
-            )
-            if not edited:
-                raise closed_to_edits()  # answered, closed or hidden since it was read
-            notify_edited(ctx, row.territory_id, "Question", row.id)
+            row = await load_authored(ctx, QuestionRow, "Question", input.question_id, "questionId")
+            changes = check_edits(input.title, input.body)
+            await check_and_edit(ctx, "Question", row, changes, "questionId", status=QuestionStatus.OPEN)
             return await QuestionRow.get(id=row.id)
 
         def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
@@ -275,6 +261,28 @@ class QuestionsMutation:
 
         return await mutate(ctx, work, respond, limit=("edit", "edits"))
 
+    @strawberry.mutation(
+        description=(
+            "Delete one's own question before it is answered (ALREADY_ANSWERED after). It "
+            "leaves every list, lookup and feed at once; the territory's moderators keep it, "
+            "marked deleted, as evidence for reports. A question a moderator hid cannot be "
+            "deleted (EDIT_WINDOW_CLOSED)."
+        )
+    )
+    async def delete_question(self, info: Info[Context, None], input: DeleteQuestionInput) -> QuestionPayload:
+        ctx = info.context
 
-def closed_to_edits() -> Refusal:
-    return window_closed("This question has its reply or was closed: it can no longer be edited.", "questionId")
+        async def work() -> QuestionRow:
+            row = await load_authored(ctx, QuestionRow, "Question", input.question_id, "questionId")
+            await do_delete(
+                ctx, "Question", row, "questionId",
+                status__in=[QuestionStatus.OPEN, QuestionStatus.CLOSED],
+            )
+            return await QuestionRow.get(id=row.id)
+
+        def respond(row: QuestionRow | None, errors: list[UserError]) -> QuestionPayload:
+            if row is not None:
+                see_written(ctx, row)
+            return question_payload(row, errors)
+
+        return await mutate(ctx, work, respond, limit=("edit", "edits"))

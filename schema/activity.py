@@ -99,28 +99,30 @@ class MyActivity:
 
     @strawberry.field(
         description="The questions the viewer asked, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
+        "moderator hid included (only their author and the moderators see them), those they deleted "
+        "left out."
     )
     async def questions(
         self, first: int | None = None, after: str | None = None,
     ) -> Connection[Annotated[Question, strawberry.lazy("schema.questions")]]:
-        query = mq.Question.filter(author__account_id=self.account_pk)
+        query = mq.Question.filter(author__account_id=self.account_pk, deleted_at__isnull=True)
         return await paginate(query, _question, first=first, after=after)
 
     @strawberry.field(
         description="The ideas the viewer proposed, in every territory, newest first; those a "
-        "moderator hid included (only their author and the moderators see them)."
+        "moderator hid included (only their author and the moderators see them), those they deleted "
+        "left out."
     )
     async def ideas(
         self, first: int | None = None, after: str | None = None,
     ) -> Connection[Annotated[Idea, strawberry.lazy("schema.ideas")]]:
-        query = mi.Idea.filter(author__account_id=self.account_pk)
+        query = mi.Idea.filter(author__account_id=self.account_pk, deleted_at__isnull=True)
         return await paginate(query, _idea, first=first, after=after)
 
     @strawberry.field(
         description="The comments the viewer wrote, in every territory, newest first, each with what it "
-        "is on (`subject`); those a moderator hid included (`hidden`), those on content hidden from the "
-        "viewer left out."
+        "is on (`subject`); those a moderator hid included (`hidden`), those they deleted and those on "
+        "content hidden from the viewer left out."
     )
     async def comments(
         self, first: int | None = None, after: str | None = None,

@@ -16,18 +16,32 @@ from strawberry.types import Info
 
 from access.context import Context
 from models import comments as mc
+from models.clock import as_utc
 from reads.nodes import load_row
 from reads.paging import OLDEST_FIRST
 from schema.accounts import Author, member_from_model
+from schema.authorship import COMMENT_EDIT_MINUTES, Authored, check_may_delete, check_may_edit
 from schema.errors import UserError
+from schema.permissions import Permission, permission
 from schema.relay import Connection, Node, as_node, encode_id, paginate, register_node
 
 
 @strawberry.type(description="A comment on a question, an idea, a project or a news post.")
 class Comment(Node):
     id: strawberry.ID = strawberry.field(description="The comment's global id.")
-    body: str = strawberry.field(description="What the comment says.")
+    body: str = strawberry.field(description="What the comment says; empty once its author deleted it.")
     created_at: dt.datetime = strawberry.field(description="When the comment was written.")
+    edited_at: dt.datetime | None = strawberry.field(
+        description=f"When its author last edited it (editComment, within {COMMENT_EDIT_MINUTES} minutes "
+        "of writing it); null when never edited."
+    )
+    deleted_at: dt.datetime | None = strawberry.field(
+        description="When its author deleted it (deleteComment): it keeps its place in the thread, its "
+        "body emptied; null otherwise."
+    )
+    updated_at: dt.datetime = strawberry.field(
+        description="When it last changed (edited or deleted); createdAt until then."
+    )
     pk: strawberry.Private[int]
     author_pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
@@ -53,12 +67,40 @@ class Comment(Node):
         row = await info.context.loaders.member_of(self.author_pk)
         return member_from_model(row)
 
+    def authored(self) -> Authored:
+        return Authored(
+            kind="comment", territory_id=self.territory_pk, author_id=self.author_pk, hidden=self.hidden,
+            deleted=self.deleted_at is not None, created_at=self.created_at,
+        )
+
+    @strawberry.field(
+        description="Whether editComment would take the viewer's changes now, else the code it would "
+        f"answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: past the "
+        f"{COMMENT_EDIT_MINUTES} minutes or hidden by a moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_edit(info.context, self.authored(), "commentId"))
+
+    @strawberry.field(
+        description="Whether deleteComment would delete it for the viewer now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: hidden by a "
+        "moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_delete(info.context, self.authored(), "commentId"))
+
     @classmethod
     def from_model(cls, row: mc.Comment) -> Comment:
+        created = as_utc(row.created_at)
+        edited = as_utc(row.edited_at) if row.edited_at else None
+        deleted = as_utc(row.deleted_at) if row.deleted_at else None
         return cls(
             id=strawberry.ID(encode_id("Comment", row.id)),
-            body=row.body,
-            created_at=row.created_at,
+            body="" if deleted else row.body,
+            created_at=created,
+            edited_at=edited,
+            deleted_at=deleted,
+            updated_at=max(t for t in (created, edited, deleted) if t is not None),
             pk=row.id,
             author_pk=row.author_id,
             territory_pk=row.territory_id,
@@ -121,9 +163,20 @@ class AddCommentInput:
     body: str = strawberry.field(description="The comment, 1 to 20,000 characters.")
 
 
-@strawberry.type(description="The result of addComment.")
+@strawberry.input(description="The author's new text for their comment.")
+class EditCommentInput:
+    comment_id: strawberry.ID = strawberry.field(description="Global id of the comment edited.")
+    body: str = strawberry.field(description="The new text, 1 to 20,000 characters.")
+
+
+@strawberry.input(description="The comment its author deletes.")
+class DeleteCommentInput:
+    comment_id: strawberry.ID = strawberry.field(description="Global id of the comment deleted.")
+
+
+@strawberry.type(description="The result of addComment, editComment or deleteComment.")
 class CommentPayload:
-    comment: Comment | None = strawberry.field(description="The new comment; null on failure.")
+    comment: Comment | None = strawberry.field(description="The comment as it now stands; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the comment was refused.")
 
 

@@ -52,7 +52,24 @@ class UserErrorCode(Enum):
     )
     EDIT_WINDOW_CLOSED = strawberry.enum_value(
         "EDIT_WINDOW_CLOSED",
-        description="The content can no longer be edited by its author (replied to, or reviewed).",
+        description="The content can no longer be edited by its author (replied to, reviewed, past a "
+        "comment's edit window, or hidden by a moderator).",
+    )
+    NOT_THE_AUTHOR = strawberry.enum_value(
+        "NOT_THE_AUTHOR",
+        description="Permission hints only: only the content's author may edit or delete it (the mutations "
+        "answer a top-level FORBIDDEN whose extensions.reason is NOT_THE_AUTHOR).",
+    )
+    ALREADY_REVIEWED = strawberry.enum_value(
+        "ALREADY_REVIEWED", description="The idea's review began: its author may no longer delete it."
+    )
+    ALREADY_DELETED = strawberry.enum_value(
+        "ALREADY_DELETED", description="Its author already deleted this content."
+    )
+    NOT_A_MODERATOR = strawberry.enum_value(
+        "NOT_A_MODERATOR",
+        description="Permission hints only: moderating needs the territory's MODERATOR or ADMIN role "
+        "(moderation mutations answer a top-level FORBIDDEN).",
     )
     # Mutations answer these two as top-level errors (extensions.code); a Permission's
     # reason names them so an app can tell "sign in" and "not your role" from the rest.

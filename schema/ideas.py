@@ -19,10 +19,11 @@ from reads.paging import PageArgs, SortKey
 from reads.shared import AudienceReader, SharedPart
 from schema.accounts import member_from_model
 from schema.activity import Followable
+from schema.authorship import Authored, check_may_delete, check_may_edit
 from schema.comments import Commentable
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
-from schema.placement import AboutProject, InTerritory, WrittenByMember
+from schema.placement import AboutProject, InTerritory, WrittenByMember, content_url
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.parts import Audience, Part
 
@@ -92,6 +93,18 @@ class Idea(Commentable, Followable, InTerritory, AboutProject, WrittenByMember, 
         description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
         "territory's moderators and admins see it."
     )
+    edited_at: dt.datetime | None = strawberry.field(
+        description="When its author last edited its title or text; null when never edited."
+    )
+    deleted_at: dt.datetime | None = strawberry.field(
+        description="When its author deleted it (deleteIdea); null otherwise. A deleted idea is shown "
+        "to the territory's moderators and admins only, as hidden content is."
+    )
+    reference: str = strawberry.field(
+        description="Its human reference for phone support, unique in its territory and stable: "
+        "I-<year proposed>-<rank among the territory's ideas of that year>, e.g. I-2026-0007 "
+        "(Territory.ideaByReference finds it back)."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -111,10 +124,19 @@ class Idea(Commentable, Followable, InTerritory, AboutProject, WrittenByMember, 
             created_at=row.created_at,
             updated_at=as_utc(row.updated_at or row.created_at),
             hidden=bool(row.hidden),
+            edited_at=as_utc(row.edited_at) if row.edited_at else None,
+            deleted_at=as_utc(row.deleted_at) if row.deleted_at else None,
+            reference=row.reference or encode_id("Idea", row.id),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
             project_pk=row.project_id,
+        )
+
+    def authored(self) -> Authored:
+        return Authored(
+            kind="idea", territory_id=self.territory_pk, author_id=self.author_pk, hidden=self.hidden,
+            deleted=self.deleted_at is not None, created_at=self.created_at, status=self.status.name,
         )
 
     @classmethod
@@ -141,6 +163,29 @@ class Idea(Commentable, Followable, InTerritory, AboutProject, WrittenByMember, 
     )
     async def viewer_can_support(self, info: Info[Context, None]) -> Permission:
         return await permission(support_permission(info.context, self.pk))
+
+    @strawberry.field(
+        description="Whether editIdea would take the viewer's changes now, else the code it would answer "
+        "(UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: under review, reviewed or "
+        "hidden by a moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_edit(info.context, self.authored(), "ideaId"))
+
+    @strawberry.field(
+        description="Whether deleteIdea would delete it for the viewer now, else the code it would answer "
+        "(UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, ALREADY_REVIEWED, EDIT_WINDOW_CLOSED: hidden by "
+        "a moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_delete(info.context, self.authored(), "ideaId"))
+
+    @strawberry.field(
+        description="Its canonical path for deep links from emails and push: "
+        "/t/<territory slug>/ideas/<reference>, e.g. /t/lyon/ideas/I-2026-0007."
+    )
+    async def url(self, info: Info[Context, None]) -> str:
+        return await content_url(info, self.territory_pk, "Idea", self.reference)
 
 
 @dataclass(frozen=True)
@@ -211,6 +256,11 @@ class EditIdeaInput:
     idea_id: strawberry.ID = strawberry.field(description="Global id of the idea edited.")
     title: str | None = strawberry.field(default=None, description="The new title, 1 to 200 characters.")
     body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
+
+
+@strawberry.input(description="The idea its author deletes.")
+class DeleteIdeaInput:
+    idea_id: strawberry.ID = strawberry.field(description="Global id of the idea deleted.")
 
 
 @strawberry.type(description="The result of a mutation on an idea.")

@@ -35,7 +35,8 @@ class Permission:
     allowed: bool = strawberry.field(description="Whether the mutation would accept the viewer now.")
     reason: UserErrorCode | None = strawberry.field(
         description="What the mutation would answer instead (a userError code, or UNAUTHENTICATED / "
-        "FORBIDDEN for its top-level errors); null when allowed."
+        "FORBIDDEN for its top-level errors, or the role a FORBIDDEN names in its extensions.reason: "
+        "NOT_THE_AUTHOR, NOT_A_MODERATOR); null when allowed."
     )
 
 
@@ -49,9 +50,14 @@ async def permission(check: Awaitable[object]) -> Permission:
     except Refusal as refusal:
         return Permission(allowed=False, reason=refusal.errors[0].code)
     except GraphQLError as error:
-        reason = _TOP_LEVEL.get((error.extensions or {}).get("code", ""))
+        extensions = error.extensions or {}
+        reason = _TOP_LEVEL.get(extensions.get("code", ""))
         if reason is None:
             raise
+        # A FORBIDDEN that names the missing role (extensions.reason: NOT_THE_AUTHOR...).
+        refined = extensions.get("reason")
+        if isinstance(refined, str) and refined in UserErrorCode.__members__:
+            reason = UserErrorCode[refined]
         return Permission(allowed=False, reason=reason)
     return ALLOWED
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from access.context import Context
 from models.projects import Project as ProjectRow
+from models.references import content_path
 from models.territories import Territory as TerritoryRow
 from schema.accounts import Member, member_from_model
 from schema.relay import as_node
@@ -31,6 +32,12 @@ class InTerritory:
     ) -> Annotated[Territory, strawberry.lazy("schema.territories")]:
         row = await info.context.loaders.by_id(TerritoryRow).load(self.territory_pk)
         return cast("Territory", as_node("Territory", row))
+
+
+async def content_url(info: Info[Context, None], territory_pk: int, kind: str, reference: str) -> str:
+    """The canonical path of a question or an idea (models/references.py `content_path`)."""
+    row = await info.context.loaders.by_id(TerritoryRow).load(territory_pk)
+    return content_path(row.slug if row is not None else "-", kind, reference)
 
 
 @strawberry.type(description="Content that may be about one of the territory's projects.")

@@ -22,10 +22,11 @@ from reads.shared import AudienceReader, SharedPart
 from reads.visibility import can_see
 from schema.accounts import Official, member_from_model, official_from_model
 from schema.activity import Followable
+from schema.authorship import Authored, check_may_delete, check_may_edit
 from schema.comments import Comment, Commentable, comments_page
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
-from schema.placement import InTerritory, WrittenByMember
+from schema.placement import InTerritory, WrittenByMember, content_url
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node
 from sharing.horizon import note_boundary
 from sharing.parts import Audience, Part
@@ -116,9 +117,22 @@ class Question(Commentable, Followable, InTerritory, WrittenByMember):
         description="Whether a moderator hid it: then only its author (in Viewer's lists) and the "
         "territory's moderators and admins see it."
     )
+    edited_at: dt.datetime | None = strawberry.field(
+        description="When its author last edited its title or text; null when never edited."
+    )
+    deleted_at: dt.datetime | None = strawberry.field(
+        description="When its author deleted it (deleteQuestion); null otherwise. A deleted question "
+        "is shown to the territory's moderators and admins only, as hidden content is."
+    )
+    reference: str = strawberry.field(
+        description="Its human reference for phone support, unique in its territory and stable: "
+        "Q-<year asked>-<rank among the territory's questions of that year>, e.g. Q-2026-0042 "
+        "(Territory.questionByReference finds it back)."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     official_pk: strawberry.Private[int | None]
+    status_value: strawberry.Private[str] = ""
     # Set by the connection that listed the question (see take_replies): plain
     # values, no async resolver per item. `ready` says whether they were set.
     ready: strawberry.Private[bool] = False
@@ -140,10 +154,20 @@ class Question(Commentable, Followable, InTerritory, WrittenByMember):
             overdue=question_overdue(status, due_at),
             updated_at=as_utc(row.updated_at or row.created_at),
             hidden=bool(row.hidden),
+            edited_at=as_utc(row.edited_at) if row.edited_at else None,
+            deleted_at=as_utc(row.deleted_at) if row.deleted_at else None,
+            reference=row.reference or encode_id("Question", row.id),
             pk=row.id,
             territory_pk=row.territory_id,
             author_pk=row.author_id,
             official_pk=row.official_id,
+            status_value=status,
+        )
+
+    def authored(self) -> Authored:
+        return Authored(
+            kind="question", territory_id=self.territory_pk, author_id=self.author_pk, hidden=self.hidden,
+            deleted=self.deleted_at is not None, created_at=self.created_at, status=self.status_value,
         )
 
     @classmethod
@@ -190,6 +214,29 @@ class Question(Commentable, Followable, InTerritory, WrittenByMember):
     )
     async def viewer_can_reply(self, info: Info[Context, None]) -> Permission:
         return await permission(reply_permission(info.context, self.pk))
+
+    @strawberry.field(
+        description="Whether editQuestion would take the viewer's changes now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, EDIT_WINDOW_CLOSED: answered, closed "
+        "or hidden by a moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_edit(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_edit(info.context, self.authored(), "questionId"))
+
+    @strawberry.field(
+        description="Whether deleteQuestion would delete it for the viewer now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_THE_AUTHOR (its FORBIDDEN's reason), NOT_A_MEMBER, ALREADY_ANSWERED, EDIT_WINDOW_CLOSED: "
+        "hidden by a moderator, ALREADY_DELETED)."
+    )
+    async def viewer_can_delete(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_delete(info.context, self.authored(), "questionId"))
+
+    @strawberry.field(
+        description="Its canonical path for deep links from emails and push: "
+        "/t/<territory slug>/questions/<reference>, e.g. /t/lyon/questions/Q-2026-0042."
+    )
+    async def url(self, info: Info[Context, None]) -> str:
+        return await content_url(info, self.territory_pk, "Question", self.reference)
 
     @strawberry.field(description="The comments on the question, oldest first.")
     async def comments(
@@ -329,7 +376,12 @@ class EditQuestionInput:
     body: str | None = strawberry.field(default=None, description="The new text, 1 to 20,000 characters.")
 
 
-@strawberry.type(description="The result of askQuestion, editQuestion or closeQuestion.")
+@strawberry.input(description="The question its author deletes.")
+class DeleteQuestionInput:
+    question_id: strawberry.ID = strawberry.field(description="Global id of the question deleted.")
+
+
+@strawberry.type(description="The result of askQuestion, editQuestion, deleteQuestion or closeQuestion.")
 class QuestionPayload:
     question: Question | None = strawberry.field(description="The question; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from access.context import Context
 from models import accounts as ma
+from models import ideas as mi
 from models import news as mn
 from models import projects as mpr
+from models import questions as mq
 from models import territories as mt
 from models.clock import as_utc
 from models.moderation import Report as ReportRow
 from reads.lists import Narrowing
+from reads.nodes import sees
 from reads.paging import PageArgs, SortKey, bad_argument
 from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
+from schema.authorship import check_may_moderate
 from schema.errors import UserError
 from schema.feed import FeedItemConnection, feed_page
 from schema.ideas import IDEAS_PAGE, Idea, IdeaOrder, IdeasPage, IdeaStatus, with_viewer_supports
 from schema.moderation import Report
 from schema.news import NewsPost
+from schema.permissions import Permission, permission
 from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_votes
 from schema.projects import Project
 from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsPage, QuestionStatus
@@ -131,6 +136,36 @@ class Territory(Node):
         return member_from_model(row) if row is not None else None
 
     @strawberry.field(
+        description="Whether moderateContent would take the viewer's decisions on this territory's "
+        "reports now (and reports, hidden content are shown to them), else why not: UNAUTHENTICATED, "
+        "NOT_A_MODERATOR (the reason of the FORBIDDEN the mutation answers)."
+    )
+    async def viewer_can_moderate(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_moderate(info.context, self.pk))
+
+    @strawberry.field(
+        description="The question with this human reference (Q-2026-0042, case-insensitive); null when "
+        "there is none, or when it is hidden from the viewer (moderated or deleted content, as anywhere)."
+    )
+    async def question_by_reference(
+        self, info: Info[Context, None],
+        reference: Annotated[str, strawberry.argument(description="A question's reference, e.g. Q-2026-0042.")],
+    ) -> Question | None:
+        row = await by_reference(info.context, mq.Question, "Question", self.pk, reference)
+        return Question.from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="The idea with this human reference (I-2026-0007, case-insensitive); null when there "
+        "is none, or when it is hidden from the viewer (moderated or deleted content, as anywhere)."
+    )
+    async def idea_by_reference(
+        self, info: Info[Context, None],
+        reference: Annotated[str, strawberry.argument(description="An idea's reference, e.g. I-2026-0007.")],
+    ) -> Idea | None:
+        row = await by_reference(info.context, mi.Idea, "Idea", self.pk, reference)
+        return Idea.from_model(row) if row is not None else None
+
+    @strawberry.field(
         description="Questions asked in the territory, newest first unless orderBy says otherwise, "
         "filtered by status, official, author and creation time. Cursors belong to their order: one used "
         "with another orderBy is BAD_USER_INPUT, as is an id argument that is not an id of its kind."
@@ -234,6 +269,21 @@ class Territory(Node):
     @strawberry.field(description="Participation figures: who takes part, how officials keep the charter.")
     async def stats(self) -> TerritoryStats:
         return await TerritoryStats.compute(self.pk)
+
+
+REFERENCE_MAX = 32
+
+
+async def by_reference(ctx: Context, model: type[Any], kind: str, territory_pk: int, reference: str) -> Any:
+    """The row of `kind` with this reference in the territory, if the viewer may see it (the
+    one visibility rule: a hidden or deleted item answers null, as an unknown reference)."""
+    wanted = reference.strip().upper()
+    if not wanted or len(wanted) > REFERENCE_MAX:
+        return None
+    row = await model.filter(territory_id=territory_pk, reference=wanted).first()
+    if row is None or not await sees(ctx, kind, row):
+        return None
+    return row
 
 
 @strawberry.type(description="Participation in a territory and how its officials keep the charter.")

@@ -60,6 +60,8 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
         "MyActivity": {},
         "StaffLists": {"slug": territory.slug, "authorId": encode_id("Member", citizen.id),
                        "since": "2020-01-01T00:00:00+00:00", "until": "2100-01-01T00:00:00Z"},
+        "ByReference": {"slug": territory.slug, "reference": question.reference},
+        "RateLimitBudget": {},
         "PollScreen": {"id": encode_id("Poll", poll.id)},
         "Vote": {"input": {"pollId": encode_id("Poll", poll.id), "optionIds": [encode_id("PollOption", option.id)]}},
     }[name]
@@ -68,8 +70,10 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
 @pytest.mark.last  # after tests/demo, which seeds the same demo territory itself
 async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, gql):
     found = operations()
-    assert set(found) == {"Home", "OfficialsToDo", "QuestionDetail", "EditQuestion", "MyActivity", "StaffLists", "PollScreen",
-                          "Vote"}
+    assert set(found) == {
+        "Home", "OfficialsToDo", "QuestionDetail", "EditQuestion", "MyActivity", "StaffLists", "PollScreen", "Vote",
+        "ByReference", "RateLimitBudget",
+    }
     # A citizen who asked questions (the edit then applies to one of theirs, while it is open)
     asker = (
         await Member.filter(territory_id=demo.id, role=Role.CITIZEN, questions_asked__status=QuestionStatus.OPEN,
@@ -89,3 +93,6 @@ async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, g
             anonymous = await gql(document, variables)
             assert not anonymous.get("errors"), (name, anonymous)
         assert result["data"], name
+        if name == "ByReference":
+            found_back = result["data"]["territory"]["questionByReference"]
+            assert found_back is not None and found_back["reference"] == variables["reference"], result

@@ -13,6 +13,7 @@ from models.accounts import Member, Role
 from schema.errors import Refusal, UserErrorCode
 from tests.factories import make_person, make_territory
 from tests.ideas.stories import proposed, support
+from tests.news.stories import comment
 from tests.polls.stories import (
     DAY,
     HOUR,
@@ -221,8 +222,11 @@ async def test_a_check_added_to_check_member_shows_in_every_hint_and_every_mutat
 
 
 HINTS_PAGE = """query($s: String!, $n: Int!) { territory(slug: $s) {
-  questions(first: $n) { edges { node { id viewerCanReply { allowed reason } } } }
-  ideas(first: $n) { edges { node { id viewerCanSupport { allowed reason } } } }
+  viewerCanModerate { allowed reason }
+  questions(first: $n) { edges { node { id viewerCanReply { allowed reason }
+    viewerCanEdit { allowed reason } viewerCanDelete { allowed reason } url } } }
+  ideas(first: $n) { edges { node { id viewerCanSupport { allowed reason }
+    viewerCanEdit { allowed reason } viewerCanDelete { allowed reason } url } } }
   polls(first: $n) { edges { node { id viewerCanVote { allowed reason } } } }
 } }"""
 
@@ -246,3 +250,62 @@ async def test_hints_on_a_page_cost_a_constant_number_of_queries(gql):
     assert len(polls) == 30 and all(edge["node"]["viewerCanVote"] == ALLOWED for edge in polls)
     assert abs(len(many.queries) - len(few.queries)) <= 2, "\n".join(["FEW", *few.queries, "MANY", *many.queries])
     assert len(many.queries) <= 15, "\n".join(many.queries)
+
+
+EDIT_HINTS = """query($s: String!) { territory(slug: $s) {
+  viewerCanModerate { allowed reason }
+  questions(first: 10) { edges { node { id viewerCanEdit { allowed reason } viewerCanDelete { allowed reason } } } }
+  ideas(first: 10) { edges { node { id viewerCanEdit { allowed reason } viewerCanDelete { allowed reason } } } }
+} }"""
+
+
+async def test_edit_and_moderate_hints_are_each_viewers_own_on_shared_lists(gql):
+    """The questions and ideas lists are shared pages: alice, their author, may edit and
+    delete them; everyone else reads why not, in turn, twice over (the second round from the
+    shared pages); only mona and adam moderate."""
+    t = await town()
+    await asked(gql, t.alice.token, t.territory)
+    await proposed(gql, t.alice.token, t.territory)
+    outsider = await make_person("otto")
+    expected = {
+        t.alice.token: (ALLOWED, refused("NOT_A_MODERATOR")),
+        t.bob.token: (refused("NOT_THE_AUTHOR"), refused("NOT_A_MODERATOR")),
+        None: (refused("UNAUTHENTICATED"), refused("UNAUTHENTICATED")),
+        outsider.token: (refused("NOT_THE_AUTHOR"), refused("NOT_A_MODERATOR")),
+        t.odile.token: (refused("NOT_THE_AUTHOR"), refused("NOT_A_MODERATOR")),
+        t.mona.token: (refused("NOT_THE_AUTHOR"), ALLOWED),
+        t.adam.token: (refused("NOT_THE_AUTHOR"), ALLOWED),
+    }
+    for _ in range(2):
+        for token, (authoring, moderating) in expected.items():
+            result = await gql(EDIT_HINTS, {"s": t.territory.slug}, token=token)
+            assert not result.get("errors"), result
+            territory = result["data"]["territory"]
+            assert territory["viewerCanModerate"] == moderating, token
+            for kind in ("questions", "ideas"):
+                [edge] = territory[kind]["edges"]
+                assert edge["node"]["viewerCanEdit"] == edge["node"]["viewerCanDelete"] == authoring, (token, kind)
+
+
+COMMENT_HINTS = """query($id: ID!) { node(id: $id) { ... on Question {
+  comments(first: 50) { edges { node { id viewerCanEdit { allowed reason } viewerCanDelete { allowed reason } } } }
+} } }"""
+
+
+async def test_comment_hints_on_a_thread_cost_a_constant_number_of_queries(gql):
+    t = await town()
+    short = await asked(gql, t.bob.token, t.territory)
+    long = await asked(gql, t.bob.token, t.territory)
+    await comment(gql, t.alice.token, short["id"], "One.")
+    for i in range(30):
+        await comment(gql, t.alice.token if i % 2 else t.bob.token, long["id"], f"Comment {i}.")
+
+    with count_queries() as few:
+        small = await gql(COMMENT_HINTS, {"id": short["id"]}, token=t.alice.token)
+    with count_queries() as many:
+        large = await gql(COMMENT_HINTS, {"id": long["id"]}, token=t.alice.token)
+
+    assert not small.get("errors") and not large.get("errors"), large
+    hints = [edge["node"]["viewerCanEdit"] for edge in large["data"]["node"]["comments"]["edges"]]
+    assert hints.count(ALLOWED) == 15 and hints.count(refused("NOT_THE_AUTHOR")) == 15
+    assert len(many.queries) - len(few.queries) <= 1, "\n".join(["FEW", *few.queries, "MANY", *many.queries])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import resolvers.questions
+import resolvers.editing
 from events.envelopes import territory_channel
 from models.questions import Question as QuestionRow
 from tests.factories import make_person, make_territory
@@ -121,14 +121,14 @@ async def test_a_reply_committed_after_the_edits_checks_wins(gql, monkeypatch):
     alice = await make_person("alice", territory)
     question = await asked(gql, alice.token, territory)
     pk = pk_of(question["id"], "Question")
-    real_check_author = resolvers.questions.check_author
+    real_check = resolvers.editing.check_may_edit
 
     async def check_then_answered(*args: Any) -> Any:
-        member = await real_check_author(*args)
+        member = await real_check(*args)
         await QuestionRow.filter(id=pk).update(status="ANSWERED")
         return member
 
-    monkeypatch.setattr(resolvers.questions, "check_author", check_then_answered)
+    monkeypatch.setattr(resolvers.editing, "check_may_edit", check_then_answered)
     result = await edit(gql, alice.token, question["id"], title="Too late?")
 
     assert user_errors(result) == [(["input", "questionId"], "EDIT_WINDOW_CLOSED")]

@@ -159,6 +159,8 @@ class World:
     hidden_ids: list[str] = field(default_factory=list)
     poll_options: dict[str, list[str]] = field(default_factory=dict)
     reply_ids: dict[str, int] = field(default_factory=dict)
+    # Human references (Q-2026-0042) of every question and idea, hidden ones included.
+    references: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, kind: str, pk: int, text: str = "") -> str:
         """Note a row's global id; `text` with a marker: it is hidden, or under hidden content."""
@@ -352,6 +354,10 @@ async def build_world() -> World:
             reason="open reason", status=ReportStatus.HIDDEN,
         )
         w.add("Report", row.id)
+    for kind, model in (("Question", Question), ("Idea", Idea)):
+        w.references[kind] = [
+            ref for ref in await model.filter(territory_id=t.id).values_list("reference", flat=True)
+        ]
     return w
 
 
@@ -383,6 +389,8 @@ ROUTES = {
     "IdeaSupport": "viewer { supports(first: 50) { edges { node { %s } } } }",
     "Following": "viewer { follows(first: 50) { edges { node { %s } } } }",
 }
+# Lookups by a human reference: walked with the reference of every question and idea.
+BY_REFERENCE = {("Territory", "questionByReference"): "Question", ("Territory", "ideaByReference"): "Idea"}
 # Covered by their own tests below (mutations' payloads, subscriptions).
 ELSEWHERE = ("Mutation", "Subscription")
 
@@ -417,6 +425,15 @@ def queries(w: World) -> dict[tuple[str, str], list[str]]:
                     f"{field_name}(ids: {json.dumps(every[start:start + CHUNK])}) {selection(field_def.type)}"
                     for start in range(0, len(every), CHUNK)
                 ])
+            continue
+        if (parent, field_name) in BY_REFERENCE:
+            references = w.references[BY_REFERENCE[(parent, field_name)]]
+            assert references, f"the world has no reference to walk {parent}.{field_name} with"
+            found[(parent, field_name)] = aliased([
+                f'territory(slug: "{w.slug}") {{ {field_name}(reference: "{ref.lower()}") '
+                f"{selection(field_def.type)} }}"
+                for ref in references
+            ])
             continue
         asked = f"{field_name}{arguments(parent, field_name)} {selection(field_def.type)}"
         if parent == "PollResults":
