@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -133,3 +134,17 @@ def path_of(url: str) -> str:
     """The path and query of a file URL, for the test client (the app's base URL is its own)."""
     parsed = httpx.URL(url)
     return parsed.raw_path.decode()
+
+
+def files_under(folder: str) -> list[Path]:
+    """Every file and folder of the store, to show a refusal kept nothing."""
+    return sorted(Path(folder).rglob("*"))
+
+
+def stored(folder: str, key: str) -> bytes:
+    """The bytes the local store keeps under `key`, read from the disk."""
+    return (Path(folder) / key).read_bytes()
+
+
+def stored_path(folder: str, key: str) -> Path:
+    return (Path(folder) / key).resolve()

@@ -6,8 +6,6 @@ headers a browser must not second-guess."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from models.projects import Document as DocumentRow
 from models.projects import DocumentVersion as VersionRow
 from models.territories import Territory
@@ -16,11 +14,13 @@ from tests.documents.stories import (
     PDF,
     docx,
     exif_of,
+    files_under,
     gps_of,
     image_with_gps,
     odt,
     path_of,
     project_with_odile,
+    stored,
     upload,
 )
 from tests.projects.stories import pk_of
@@ -52,7 +52,7 @@ async def test_odile_uploads_the_draft_plan_as_a_pdf_and_anyone_reads_it(gql, ht
     assert served.headers["content-disposition"].startswith('inline; filename="SCoT-revision-v1.pdf"')
     # On disk under the files folder, and listed with the project.
     row = await VersionRow.get(document_id=pk_of(document["id"], "Document"))
-    assert (Path(settings.files_dir) / row.key).read_bytes() == PDF
+    assert stored(settings.files_dir, row.key) == PDF
     listed = await gql("query($id: ID!) { node(id: $id) { ... on Project { documents { id url } } } }",
                        {"id": project_id})
     assert listed["data"]["node"]["documents"] == [{"id": document["id"], "url": document["url"]}]
@@ -75,7 +75,7 @@ async def test_office_documents_are_told_from_their_content_and_downloaded(gql, 
 
 async def test_an_executable_named_pdf_is_refused_and_nothing_is_kept(gql, http, settings):
     _, odile, project_id = await project_with_odile(gql)
-    files_before = sorted(Path(settings.files_dir).rglob("*"))
+    files_before = files_under(settings.files_dir)
 
     result = await upload(http, odile.token, project_id, EXE, filename="plan.pdf", content_type="application/pdf")
 
@@ -84,7 +84,7 @@ async def test_an_executable_named_pdf_is_refused_and_nothing_is_kept(gql, http,
         "message": "Only PDF, PNG, JPEG, WebP and office documents (docx, xlsx, pptx, odt, ods, odp).",
     }]}
     assert await DocumentRow.filter(project_id=pk_of(project_id, "Project")).count() == 0
-    assert sorted(Path(settings.files_dir).rglob("*")) == files_before
+    assert files_under(settings.files_dir) == files_before
 
 
 async def test_a_photo_keeps_no_gps_position_nor_camera(gql, http, settings):
@@ -103,8 +103,8 @@ async def test_a_photo_keeps_no_gps_position_nor_camera(gql, http, settings):
         served = (await http.get(path_of(document["url"]))).content
         assert gps_of(served) == {} and exif_of(served) == {}, fmt
         row = await VersionRow.get(document_id=pk_of(document["id"], "Document"))
-        stored = (Path(settings.files_dir) / row.key).read_bytes()
-        assert stored == served and row.size == len(stored)
+        kept = stored(settings.files_dir, row.key)
+        assert kept == served and row.size == len(kept)
 
 
 async def test_an_image_needs_its_text_alternative(gql, http):
