@@ -150,7 +150,8 @@ class GraphQLView(GraphQL[Context, None]):
             return
         if not request.headers.get(PREFLIGHT_HEADER):
             self.metrics.inc("parvis_http_rejected_total", reason="preflight")
-            raise HTTPException(400, f"Multipart requests need the header `{PREFLIGHT_HEADER}: true` (CSRF).")
+            # 415 as for any body a foreign page may post without a preflight.
+            raise HTTPException(415, f"Multipart requests need the header `{PREFLIGHT_HEADER}: true` (CSRF).")
         try:
             form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS,
                                       max_part_size=MAX_FORM_FIELD_BYTES)

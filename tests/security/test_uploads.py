@@ -71,8 +71,8 @@ async def test_a_multipart_post_without_the_preflight_header_is_refused(gql, htt
     response = await post_multipart(http, UPLOAD, variables, {"input.file": ("a.pdf", PDF, "application/pdf")},
                                     odile.token, preflight=False)
 
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert "apollo-require-preflight" in response.json()["errors"][0]["message"]
     assert await nothing_kept(project_id, settings.files_dir, before)
 
