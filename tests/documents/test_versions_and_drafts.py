@@ -3,11 +3,13 @@ only by the territory's editors and moderators, by signed URLs that expire."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import parse_qs, urlsplit
 
 from models.accounts import Role
 from models.projects import Document as DocumentRow
+from models.projects import DocumentVersion as VersionRow
 from models.projects import Project as ProjectRow
 from storage.links import FileLinks
 from tests.documents.stories import PDF, image_with_gps, path_of, project_with_odile, replace, upload
@@ -132,3 +134,15 @@ async def test_a_hidden_projects_files_need_a_signature_too(gql, http):
 
     assert (await http.get(path_of(document["url"]))).status_code == 403
     assert await DocumentRow.filter(id=pk_of(document["id"], "Document")).count() == 1
+
+
+async def test_two_replacements_at_once_each_keep_their_version(gql, http):
+    _, odile, project_id = await project_with_odile(gql)
+    first = (await upload(http, odile.token, project_id, PDF))["data"]["uploadDocument"]["document"]
+
+    answers = await asyncio.gather(*(replace(http, odile.token, first["id"], PDF_V2) for _ in range(3)))
+
+    assert all(a["data"]["replaceDocument"]["userErrors"] == [] for a in answers)
+    numbers = await VersionRow.filter(document_id=pk_of(first["id"], "Document")).order_by("number").values_list(
+        "number", flat=True)
+    assert numbers == [1, 2, 3, 4]
