@@ -31,8 +31,11 @@ def without_metadata(data: bytes, kind: FileKind) -> bytes:
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
                 return _encode(image, kind)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage(f"The image is larger than {MAX_PIXELS:,} pixels.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, BadImage):
+            raise
         raise BadImage("The image cannot be read.") from exc
 
 

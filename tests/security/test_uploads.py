@@ -6,6 +6,8 @@ leaves nothing behind: no row, no file."""
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -194,3 +196,29 @@ async def test_a_draft_url_without_its_signature_serves_nothing(gql, http):
         alice.token,
     )
     assert replaced.json()["data"]["replaceDocument"]["userErrors"] == [{"code": "NOT_FOUND"}]
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A real small PNG whose header claims other dimensions (a decompression bomb's trick)."""
+    data = bytearray(image_with_gps())
+    # IHDR: 8-byte signature, 4-byte length, "IHDR", then width and height; its CRC follows the 13 bytes.
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+async def test_an_image_claiming_huge_dimensions_is_refused_before_decoding(gql, http, settings):
+    _, odile, project_id = await project_with_odile(gql)
+    before = files_under(settings.files_dir)
+
+    # Past Parvis's limit, then past Pillow's own (which it raises while opening).
+    for width, height in ((10_000, 5_000), (100_000, 100_000)):
+        result = await upload(http, odile.token, project_id, png_claiming(width, height), filename="bomb.png",
+                              content_type="image/png", altText="Nothing")
+        assert [(e["code"], e["message"]) for e in result["data"]["uploadDocument"]["userErrors"]] == [
+            ("UNSUPPORTED_TYPE", "The image is larger than 40,000,000 pixels.")]
+    assert await nothing_kept(project_id, settings.files_dir, before)
+    # A truncated image is refused the same way, not with a 500.
+    broken = await upload(http, odile.token, project_id, image_with_gps()[:40], filename="cut.png",
+                          content_type="image/png", altText="Nothing")
+    assert [e["code"] for e in broken["data"]["uploadDocument"]["userErrors"]] == ["UNSUPPORTED_TYPE"]
