@@ -24,6 +24,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError, OperationType
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -157,6 +158,8 @@ class GraphQLView(GraphQL[Context, None]):
                                       max_part_size=MAX_FORM_FIELD_BYTES)
         except StarletteHTTPException as exc:
             raise HTTPException(400, f"Unreadable multipart body: {exc.detail}") from None
+        except MultiPartException as exc:  # outside a Starlette app
+            raise HTTPException(400, f"Unreadable multipart body: {exc.message}") from None
         for name in ("operations", "map"):
             if not isinstance(form.get(name), str):
                 raise HTTPException(400, f"A multipart GraphQL request needs the `{name}` field (JSON).")
