@@ -6,9 +6,11 @@ headers a browser must not second-guess."""
 
 from __future__ import annotations
 
+from models.accounts import Role
 from models.projects import Document as DocumentRow
 from models.projects import DocumentVersion as VersionRow
 from models.territories import Territory
+from schema.relay import encode_id
 from tests.documents.stories import (
     EXE,
     PDF,
@@ -23,7 +25,8 @@ from tests.documents.stories import (
     stored,
     upload,
 )
-from tests.projects.stories import pk_of
+from tests.factories import make_person
+from tests.projects.stories import pk_of, top_code
 
 
 async def test_odile_uploads_the_draft_plan_as_a_pdf_and_anyone_reads_it(gql, http, settings):
@@ -157,3 +160,25 @@ async def test_title_and_language_are_checked_with_their_paths(gql, http):
 
     assert [(e["code"], e["field"]) for e in result["data"]["uploadDocument"]["userErrors"]] == [
         ("INVALID", ["input", "title"]), ("INVALID", ["input", "language"])]
+
+
+async def test_the_territorys_admin_sets_its_limit(gql, http, app):
+    place, odile, project_id = await project_with_odile(gql)
+    adam = await make_person("adam", place, role=Role.ADMIN)
+    update = """mutation($input: UpdateTerritoryInput!) { updateTerritory(input: $input) {
+        territory { uploadMaxBytes } userErrors { field code } } }"""
+    territory_id = encode_id("Territory", place.id)
+    ceiling = app.state.settings.upload_max_bytes
+
+    refused = await gql(update, {"input": {"territoryId": territory_id, "uploadMaxBytes": ceiling + 1}},
+                        token=adam.token)
+    assert refused["data"]["updateTerritory"]["userErrors"] == [{"field": ["input", "uploadMaxBytes"],
+                                                                 "code": "INVALID"}]
+    assert top_code(await gql(update, {"input": {"territoryId": territory_id, "uploadMaxBytes": 4096}},
+                              token=odile.token)) == "FORBIDDEN"
+    done = await gql(update, {"input": {"territoryId": territory_id, "uploadMaxBytes": 4096}}, token=adam.token)
+    assert done["data"]["updateTerritory"]["territory"] == {"uploadMaxBytes": 4096}
+
+    result = await upload(http, odile.token, project_id, PDF + b"%" * 4096)
+    assert [(e["code"], e["maxBytes"]) for e in result["data"]["uploadDocument"]["userErrors"]] == [
+        ("FILE_TOO_LARGE", 4096)]
