@@ -222,6 +222,7 @@ class GraphQLView(GraphQL[Context, None]):
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,
                 account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
+                files=self.files,
             )
         return Context(
             request=request, response=response, broker=self.broker, settings=self.settings,
