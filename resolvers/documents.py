@@ -80,6 +80,11 @@ async def check_file(file: Any, limit: int, alt_text: str | None) -> tuple[bytes
     if len(data) > limit:
         raise Refusal([UserError(field=["input", "file"], message=f"The file is larger than {limit:,} bytes.",
                                  code=UserErrorCode.FILE_TOO_LARGE, max_bytes=limit)])
+    return await check_content(data, alt_text)
+
+
+async def check_content(data: bytes, alt_text: str | None) -> tuple[bytes, FileKind]:
+    """`data`'s kind from its bytes, and the bytes to keep (an image without its metadata)."""
     kind = sniff(data)
     if kind is None:
         raise Refusal.of(UserErrorCode.UNSUPPORTED_TYPE,
@@ -94,11 +99,11 @@ async def check_file(file: Any, limit: int, alt_text: str | None) -> tuple[bytes
     return data, kind
 
 
-async def do_keep_version(ctx: Context, document: DocumentRow, number: int, file: Any, data: bytes,
-                          kind: FileKind, uploader_id: int) -> VersionRow:
-    """The version's row, then its bytes in the store (last: a failure rolls the row back)."""
-    links = links_of(ctx)
-    key = new_key(clean_filename(getattr(file, "filename", None), kind.extension))
+async def do_keep_version(links: FileLinks, document: DocumentRow, number: int, filename: str | None, data: bytes,
+                          kind: FileKind, uploader_id: int | None) -> VersionRow:
+    """The version's row, then its bytes in the store (last: a failure rolls the row back).
+    `data` was checked (check_file); the demo seeds its files through here too."""
+    key = new_key(clean_filename(filename, kind.extension))
     version = await VersionRow.create(
         document_id=document.id, number=number, key=key, filename=key.rsplit("/", 1)[-1],
         content_type=kind.content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -141,7 +146,7 @@ class DocumentsMutation:
                 project_id=project.id, title=title, url=None, kind=DocumentKindRow(input.kind.name),
                 language=language, alt_text=alt_text, draft=input.draft,
             )
-            await do_keep_version(ctx, document, 1, input.file, data, kind, member.id)
+            await do_keep_version(links_of(ctx), document, 1, getattr(input.file, "filename", None), data, kind, member.id)
             return document
 
         return await mutate(ctx, work, payload, limit=UPLOAD_LIMIT)
@@ -183,7 +188,8 @@ class DocumentsMutation:
             last = await VersionRow.filter(document_id=document.id).order_by("-number").first()
             document.url = None
             await document.save()
-            await do_keep_version(ctx, document, (last.number if last else 0) + 1, input.file, data, kind, member.id)
+            number = (last.number if last else 0) + 1
+            await do_keep_version(links_of(ctx), document, number, getattr(input.file, "filename", None), data, kind, member.id)
             return document
 
         return await mutate(ctx, work, payload, limit=UPLOAD_LIMIT)
