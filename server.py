@@ -24,6 +24,7 @@ from app import cli
 from app.api import schema
 from app.cors import cors_options
 from app.database import tortoise_config
+from app.files import file_links, file_store, files_endpoint
 from app.graphiql import ASSETS_PATH
 from app.health import healthz, metrics_endpoint, readyz
 from app.http_cache import HttpCaching
@@ -41,6 +42,7 @@ from app.view import GraphQLView
 from events.brokers import Broker, InProcessBroker, RedisBroker
 from sharing.parts import SharedParts
 from sharing.stamp import DataStamp
+from storage.files import S3Store
 
 
 def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limiter | None = None) -> Starlette:
@@ -62,7 +64,9 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     if settings.response_cache:
         cache = ResponseCache(stamp, max_age=settings.response_cache_seconds)
         parts = SharedParts(stamp, max_age=settings.response_cache_seconds)
-    graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts)
+    store = file_store(settings)
+    links = file_links(settings, store)
+    graphql = GraphQLView(schema, settings, broker, metrics, limiter, cache, parts, links)
     register_channels(settings)
     push = register_push_channel(settings)
     register_notification_mail(settings)
@@ -89,6 +93,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             yield
         if push is not None:
             await push.close()
+        if isinstance(store, S3Store):
+            store.close()
         await stamp.close()
         await broker.close()
         await limiter.close()
@@ -104,6 +110,8 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
             Route(UNSUBSCRIBE_PATH, unsubscribe, methods=["GET", "POST"]),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            # Document files (app/files.py): public ones to anyone, drafts by signed URL.
+            Route("/files/{key:path}", files_endpoint(links), methods=["GET", "HEAD"]),
             *([Mount(ASSETS_PATH, StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []),
         ],
         lifespan=lifespan,
@@ -114,10 +122,11 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
     app.state.limiter = limiter
     app.state.graphql = graphql
     app.state.push = push
+    app.state.files = links
     app.add_middleware(HttpCaching, max_age=settings.http_cache_seconds)
     app.add_middleware(PersistedQueries,
                        documents=TrustedDocuments() if settings.trusted_documents else AutomaticDocuments())
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, upload_limit=settings.upload_max_bytes)
     app.add_middleware(RequestRateLimit, limiter=limiter)  # refuses before reading a body
     # Before anything counts per address (uvicorn's own proxy headers are off: app/cli.py).
     app.add_middleware(ClientAddress, trusted=settings.trusted_proxies, header=settings.forwarded_header)

@@ -25,6 +25,7 @@ from reads import visibility
 from reads.loaders import Loaders
 from reads.shared import SharedPart, read_shared
 from sharing.parts import Audience, SharedParts
+from storage.links import FileLinks
 
 STAFF_ROLES = visibility.STAFF_ROLES
 
@@ -51,6 +52,8 @@ class Context:
     query_cost: int | None = None
     # The app's shared parts (sharing/parts.py) on HTTP requests; None elsewhere.
     parts: SharedParts | None = None
+    # Where document files are kept and the URLs they are read at (storage/); None elsewhere.
+    files: FileLinks | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 

@@ -63,6 +63,8 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "comment": Limit(60, 3600),
     "report": Limit(30, 3600),
     "vote": Limit(120, 60),
+    # Document uploads and replacements of one account (each keeps a file).
+    "upload": Limit(60, 3600),
     # Every HTTP request to /graphql, answered 429 over the limit.
     "requests_ip": Limit(600, 60),
 }

@@ -13,6 +13,7 @@ from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
 from resolvers.credentials import CredentialsMutation
+from resolvers.documents import DocumentsMutation
 from resolvers.ideas import IdeasMutation
 from resolvers.moderation import ModerationMutation
 from resolvers.news import NewsMutation
@@ -54,6 +55,7 @@ class Mutation(
     QuestionsMutation,
     IdeasMutation,
     ProjectsMutation,
+    DocumentsMutation,
     PollsMutation,
     NewsMutation,
     CommentsMutation,

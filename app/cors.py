@@ -25,7 +25,9 @@ def cors_options(settings: Settings) -> dict[str, Any]:
         "allow_origins": list(settings.allowed_origins),
         "allow_origin_regex": None if settings.production else DEV_ORIGINS,
         "allow_methods": ["GET", "POST", "OPTIONS"],
-        "allow_headers": ["Authorization", "Content-Type", "Accept", "Accept-Language", "If-None-Match"],
+        # Apollo-Require-Preflight: uploads (app/view.py).
+        "allow_headers": ["Authorization", "Content-Type", "Accept", "Accept-Language", "If-None-Match",
+                          "Apollo-Require-Preflight"],
         "expose_headers": ["Retry-After", "ETag"],
         "max_age": PREFLIGHT_MAX_AGE,
     }

@@ -25,6 +25,7 @@ HTTP_ERROR_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
+    403: "FORBIDDEN",
     415: "UNSUPPORTED_MEDIA_TYPE",
     500: "INTERNAL_SERVER_ERROR",
 }
@@ -68,21 +69,37 @@ class UnexpectedErrors:
             await error_response(500, "Internal server error.", errorId=error_id)(scope, receive, send)
 
 
-class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, before anything parses them."""
+# What a multipart upload carries besides its file (operations, map, part headers).
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, before anything parses them; a
+    multipart upload to /graphql may be `upload_limit` bytes (the largest file any territory
+    accepts, PARVIS_UPLOAD_MAX_BYTES, plus its envelope)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit
+
+    def _limit(self, scope: Scope) -> int:
+        if self.upload_limit is None or scope.get("path") != "/graphql" or scope.get("method") != "POST":
+            return self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-type" and value.split(b";")[0].strip().lower() == b"multipart/form-data":
+                return self.upload_limit + UPLOAD_OVERHEAD_BYTES
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.limit
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
@@ -99,7 +116,7 @@ class BodyLimit:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.limit:
+            if size > limit:
                 await error_response(413, "Request body too large.")(scope, receive, send)
                 return
             chunks.append(body)

@@ -91,6 +91,21 @@ class Settings:
     delivery_lease_seconds: float = 120.0
     delivery_backoff_seconds: float = 10.0
     delivery_max_attempts: int = 8
+    # Document files (docs/adr/0020-document-files.md): a local folder (PARVIS_FILES_DIR) unless
+    # S3_BUCKET names an S3-compatible bucket (S3_URL its endpoint, none for AWS itself).
+    files_dir: str = "var/files"
+    # Where the app's /files route is reached from outside; default: public_url + "/files".
+    files_url: str | None = None
+    # How long a draft's signed URL serves (PARVIS_FILES_URL_SECONDS).
+    files_url_seconds: int = 900
+    # The largest upload any territory may accept (PARVIS_UPLOAD_MAX_BYTES); the request body
+    # limit of multipart requests follows it.
+    upload_max_bytes: int = 50 * 1024 * 1024
+    s3_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = field(default=None, repr=False)
     # The key of the account pseudonyms in logs (PARVIS_LOG_KEY); without it, one derived from
     # the deployment's secret (app/observability.py::account_hash).
     log_key: str | None = None
@@ -165,7 +180,20 @@ class Settings:
             delivery_max_attempts=int(_seconds(env, "PARVIS_DELIVERY_MAX_ATTEMPTS", 8, maximum=100)),
             secret=_secret(env),
             secret_from_env=bool(env.get("PARVIS_SECRET")),
+            files_dir=(env.get("PARVIS_FILES_DIR") or "").strip() or cls.files_dir,
+            files_url=(env.get("PARVIS_FILES_URL") or "").strip().rstrip("/") or None,
+            files_url_seconds=int(_seconds(env, "PARVIS_FILES_URL_SECONDS", 900, maximum=7 * 86400)),
+            upload_max_bytes=_upload_max(env),
+            s3_url=_s3_url(env.get("S3_URL")),
+            s3_bucket=(env.get("S3_BUCKET") or "").strip() or None,
+            s3_region=(env.get("S3_REGION") or "").strip() or cls.s3_region,
+            s3_access_key_id=(env.get("S3_ACCESS_KEY_ID") or "").strip() or None,
+            s3_secret_access_key=(env.get("S3_SECRET_ACCESS_KEY") or "").strip() or None,
         )
+
+    @property
+    def files_base_url(self) -> str:
+        return self.files_url or f"{self.public_url}/files"
 
 
 def _default_secret() -> str:
@@ -247,6 +275,25 @@ def _smtp_url(raw: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigError(f"SMTP_URL must look like smtp://host:port or smtps://host:port (got {redact(url)!r})")
+    return url
+
+
+def _upload_max(env: Mapping[str, str]) -> int:
+    raw = (env.get("PARVIS_UPLOAD_MAX_BYTES") or "").strip()
+    if not raw:
+        return Settings.upload_max_bytes
+    if not raw.isdigit() or not 1024 <= int(raw) <= 2 * 1024**3:
+        raise ConfigError(f"PARVIS_UPLOAD_MAX_BYTES must be a number of bytes from 1024 to 2 GiB (got {raw!r})")
+    return int(raw)
+
+
+def _s3_url(raw: str | None) -> str | None:
+    url = (raw or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"S3_URL must be the store's endpoint, http(s)://host[:port] (got {redact(url)!r})")
     return url
 
 

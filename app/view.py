@@ -4,7 +4,8 @@
 - each request's context: the viewer behind its bearer token, the app's broker, limiter,
   metrics and shared parts; a websocket authenticates in `connection_init`;
 - GraphQL over HTTP: POST bodies must be JSON (refusing what a browser may send cross-site
-  without a preflight stops CSRF), GET serves queries only, and a client asking for
+  without a preflight stops CSRF), or multipart uploads (the GraphQL multipart request spec)
+  with the `Apollo-Require-Preflight` header for the same reason; GET serves queries only, and a client asking for
   `application/graphql-response+json` gets 4xx for parse and validation failures;
 - every operation is stopped after the operation timeout, and every error carries a code.
 """
@@ -21,6 +22,9 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -44,8 +48,17 @@ from app.websocket import transport_ws_handler
 from events.brokers import Broker
 from schema.limits import selected_operation_type
 from sharing.parts import SharedParts
+from storage.links import FileLinks
 
 JSON_MEDIA_TYPES = ("application/json", "application/graphql-response+json")
+MULTIPART = "multipart/form-data"
+# A multipart POST is a "simple" request a foreign page may send without a preflight (CSRF):
+# one is accepted only with this header, which no browser lets a page add without one.
+PREFLIGHT_HEADER = "apollo-require-preflight"
+# The parts of an upload request: operations, map, and at most this many files.
+MAX_UPLOAD_FILES = 2
+MAX_FORM_FIELDS = 4
+MAX_FORM_FIELD_BYTES = 256 * 1024
 
 
 @dataclass
@@ -82,7 +95,8 @@ class GraphQLView(GraphQL[Context, None]):
     """One per app."""
 
     def __init__(self, schema: BaseSchema, settings: Settings, broker: Broker, metrics: Metrics,
-                 limiter: Limiter, cache: ResponseCache | None, parts: SharedParts | None) -> None:
+                 limiter: Limiter, cache: ResponseCache | None, parts: SharedParts | None,
+                 files: FileLinks | None = None) -> None:
         super().__init__(
             schema,
             graphql_ide=None if settings.production else "graphiql",
@@ -94,6 +108,7 @@ class GraphQLView(GraphQL[Context, None]):
             ),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
             allowed_origins=settings.allowed_origins,
+            multipart_uploads_enabled=True,
         )
         self.graphql_transport_ws_handler_class = transport_ws_handler(settings.ws_send_timeout, settings.operation_timeout)
         self.settings = settings
@@ -102,6 +117,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.limiter = limiter
         self.response_cache = cache
         self.parts = parts
+        self.files = files
 
     @property
     def graphql_ide_html(self) -> str:
@@ -109,18 +125,55 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            request = Request(scope, receive)
             try:
-                response = await self.run(Request(scope, receive))
-            except HTTPException as refused:
-                # Strawberry answers these in plain text: in JSON, with a code, like every error.
-                response = error_response(refused.status_code, refused.reason)
-            await response(scope, receive, send)
+                try:
+                    await self.check_multipart(request)
+                    response = await self.run(request)
+                except HTTPException as refused:
+                    # Strawberry answers these in plain text: in JSON, with a code, like every error.
+                    response = error_response(refused.status_code, refused.reason)
+                await response(scope, receive, send)
+            finally:
+                await request.close()  # an upload's temporary files
             return
         self.metrics.gauge("parvis_websockets_open", 1)
         try:
             await super().__call__(scope, receive, send)
         finally:
             self.metrics.gauge("parvis_websockets_open", -1)
+
+    async def check_multipart(self, request: Request) -> None:
+        """A multipart (upload) request needs the preflight header, and its form is read here
+        with tight limits (Starlette's defaults allow 1,000 files): Strawberry reads the same
+        parsed form afterwards."""
+        if request.method != "POST" or _content_type(request) != MULTIPART:
+            return
+        if not request.headers.get(PREFLIGHT_HEADER):
+            self.metrics.inc("parvis_http_rejected_total", reason="preflight")
+            # 415 as for any body a foreign page may post without a preflight.
+            raise HTTPException(415, f"Multipart requests need the header `{PREFLIGHT_HEADER}: true` (CSRF).")
+        try:
+            form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS,
+                                      max_part_size=MAX_FORM_FIELD_BYTES)
+        except StarletteHTTPException as exc:
+            raise HTTPException(400, f"Unreadable multipart body: {exc.detail}") from None
+        except MultiPartException as exc:  # outside a Starlette app
+            raise HTTPException(400, f"Unreadable multipart body: {exc.message}") from None
+        for name in ("operations", "map"):
+            if not isinstance(form.get(name), str):
+                raise HTTPException(400, f"A multipart GraphQL request needs the `{name}` field (JSON).")
+        try:
+            files_map = orjson.loads(str(form["map"]))
+        except orjson.JSONDecodeError:
+            raise HTTPException(400, "The multipart `map` must be JSON.") from None
+        # Strawberry would answer a malformed map with a 500: {"0": ["variables.file"]} only.
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) and p.startswith("variables.") for p in paths)
+            and isinstance(form.get(part), UploadFile)
+            for part, paths in files_map.items()
+        ):
+            raise HTTPException(400, "The multipart `map` must name file parts and variables.* paths.")
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Anonymous queries answer from the response cache when they can (docs/adr/0006)."""
@@ -169,11 +222,12 @@ class GraphQLView(GraphQL[Context, None]):
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,
                 account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
+                files=self.files,
             )
         return Context(
             request=request, response=response, broker=self.broker, settings=self.settings,
             account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
-            parts=self.parts,
+            parts=self.parts, files=self.files,
         )
 
     async def on_ws_connect(self, context: Any) -> Any:
@@ -216,13 +270,28 @@ class GraphQLView(GraphQL[Context, None]):
         return parsed
 
     async def parse_http_body(self, request: Any) -> Any:
-        if request.method == "POST" and (request.content_type or "").split(";")[0].strip().lower() not in JSON_MEDIA_TYPES:
+        media = (request.content_type or "").split(";")[0].strip().lower()
+        if request.method == "POST" and media == MULTIPART:
+            return await self.parse_upload_body(request)
+        if request.method == "POST" and media not in JSON_MEDIA_TYPES:
             self.metrics.inc("parvis_http_rejected_total", reason="content_type")
             raise HTTPException(415, "POST bodies must be application/json.")
         parsed = await super().parse_http_body(request)
         for one in parsed if isinstance(parsed, list) else (parsed,):
             if not isinstance(one.operation_name, (str, type(None))):
                 raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null.")
+        return parsed
+
+    async def parse_upload_body(self, request: Any) -> Any:
+        """Strawberry's multipart reading (check_multipart checked the form), for mutations only."""
+        try:
+            parsed = await super().parse_http_body(request)
+        except (IndexError, TypeError, ValueError, AttributeError):
+            raise HTTPException(400, "The multipart `map` does not fit the operation's variables.") from None
+        if isinstance(parsed, list) or not isinstance(parsed.operation_name, (str, type(None))):
+            raise HTTPException(400, "A multipart request carries one operation.")
+        if selected_operation_type(parsed.query, parsed.operation_name) != OperationType.MUTATION:
+            raise HTTPException(400, "Multipart requests carry mutations only.")
         return parsed
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,

@@ -17,6 +17,9 @@ class Territory(Model):
     # The secret ballot's K: a poll's per-option counts move only by batches of at least this
     # many ballots, mixed across voters (docs/adr/0009). 1 turns the mixing off.
     ballot_batch = fields.IntField(default=5)
+    # The largest file a document upload may hold (bytes); the deployment's
+    # PARVIS_UPLOAD_MAX_BYTES caps it.
+    upload_max_bytes = fields.IntField(default=20 * 1024 * 1024)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -19,7 +19,7 @@ from models.accounts import Account, Member
 from models.clock import now
 from models.comments import Comment
 from models.polls import PollOption
-from models.projects import Document
+from models.projects import Document, DocumentVersion
 from models.questions import Question, QuestionStatus, Reply
 from reads import sql
 from reads.lists import member_row
@@ -69,6 +69,9 @@ class Loaders:
         )
         self.documents_by_project: DataLoader[int, list[Document]] = _grouped(
             Document, "project_id"
+        )
+        self.versions_by_document: DataLoader[int, list[DocumentVersion]] = _grouped(
+            DocumentVersion, "document_id", "number"
         )
         self.reply_by_question = DataLoader(load_fn=self._replies)
         self.membership = DataLoader(load_fn=self._memberships)

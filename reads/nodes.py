@@ -27,6 +27,7 @@ from models.polls import Poll
 from models.projects import Document, Project
 from models.questions import Question, Reply
 from models.territories import Territory
+from reads.documents import sees_drafts, territory_of
 from reads.loaders import Loaders
 from reads.visibility import Sight, hidden_subjects, parent_of
 
@@ -137,4 +138,11 @@ async def load_row(reader: Reader, kind_name: str, pk: int) -> Any | None:
         return row
     if kind_name == "Report":
         return row if await reader.is_staff(row.territory_id) else None
-    return row if await sees(reader, kind_name, row) else None
+    if not await sees(reader, kind_name, row):
+        return None
+    if kind_name == "Document" and row.draft:
+        # A draft document exists only for its territory's draft readers (reads/documents.py).
+        territory_id = await territory_of(reader.loaders, row)
+        if territory_id is None or not await sees_drafts(reader.loaders, territory_id):
+            return None
+    return row

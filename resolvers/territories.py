@@ -126,6 +126,11 @@ class TerritoriesMutation:
                 changes["reply_deadline_days"] = input.reply_deadline_days
             if input.email_verification_required is not None:
                 changes["email_verification_required"] = input.email_verification_required
+            if input.upload_max_bytes is not None:
+                ceiling: int = ctx.settings.upload_max_bytes
+                if not 1024 <= input.upload_max_bytes <= ceiling:
+                    checks.fail(f"Must be 1,024 to {ceiling:,} bytes.", "uploadMaxBytes")
+                changes["upload_max_bytes"] = input.upload_max_bytes
             checks.done()
             if changes:
                 await TerritoryRow.filter(id=territory.id).update(**changes)

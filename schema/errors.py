@@ -71,6 +71,16 @@ class UserErrorCode(Enum):
         description="Permission hints only: moderating needs the territory's MODERATOR or ADMIN role "
         "(moderation mutations answer a top-level FORBIDDEN).",
     )
+    UNSUPPORTED_TYPE = strawberry.enum_value(
+        "UNSUPPORTED_TYPE",
+        description="The file's content is not of an accepted type (PDF, PNG, JPEG, WebP, office documents).",
+    )
+    FILE_TOO_LARGE = strawberry.enum_value(
+        "FILE_TOO_LARGE", description="The file is larger than the territory accepts (see maxBytes)."
+    )
+    ALT_TEXT_REQUIRED = strawberry.enum_value(
+        "ALT_TEXT_REQUIRED", description="An image needs its text alternative (altText)."
+    )
     # Mutations answer these two as top-level errors (extensions.code); a Permission's
     # reason names them so an app can tell "sign in" and "not your role" from the rest.
     UNAUTHENTICATED = strawberry.enum_value(
@@ -94,6 +104,10 @@ class UserError:
     retry_after_seconds: int | None = strawberry.field(
         default=None,
         description="With RATE_LIMITED: seconds to wait before trying again; null otherwise.",
+    )
+    max_bytes: int | None = strawberry.field(
+        default=None,
+        description="With FILE_TOO_LARGE: the largest file the territory accepts, in bytes; null otherwise.",
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
@@ -13,8 +12,10 @@ from access.context import Context
 from models import ideas as mi
 from models import polls as mp
 from models import projects as mpr
+from reads.documents import sees_drafts
 from schema.activity import Followable
 from schema.comments import Commentable
+from schema.documents import Document, DocumentKind
 from schema.errors import UserError
 from schema.ideas import Idea
 from schema.placement import InTerritory
@@ -22,35 +23,10 @@ from schema.polls import Poll
 from schema.relay import Connection, Node, encode_id, paginate, register_node
 
 
-@strawberry.enum(description="What a project document is.")
-class DocumentKind(Enum):
-    DOCUMENT = strawberry.enum_value("DOCUMENT", description="Any other document.")
-    BUDGET = strawberry.enum_value("BUDGET", description="A budget or a financial statement.")
-    MAP = strawberry.enum_value("MAP", description="A map or a plan.")
-    REPORT = strawberry.enum_value("REPORT", description="A study, an assessment or minutes.")
-
-
 @strawberry.type(description="An exact amount of money in a currency.")
 class Money:
     amount: decimal.Decimal = strawberry.field(description='The amount with 2 decimals, e.g. "1250000.00".')
     currency: str = strawberry.field(description="The ISO 4217 currency code, e.g. EUR.")
-
-
-@strawberry.type(description="A document published with a project (a link to it).")
-class Document(Node):
-    id: strawberry.ID = strawberry.field(description="The document's global id.")
-    title: str = strawberry.field(description="The document's title.")
-    url: str = strawberry.field(description="Where to read the document (http or https).")
-    kind: DocumentKind = strawberry.field(description="What the document is.")
-
-    @classmethod
-    def from_model(cls, row: mpr.Document) -> Document:
-        return cls(
-            id=strawberry.ID(encode_id("Document", row.id)),
-            title=row.title,
-            url=row.url,
-            kind=DocumentKind(row.kind.value if isinstance(row.kind, mpr.DocumentKind) else row.kind),
-        )
 
 
 @strawberry.type(description="A project of the territory: what it is, what it costs, its documents.")
@@ -78,9 +54,11 @@ class Project(Commentable, Followable, InTerritory, Node):
             territory_pk=row.territory_id,
         )
 
-    @strawberry.field(description="The project's documents, in the order they were added.")
+    @strawberry.field(description="The project's documents, in the order they were added (drafts for its editors and moderators only).")
     async def documents(self, info: Info[Context, None]) -> list[Document]:
         rows = await info.context.loaders.documents_by_project.load(self.pk)
+        if any(row.draft for row in rows) and not await sees_drafts(info.context.loaders, self.territory_pk):
+            rows = [row for row in rows if not row.draft]
         return [Document.from_model(row) for row in rows]
 
     @strawberry.field(description="Ideas proposed for this project, newest first.")
@@ -155,4 +133,3 @@ class ProjectPayload:
 
 
 register_node("Project", Project.from_model)
-register_node("Document", Document.from_model)

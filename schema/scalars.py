@@ -1,4 +1,5 @@
-"""Scalars of the contract: DateTime (ISO 8601 with offset) and Decimal (exact, as a string).
+"""Scalars of the contract: DateTime (ISO 8601 with offset), Decimal (exact, as a string) and
+Upload (a file part of a multipart request).
 
 Types are annotated with the Python types (`dt.datetime`, `decimal.Decimal`); the schema maps
 them to these scalars (SCALARS, the scalar_map of the schema's StrawberryConfig).
@@ -10,6 +11,8 @@ import datetime as dt
 import decimal
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
 from strawberry.types.scalar import ScalarDefinition
 
 from models.clock import as_utc
@@ -51,5 +54,28 @@ def _parse_decimal(value: object) -> decimal.Decimal:
     return parsed
 
 
-# Python type -> the contract's scalar.
-SCALARS: dict[object, ScalarDefinition] = {dt.datetime: DateTime, decimal.Decimal: Decimal}
+def _parse_upload(value: object) -> UploadFile:
+    # A file part of a multipart request, never a string a client put in the variables (or a
+    # form field the request's `map` pointed at): Strawberry's own scalar passes anything.
+    if not isinstance(value, UploadFile):
+        raise ValueError("Upload must be a file part of a multipart request (GraphQL multipart request spec).")
+    return value
+
+
+def _serialize_upload(value: object) -> str:
+    raise ValueError("An Upload is only ever an input.")
+
+
+UploadScalar: ScalarDefinition = strawberry.scalar(
+    name="Upload",
+    description=(
+        "A file sent as a part of a multipart request (the GraphQL multipart request spec), with the "
+        "header `Apollo-Require-Preflight: true`; input only."
+    ),
+    serialize=_serialize_upload,
+    parse_value=_parse_upload,
+)
+
+
+# Python type -> the contract's scalar (Strawberry's Upload read through the check above).
+SCALARS: dict[object, ScalarDefinition] = {dt.datetime: DateTime, decimal.Decimal: Decimal, Upload: UploadScalar}

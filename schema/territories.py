@@ -86,6 +86,14 @@ class Territory(Node):
         description="Whether members must confirm their email before they write (they may still read and join)."
     )
     pk: strawberry.Private[int]
+    upload_limit: strawberry.Private[int] = 20 * 1024 * 1024
+
+    @strawberry.field(
+        description="The largest document file the territory accepts, in bytes (within the deployment's ceiling)."
+    )
+    def upload_max_bytes(self, info: Info[Context, None]) -> int:
+        ceiling: int = getattr(info.context.settings, "upload_max_bytes", self.upload_limit)
+        return min(self.upload_limit, ceiling)
 
     @classmethod
     def from_model(cls, row: mt.Territory) -> Territory:
@@ -98,6 +106,7 @@ class Territory(Node):
             reply_deadline_days=row.reply_deadline_days,
             email_verification_required=row.email_verification_required,
             pk=row.id,
+            upload_limit=row.upload_max_bytes,
         )
 
     @strawberry.field(description="The territory's officials, in order of appointment.")
@@ -328,6 +337,11 @@ class UpdateTerritoryInput:
     )
     email_verification_required: bool | None = strawberry.field(
         default=None, description="Whether members must confirm their email before they write."
+    )
+    upload_max_bytes: int | None = strawberry.field(
+        default=None,
+        description="The largest document file members may upload, in bytes: 1,024 up to the deployment's ceiling "
+        "(PARVIS_UPLOAD_MAX_BYTES).",
     )
 
 

@@ -76,7 +76,10 @@ async def close_redis_clients() -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None)
+    # Uploaded files go to a folder of the run, not to the checkout's var/files.
+    files_dir = tempfile.mkdtemp(prefix="parvis-files-")
+    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None,
+                    files_dir=files_dir)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # From the ground up: a folder may import only the folders before it.
-LAYERS = ("models", "events", "sharing", "reads", "access", "delivery", "schema", "resolvers", "subscriptions", "demo",
+LAYERS = ("models", "events", "sharing", "storage", "reads", "access", "delivery", "schema", "resolvers", "subscriptions", "demo",
           "app", "server")
 NOT_APPLICATION = ("tests", "bench", "migrations")
 

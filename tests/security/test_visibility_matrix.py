@@ -369,11 +369,39 @@ async def hide_all(w: World) -> None:
 # -- asking ------------------------------------------------------------------------------------
 
 
+# Where `fill` wants a file: `ask` sends it as a part of a multipart request (a small PDF).
+UPLOAD = "<upload>"
+
+
+def upload_paths(value: Any, path: str = "variables") -> list[str]:
+    """The paths of UPLOAD in `value`, each replaced by null as the multipart spec wants."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if item == UPLOAD:
+                value[key] = None
+                found.append(f"{path}.{key}")
+            else:
+                found += upload_paths(item, f"{path}.{key}")
+    return found
+
+
 async def ask(http: httpx.AsyncClient, w: World, who: str, query: str,
               variables: dict[str, Any] | None = None) -> dict[str, Any]:
     token = w.people[who].token if who != "anonymous" else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = await http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    variables = json.loads(json.dumps(variables or {}))
+    files = upload_paths(variables)
+    if files:
+        headers["Apollo-Require-Preflight"] = "true"
+        response = await http.post(
+            "/graphql", headers=headers,
+            data={"operations": json.dumps({"query": query, "variables": variables}),
+                  "map": json.dumps({str(i): [path] for i, path in enumerate(files)})},
+            files={str(i): ("sweep.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf") for i in range(len(files))},
+        )
+    else:
+        response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -613,6 +641,8 @@ def fill(type_: Any, w: World, target: str, field_name: str = "") -> Any:
         if field_name in NOT_CONTENT:
             return w.people["odile"].member_gid
         return target
+    if named.name == "Upload":
+        return UPLOAD  # sent as a file part of a multipart request (ask)
     return {"String": "open sweep", "Int": 1, "Boolean": False, "Float": 1.0,
             "DateTime": (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()}.get(named.name, "1")
 
