@@ -22,6 +22,7 @@ from resolvers.polls import PollsMutation
 from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
 from resolvers.reach import ReachMutation, ReachQuery
+from resolvers.surveys import SurveysMutation, SurveysQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
@@ -36,7 +37,7 @@ from subscriptions.stats import StatsSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
-class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery):
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery, SurveysQuery):
     pass
 
 
@@ -59,6 +60,7 @@ class Mutation(
     ModerationMutation,
     NotificationsMutation,
     ReachMutation,
+    SurveysMutation,
 ):
     pass
 
@@ -81,6 +83,7 @@ ARGUMENT_DESCRIPTIONS = {
     "unreadOnly": "Only unread notifications.",
     "pollId": "The poll's global id.",
     "territoryId": "The territory's global id.",
+    "surveyId": "The survey's global id.",
 }
 
 
