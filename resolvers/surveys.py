@@ -93,7 +93,9 @@ def export_content(fmt: SurveyExportFormat, questions: list[QuestionRow], respon
         if value is None:
             return None
         kind = QuestionKind(getattr(row.kind, "value", row.kind))
-        if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.RANKING):
+        if kind == QuestionKind.SINGLE_CHOICE:
+            return row.options[value[0]]
+        if kind in (QuestionKind.MULTIPLE_CHOICE, QuestionKind.RANKING):
             return [row.options[i] for i in value]
         return value
 
