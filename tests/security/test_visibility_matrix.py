@@ -54,6 +54,7 @@ from models.notifications import Notification, NotificationKind
 from models.polls import Poll, PollOption
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, Reply
+from models.surveys import Survey
 from reads.paging import encode_cursor
 from schema.relay import decode_id, encode_id
 from tests.factories import Persona, make_person, make_territory
@@ -282,6 +283,12 @@ async def build_world() -> World:
     await idea("open idea", hide=False, about=pr_hidden)
     await poll("open poll", hide=False, project=pr_hidden)
     await news("open news", hide=False, about=pr_hidden)
+    for about in (pr_hidden, None):
+        await Survey.create(
+            territory=t, created_by=odile, title="open survey", project=about, tally={},
+            opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2), closes_at=due(),
+            published_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+        )
     pr_open = await project("open project", hide=False)
     w.add("Document", (await Document.create(
         project=pr_open, title="open document", url="https://example.org/open", kind=list(DocumentKind)[0],
@@ -364,6 +371,8 @@ ROUTES = {
     "Viewer": "viewer { %s }",
     "Official": 'territory(slug: "{slug}") { officials(first: 50) { edges { node { %s } } } }',
     "PollResults": "{polls}",
+    # Surveys are read through Query.survey / Query.surveys (not node): the list route.
+    "Survey": 'surveys(territoryId: "{territory}", first: 50) { edges { node { %s } } }',
 }
 # Covered by their own tests below (mutations' payloads, subscriptions).
 ELSEWHERE = ("Mutation", "Subscription")
@@ -406,7 +415,7 @@ def queries(w: World) -> dict[tuple[str, str], list[str]]:
                 [f'node(id: "{gid}") {{ ... on Poll {{ results {{ {asked} }} }} }}' for gid in w.ids["Poll"]]
             )
         elif parent in ROUTES:
-            found[(parent, field_name)] = aliased([ROUTES[parent].replace("{slug}", w.slug) % asked])
+            found[(parent, field_name)] = aliased([ROUTES[parent].replace("{slug}", w.slug).replace("{territory}", w.territory_id) % asked])
         else:
             owners = (
                 [t.name for t in GRAPH.get_possible_types(GRAPH.type_map[parent])]  # type: ignore[arg-type]
