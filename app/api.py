@@ -34,6 +34,7 @@ from subscriptions.notifications import NotificationsSubscription
 from subscriptions.polls import PollsSubscription
 from subscriptions.questions import QuestionsSubscription
 from subscriptions.stats import StatsSubscription
+from subscriptions.surveys import SurveysSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
@@ -101,11 +102,16 @@ def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
 @strawberry.type(
     description=(
         "Live streams over a websocket (graphql-transport-ws): poll results, official replies, "
-        "the territory feed and stats, and the viewer's notifications."
+        "the territory feed and stats, survey results, and the viewer's notifications."
     )
 )
 class Subscription(
-    PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription, StatsSubscription
+    PollsSubscription,
+    QuestionsSubscription,
+    FeedSubscription,
+    NotificationsSubscription,
+    StatsSubscription,
+    SurveysSubscription,
 ):
     pass
 

@@ -26,6 +26,7 @@ from tortoise.expressions import F
 
 from access.context import Context
 from access.sealing import keys_for, open_padded, seal_padded
+from events.envelopes import Event, survey_channel
 from models import clock
 from models.accounts import Member
 from models.surveys import QuestionKind
@@ -188,6 +189,8 @@ async def do_submit(ctx: Context, input: SurveyAnswersInput) -> Submitted:
     await sql.execute(_SEAL, response_id if sql.postgres() else str(response_id), survey.id, sealed)
     # The draft was the author's; it goes with the submission, in the same transaction.
     await sql.execute(_DROP_DRAFT, survey.id, box.member.id)
+    # Says a submission was made, never by whom nor what (the total moved, nothing else).
+    ctx.queue(Event(channel=survey_channel(survey.id), type="submission", data={"survey": survey.id}))
     return Submitted(survey, int(counts["total_submissions"]), int(counts["counted_submissions"]), box.batch)
 
 
@@ -247,6 +250,7 @@ async def do_fold(ctx: Context, fold: Fold) -> bool:
     await SurveyRow.filter(id=survey_pk).update(
         counted_submissions=F("counted_submissions") + len(payloads), tally=tally
     )
+    ctx.queue(Event(channel=survey_channel(survey_pk), type="tally", data={"survey": survey_pk}))
     return True
 
 
@@ -267,6 +271,7 @@ async def do_close(ctx: Context, survey: SurveyRow, now: dt.datetime) -> None:
     if survey.closed_at is None:
         closed_at = min(now, clock.as_utc(survey.closes_at))
         await SurveyRow.filter(id=survey.id, closed_at__isnull=True).update(closed_at=closed_at)
+        ctx.queue(Event(channel=survey_channel(survey.id), type="closed", data={"survey": survey.id}))
     await do_fold(ctx, fold_at_close(survey.id))
 
 

@@ -254,6 +254,8 @@ def question_result(row: ms.SurveyQuestion, tally: dict[str, Any], territory_pk:
 
 @strawberry.type(description="A survey's results: never who answered what, only sums over batches.")
 class SurveyResults:
+    survey_id: strawberry.ID = strawberry.field(description="The survey's global id.")
+    status: SurveyStatus = strawberry.field(description="The survey's status as of these results.")
     total_submissions: int = strawberry.field(description="Submissions made; moves with every submission.")
     counted_submissions: int = strawberry.field(
         description="Submissions already in the results: they are counted in batches of at least the "
@@ -310,14 +312,7 @@ class Survey(InTerritory, AboutProject):
 
     @strawberry.field(description="The results per question, over the submissions counted so far.")
     async def results(self) -> SurveyResults:
-        row = self.row
-        total, counted = row.total_submissions, row.counted_submissions
-        final = self.status == SurveyStatus.CLOSED and counted >= total
-        questions = None
-        if final or self.results_visibility == ResultsVisibility.LIVE:
-            tally = row.tally or {}
-            questions = [question_result(q, tally, self.territory_pk) for q in await self._questions()]
-        return SurveyResults(total_submissions=total, counted_submissions=counted, final=final, questions=questions)
+        return await survey_results(self)
 
     @strawberry.field(description="Whether the viewer has submitted this survey (never what they answered).")
     async def viewer_has_submitted(self, info: Info[Context, None]) -> bool:
@@ -339,6 +334,22 @@ class Survey(InTerritory, AboutProject):
             return None
         plain = open_padded(keys_for(info.context.settings.secret), draft_label(self.pk, member.id), bytes(draft.sealed))
         return SurveyDraft(answers=answers_of(json.loads(plain), await self._questions()))
+
+
+async def survey_results(survey: Survey) -> SurveyResults:
+    """A survey's results as its row holds them (the tally folds wrote), the same for every
+    viewer; text answers are the one per-viewer field below (staff only)."""
+    row = survey.row
+    total, counted = row.total_submissions, row.counted_submissions
+    final = survey.status == SurveyStatus.CLOSED and counted >= total
+    questions = None
+    if final or survey.results_visibility == ResultsVisibility.LIVE:
+        tally = row.tally or {}
+        questions = [question_result(q, tally, survey.territory_pk) for q in await survey._questions()]
+    return SurveyResults(
+        survey_id=survey.id, status=survey.status, total_submissions=total, counted_submissions=counted,
+        final=final, questions=questions,
+    )
 
 
 def draft_label(survey_pk: int, member_pk: int) -> str:
