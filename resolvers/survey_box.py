@@ -40,15 +40,14 @@ from resolvers.survey_answers import check_answers, sealed_size
 from resolvers.tally import Fold, fold_at_close, fold_for_open_poll
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
-from schema.permissions import check_member
 from schema.relay import decode_id_of
 from schema.surveys import (
-    SURVEY_STAFF,
     SurveyAnswersInput,
-    SurveyStatus,
+    already_submitted,
+    check_may_answer,
     draft_label,
+    may_see,
     response_label,
-    survey_status,
 )
 
 log = logging.getLogger("parvis.surveys")
@@ -102,34 +101,16 @@ async def check_survey(ctx: Context, global_id: str) -> SurveyRow:
     return row
 
 
-async def may_see(ctx: Context, row: SurveyRow) -> bool:
-    if row.published_at is not None:
-        return True
-    member = await ctx.membership(row.territory_id)
-    return member is not None and member.role in SURVEY_STAFF
-
-
-async def check_may_answer(ctx: Context, global_id: str, at: dt.datetime) -> Box:
-    """A member of the survey's territory (NOT_A_MEMBER, EMAIL_NOT_VERIFIED), verified when
-    the survey says so (NOT_VERIFIED), the survey open (SURVEY_NOT_OPEN, SURVEY_CLOSED)."""
+async def check_box(ctx: Context, global_id: str, at: dt.datetime) -> Box:
+    """The survey the member may answer now (schema/surveys.py check_may_answer), with its
+    questions and its territory's K."""
     ctx.require_account()
     survey = await check_survey(ctx, global_id)
-    member = await check_member(ctx, survey.territory_id, "answer this survey", "surveyId")
-    if survey.verified_only and not member.verified:
-        raise Refusal.of(UserErrorCode.NOT_VERIFIED, "Only verified residents may answer this survey.", "surveyId")
-    status = survey_status(survey, at)
-    if status == SurveyStatus.CLOSED:
-        raise Refusal.of(UserErrorCode.SURVEY_CLOSED, "This survey has closed.", "surveyId")
-    if status != SurveyStatus.OPEN:
-        raise Refusal.of(UserErrorCode.SURVEY_NOT_OPEN, "This survey is not open yet.", "surveyId")
+    member = await check_may_answer(ctx, survey, at)
     questions = await QuestionRow.filter(survey_id=survey.id).order_by("position")
     territory = await ctx.loaders.by_id(TerritoryRow).load(survey.territory_id)
     batch = int(territory.ballot_batch) if territory is not None else 1
     return Box(survey, list(questions), batch, member)
-
-
-def already_submitted() -> Refusal:
-    return Refusal.of(UserErrorCode.ALREADY_SUBMITTED, "You already submitted this survey.", "surveyId")
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -140,7 +121,7 @@ async def do_save_draft(ctx: Context, input: SurveyAnswersInput) -> tuple[Box, d
     """saveSurveyDraft's work: the answers checked one by one (conditions and required
     questions wait for the submission), sealed to the survey and the member, replacing the
     member's previous draft."""
-    box = await check_may_answer(ctx, input.survey_id, clock.now())
+    box = await check_box(ctx, input.survey_id, clock.now())
     if await sql.fetchrow(
         'SELECT 1 AS "x" FROM "survey_participation" WHERE "survey_id" = $1 AND "member_id" = $2',
         box.survey.id, box.member.id,
@@ -170,7 +151,7 @@ class Submitted:
 async def do_submit(ctx: Context, input: SurveyAnswersInput) -> Submitted:
     """submitSurvey's work, inside the mutation's transaction."""
     now = clock.now()
-    box = await check_may_answer(ctx, input.survey_id, now)
+    box = await check_box(ctx, input.survey_id, now)
     checks = Checks()
     payload = check_answers(checks, box.questions, input.answers, complete=True)
     checks.done()

@@ -33,7 +33,6 @@ from resolvers.survey_box import (
     do_save_draft,
     do_submit,
     fold_after,
-    may_see,
 )
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -54,6 +53,7 @@ from schema.surveys import (
     SurveyPayload,
     UpdateSurveyInput,
     answers_of,
+    may_see,
 )
 
 

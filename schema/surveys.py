@@ -19,9 +19,10 @@ from strawberry.types import Info
 from access.context import Context
 from access.sealing import keys_for, open_padded
 from models import surveys as ms
-from models.accounts import Role
+from models.accounts import Member, Role
 from models.clock import as_utc, now
-from schema.errors import UserError
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
 from schema.polls import ResultsVisibility
 from schema.relay import encode_id
@@ -71,6 +72,42 @@ def survey_status(row: ms.Survey, at: dt.datetime | None = None) -> SurveyStatus
     if at < as_utc(row.opens_at):
         return SurveyStatus.SCHEDULED
     return SurveyStatus.OPEN
+
+
+async def may_see(ctx: Context, row: ms.Survey) -> bool:
+    """Published surveys for everyone; drafts for the territory's officials, moderators and admins."""
+    if row.published_at is not None:
+        return True
+    member = await ctx.membership(row.territory_id)
+    return member is not None and member.role in SURVEY_STAFF
+
+
+def already_submitted() -> Refusal:
+    return Refusal.of(UserErrorCode.ALREADY_SUBMITTED, "You already submitted this survey.", "surveyId")
+
+
+async def check_may_answer(ctx: Context, survey: ms.Survey, at: dt.datetime | None = None) -> Member:
+    """saveSurveyDraft's and submitSurvey's checks of the viewer and the survey's window, for a
+    survey the viewer may see: a member (NOT_A_MEMBER, EMAIL_NOT_VERIFIED), verified when the
+    survey says so (NOT_VERIFIED), the survey open (SURVEY_NOT_OPEN, SURVEY_CLOSED). One
+    submission per member is the database's (the unique participation), not checked here."""
+    member = await check_member(ctx, survey.territory_id, "answer this survey", "surveyId")
+    if survey.verified_only and not member.verified:
+        raise Refusal.of(UserErrorCode.NOT_VERIFIED, "Only verified residents may answer this survey.", "surveyId")
+    status = survey_status(survey, at)
+    if status == SurveyStatus.CLOSED:
+        raise Refusal.of(UserErrorCode.SURVEY_CLOSED, "This survey has closed.", "surveyId")
+    if status != SurveyStatus.OPEN:
+        raise Refusal.of(UserErrorCode.SURVEY_NOT_OPEN, "This survey is not open yet.", "surveyId")
+    return member
+
+
+async def check_may_submit_again(ctx: Context, survey: ms.Survey) -> None:
+    """What submitSurvey would answer the viewer now (before checking answers): its checks,
+    then ALREADY_SUBMITTED when they have submitted."""
+    member = await check_may_answer(ctx, survey)
+    if await ms.SurveyParticipation.exists(survey_id=survey.id, member_id=member.id):
+        raise already_submitted()
 
 
 @strawberry.type(description="One option of a choice or ranking question.")
@@ -303,8 +340,13 @@ class Survey(InTerritory, AboutProject):
             row=row,
         )
 
+    loaded_questions: strawberry.Private[list[ms.SurveyQuestion] | None] = None
+
     async def _questions(self) -> list[ms.SurveyQuestion]:
-        return await ms.SurveyQuestion.filter(survey_id=self.pk).order_by("position")
+        # Read once per survey object: questions, results and viewerDraft share them.
+        if self.loaded_questions is None:
+            self.loaded_questions = list(await ms.SurveyQuestion.filter(survey_id=self.pk).order_by("position"))
+        return self.loaded_questions
 
     @strawberry.field(description="The questions, in order.")
     async def questions(self) -> list[SurveyQuestion]:
@@ -320,6 +362,14 @@ class Survey(InTerritory, AboutProject):
         if member is None:
             return False
         return await ms.SurveyParticipation.exists(survey_id=self.pk, member_id=member.id)
+
+    @strawberry.field(
+        description="Whether submitSurvey would take the viewer's answers now, else the code it would "
+        "answer (UNAUTHENTICATED, NOT_A_MEMBER, EMAIL_NOT_VERIFIED, NOT_VERIFIED, SURVEY_NOT_OPEN, "
+        "SURVEY_CLOSED, ALREADY_SUBMITTED); the answers themselves are checked on submission."
+    )
+    async def viewer_can_submit(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_submit_again(info.context, self.row))
 
     @strawberry.field(
         description="The viewer's saved, unsubmitted answers; null when none (or once submitted: "

@@ -22,9 +22,8 @@ from access.errors import not_found
 from events.envelopes import Event, survey_channel
 from models.clock import as_utc, now
 from models.surveys import Survey as SurveyRow
-from resolvers.survey_box import may_see
 from schema.relay import decode_id_of
-from schema.surveys import Survey, SurveyResults, survey_results
+from schema.surveys import Survey, SurveyResults, may_see, survey_results
 from subscriptions.hubs import Hubs, LatestHub, hubs_for
 
 log = logging.getLogger("parvis.live")
