@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models.accounts import Role
 from models.polls import ResultsVisibility
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ class QuestionKind(StrEnum):
     SHORT_TEXT = "SHORT_TEXT"
     LONG_TEXT = "LONG_TEXT"
 
+
+# Who sees a survey while it is a DRAFT (and reads its text answers and export).
+SURVEY_STAFF = frozenset({Role.OFFICIAL, Role.MODERATOR, Role.ADMIN})
 
 CHOICE_KINDS = frozenset({QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE})
 TEXT_KINDS = frozenset({QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT})

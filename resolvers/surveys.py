@@ -22,6 +22,7 @@ from models.surveys import Survey as SurveyRow
 from models.surveys import SurveyQuestion as QuestionRow
 from models.surveys import SurveyResponse as ResponseRow
 from models.territories import Territory as TerritoryRow
+from reads.nodes import load_row
 from resolvers.mutations import check_account_rate, mutate, run_in_transaction
 from resolvers.polls import check_project
 from resolvers.survey_answers import check_body, check_questions
@@ -53,7 +54,6 @@ from schema.surveys import (
     SurveyPayload,
     UpdateSurveyInput,
     answers_of,
-    may_see,
 )
 
 
@@ -117,10 +117,8 @@ class SurveysQuery:
     @strawberry.field(description="A survey by its global id; null if unknown or a draft the viewer may not see.")
     async def survey(self, info: Info[Context, None], id: strawberry.ID) -> Survey | None:
         pk = decode_id_of(id, "Survey")
-        row = await SurveyRow.filter(id=pk).first() if pk is not None else None
-        if row is None or not await may_see(info.context, row):
-            return None
-        return Survey.from_model(row)
+        row = await load_row(info.context, "Survey", pk) if pk is not None else None
+        return Survey.from_model(row) if row is not None else None
 
     @strawberry.field(description="A territory's surveys, newest first; drafts for its staff only.")
     async def surveys(

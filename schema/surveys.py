@@ -25,10 +25,10 @@ from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
 from schema.polls import ResultsVisibility
-from schema.relay import encode_id
+from schema.relay import Node, encode_id, register_node
 
 # Who reads a survey's drafts before publication, its text answers and its export.
-SURVEY_STAFF = (Role.OFFICIAL, Role.ADMIN, Role.MODERATOR)
+SURVEY_STAFF = tuple(ms.SURVEY_STAFF)
 # Who creates, edits, opens and closes surveys.
 SURVEY_MANAGERS = (Role.OFFICIAL, Role.ADMIN)
 
@@ -306,7 +306,7 @@ class SurveyResults:
 
 
 @strawberry.type(description="A survey of a territory: ordered questions whose answers are as secret as ballots.")
-class Survey(InTerritory, AboutProject):
+class Survey(InTerritory, AboutProject, Node):
     id: strawberry.ID = strawberry.field(description="The survey's global id.")
     title: str = strawberry.field(description="The survey's title.")
     description: str = strawberry.field(description="What the survey is for; may be empty.")
@@ -528,3 +528,6 @@ class SurveyExport:
 class SurveyExportPayload:
     export: SurveyExport | None = strawberry.field(description="The export; null on failure.")
     user_errors: list[UserError] = strawberry.field(description="Why the input was refused.")
+
+
+register_node("Survey", Survey.from_model)

@@ -67,6 +67,11 @@ async def test_the_scot_survey_from_draft_to_export(gql):
     assert await read(gql, t.alice.token, sid) is None
     assert await read(gql, None, sid) is None
     assert (await read(gql, t.mona.token, sid))["status"] == "DRAFT"
+    node = "query($id: ID!) { node(id: $id) { __typename ... on Survey { title } } }"
+    assert (await gql(node, {"id": sid}, token=t.alice.token))["data"]["node"] is None
+    assert (await gql(node, {"id": sid}, token=t.odile.token))["data"]["node"] == {
+        "__typename": "Survey", "title": "Révision du SCoT : votre avis"
+    }
     listed = (await gql(LIST, {"territoryId": t.gid}, token=t.alice.token))["data"]["surveys"]
     assert listed["totalCount"] == 0
     assert codes(await submit(gql, t.alice.token, sid, full_answers(survey, 1))) == ["NOT_FOUND"]
