@@ -290,3 +290,25 @@ async def test_what_links_nobody_has_no_time_and_no_member(gql):
     assert columns[SealedSurveyResponse] == {"id", "survey_id", "sealed"}
     assert columns[SurveyResponse] == {"id", "survey_id", "answers"}
     assert columns[SurveyParticipation] == {"id", "survey_id", "member_id"}
+
+
+async def test_submissions_racing_folds_and_the_close_are_each_counted_once(gql):
+    """Concurrency is proven on PostgreSQL (SQLite serializes): thirty members at once, folds
+    racing each other and the submissions, odile closing half-way."""
+    gid, odile, people = await electorate(K, 30)
+    survey = await opened_survey(gql, odile.token, gid, questions=QUESTIONS)
+    given = [answers(survey, q0={"choices": [i % 3]}, q2={"text": f"t{i}"}) for i in range(30)]
+    racing = [submit(gql, p.token, survey["id"], given[i]) for i, p in enumerate(people)]
+    close = ok(gql, CLOSE, "closeSurvey", {"input": {"surveyId": survey["id"]}}, odile.token)
+    results = await asyncio.gather(*racing[:15], close, *racing[15:])
+    submitted = [i for i, r in enumerate(results[:15] + results[16:]) if not r["userErrors"]]
+    assert {c for r in results[:15] + results[16:] for c in codes(r)} <= {"SURVEY_CLOSED"}
+    # Then every submission that committed is counted once, and nothing stays sealed
+    pk = pk_of(survey["id"], "Survey")
+    row = await SurveyRow.get(id=pk)
+    assert (row.total_submissions, row.counted_submissions) == (len(submitted), len(submitted))
+    assert await SealedSurveyResponse.filter(survey_id=pk).count() == 0
+    assert await SurveyParticipation.filter(survey_id=pk).count() == len(submitted)
+    final = await snapshot(gql, odile, survey["id"])
+    assert final[0] == tuple(Counter(i % 3 for i in submitted)[k] for k in range(3))
+    assert final[1] == {f"t{i}" for i in submitted}
