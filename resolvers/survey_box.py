@@ -254,15 +254,19 @@ async def do_close(ctx: Context, survey: SurveyRow, now: dt.datetime) -> None:
         await SurveyRow.filter(id=survey.id, closed_at__isnull=True).update(closed_at=closed_at)
         ctx.queue(Event(channel=survey_channel(survey.id), type="closed", data={"survey": survey.id}))
     await do_fold(ctx, fold_at_close(survey.id))
+    # Drafts can no longer be submitted: they go (they were their authors' only).
+    await sql.execute('DELETE FROM "survey_draft" WHERE "survey_id" = $1', survey.id)
 
 
 async def do_close_due_surveys(ctx: Context, now: dt.datetime | None = None) -> int:
     """Count the tails of surveys closed by the clock with responses still sealed, so their
-    results become final. Safe from every process at once (the fold locks the survey)."""
+    results become final, and delete their drafts. Safe from every process at once (the fold
+    locks the survey)."""
     now = now or clock.now()
     due = await sql.fetch(
         'SELECT "id" FROM "survey" WHERE "published_at" IS NOT NULL AND "closes_at" <= $1 '
-        'AND "counted_submissions" < "total_submissions" ORDER BY "id" LIMIT 100',
+        'AND ("counted_submissions" < "total_submissions" '
+        'OR EXISTS (SELECT 1 FROM "survey_draft" d WHERE d."survey_id" = "survey"."id")) ORDER BY "id" LIMIT 100',
         now,
     )
     for row in due:

@@ -17,7 +17,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
-from access.sealing import keys_for, open_padded
+from access.sealing import BallotUnreadable, keys_for, open_padded
 from models import surveys as ms
 from models.accounts import Member, Role
 from models.clock import as_utc, now
@@ -372,8 +372,8 @@ class Survey(InTerritory, AboutProject, Node):
         return await permission(check_may_submit_again(info.context, self.row))
 
     @strawberry.field(
-        description="The viewer's saved, unsubmitted answers; null when none (or once submitted: "
-        "submitting deletes the draft). Only its author ever reads a draft."
+        description="The viewer's saved, unsubmitted answers; null when none (submitting deletes the "
+        "draft, and so does the survey's close). Only its author ever reads a draft."
     )
     async def viewer_draft(self, info: Info[Context, None]) -> SurveyDraft | None:
         member = await info.context.membership(self.territory_pk)
@@ -382,7 +382,10 @@ class Survey(InTerritory, AboutProject, Node):
         draft = await ms.SurveyDraft.filter(survey_id=self.pk, member_id=member.id).first()
         if draft is None:
             return None
-        plain = open_padded(keys_for(info.context.settings.secret), draft_label(self.pk, member.id), bytes(draft.sealed))
+        try:
+            plain = open_padded(keys_for(info.context.settings.secret), draft_label(self.pk, member.id), bytes(draft.sealed))
+        except BallotUnreadable:  # sealed under another secret: lost, as sealed ballots would be
+            return None
         return SurveyDraft(answers=answers_of(json.loads(plain), await self._questions()))
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from access.context import Context
-from models.surveys import SealedSurveyResponse
+from models.surveys import SealedSurveyResponse, SurveyDraft
 from models.surveys import Survey as SurveyRow
 from resolvers.survey_box import do_close_due_surveys
 from tests.factories import make_person
 from tests.polls.stories import town
-from tests.surveys.stories import DAY, full_answers, now, opened_survey, pk_of, read, submit
+from tests.surveys.stories import DAY, DRAFT, full_answers, now, opened_survey, pk_of, read, submit
 
 CAN = "query($id: ID!) { survey(id: $id) { viewerCanSubmit { allowed reason } } }"
 
@@ -42,6 +42,9 @@ async def test_a_survey_closed_by_the_clock_is_final_once_the_closer_counted_its
     survey = await opened_survey(gql, t.odile.token, t.gid)
     for person in (t.alice, t.bob, t.vera):
         assert (await submit(gql, person.token, survey["id"], full_answers(survey, 1)))["userErrors"] == []
+    # and adam's draft, never submitted
+    saved = await gql(DRAFT, {"input": {"surveyId": survey["id"], "answers": full_answers(survey, 1)}}, token=t.adam.token)
+    assert saved["data"]["saveSurveyDraft"]["userErrors"] == []
     pk = pk_of(survey["id"], "Survey")
     await SurveyRow.filter(id=pk).update(closes_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
 
@@ -56,3 +59,5 @@ async def test_a_survey_closed_by_the_clock_is_final_once_the_closer_counted_its
     assert seen is not None and seen["results"]["final"] is True
     assert seen["results"]["questions"][0]["options"][1]["count"] == 3
     assert await SealedSurveyResponse.filter(survey_id=pk).count() == 0
+    # And the draft left is gone with the survey's close
+    assert await SurveyDraft.filter(survey_id=pk).count() == 0
