@@ -13,7 +13,7 @@ from tests.polls.stories import town
 from tests.surveys.stories import CLOSE, CREATE, full_answers, ok, opened_survey, submit, survey_input
 
 RESULTS = """subscription($s: ID!) { surveyResults(surveyId: $s) {
-  surveyId status totalSubmissions countedSubmissions final questions { answered options { count } } } }"""
+  surveyId status totalSubmissions countedSubmissions final questions { answered textAnswers options { count } } } }"""
 
 
 async def context(settings: Any, broker: Any, who: Persona | None = None) -> Context:
@@ -60,6 +60,8 @@ async def test_watchers_see_submissions_then_batches_then_the_close(gql, app_bro
             last = await following(stream)
         assert (last["status"], last["countedSubmissions"]) == ("CLOSED", 4)
         assert [o["count"] for o in last["questions"][0]["options"]] == [3, 1]
+        # And an anonymous watcher never receives a text answer
+        assert [q["textAnswers"] for q in last["questions"]] == [None] * 6
     finally:
         await stream.aclose()
 
