@@ -21,6 +21,7 @@ from access.sealing import BallotUnreadable, keys_for, open_padded
 from models import surveys as ms
 from models.accounts import Member, Role
 from models.clock import as_utc, now
+from reads.loaders import Loaders
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
@@ -105,8 +106,8 @@ async def check_may_answer(ctx: Context, survey: ms.Survey, at: dt.datetime | No
 async def check_may_submit_again(ctx: Context, survey: ms.Survey) -> None:
     """What submitSurvey would answer the viewer now (before checking answers): its checks,
     then ALREADY_SUBMITTED when they have submitted."""
-    member = await check_may_answer(ctx, survey)
-    if await ms.SurveyParticipation.exists(survey_id=survey.id, member_id=member.id):
+    await check_may_answer(ctx, survey)
+    if await ctx.loaders.viewer_submitted.load(survey.id):
         raise already_submitted()
 
 
@@ -342,26 +343,23 @@ class Survey(InTerritory, AboutProject, Node):
 
     loaded_questions: strawberry.Private[list[ms.SurveyQuestion] | None] = None
 
-    async def _questions(self) -> list[ms.SurveyQuestion]:
-        # Read once per survey object: questions, results and viewerDraft share them.
+    async def _questions(self, loaders: Loaders) -> list[ms.SurveyQuestion]:
+        # Through the request's loader (a page of surveys: one statement), once per object.
         if self.loaded_questions is None:
-            self.loaded_questions = list(await ms.SurveyQuestion.filter(survey_id=self.pk).order_by("position"))
+            self.loaded_questions = list(await loaders.questions_by_survey.load(self.pk))
         return self.loaded_questions
 
     @strawberry.field(description="The questions, in order.")
-    async def questions(self) -> list[SurveyQuestion]:
-        return [SurveyQuestion.from_model(row) for row in await self._questions()]
+    async def questions(self, info: Info[Context, None]) -> list[SurveyQuestion]:
+        return [SurveyQuestion.from_model(row) for row in await self._questions(info.context.loaders)]
 
     @strawberry.field(description="The results per question, over the submissions counted so far.")
-    async def results(self) -> SurveyResults:
-        return await survey_results(self)
+    async def results(self, info: Info[Context, None]) -> SurveyResults:
+        return await survey_results(info.context.loaders, self)
 
     @strawberry.field(description="Whether the viewer has submitted this survey (never what they answered).")
     async def viewer_has_submitted(self, info: Info[Context, None]) -> bool:
-        member = await info.context.membership(self.territory_pk)
-        if member is None:
-            return False
-        return await ms.SurveyParticipation.exists(survey_id=self.pk, member_id=member.id)
+        return bool(await info.context.loaders.viewer_submitted.load(self.pk))
 
     @strawberry.field(
         description="Whether submitSurvey would take the viewer's answers now, else the code it would "
@@ -386,10 +384,10 @@ class Survey(InTerritory, AboutProject, Node):
             plain = open_padded(keys_for(info.context.settings.secret), draft_label(self.pk, member.id), bytes(draft.sealed))
         except BallotUnreadable:  # sealed under another secret: lost, as sealed ballots would be
             return None
-        return SurveyDraft(answers=answers_of(json.loads(plain), await self._questions()))
+        return SurveyDraft(answers=answers_of(json.loads(plain), await self._questions(info.context.loaders)))
 
 
-async def survey_results(survey: Survey) -> SurveyResults:
+async def survey_results(loaders: Loaders, survey: Survey) -> SurveyResults:
     """A survey's results as its row holds them (the tally folds wrote), the same for every
     viewer; text answers are the one per-viewer field below (staff only)."""
     row = survey.row
@@ -398,7 +396,7 @@ async def survey_results(survey: Survey) -> SurveyResults:
     questions = None
     if final or survey.results_visibility == ResultsVisibility.LIVE:
         tally = row.tally or {}
-        questions = [question_result(q, tally, survey.territory_pk) for q in await survey._questions()]
+        questions = [question_result(q, tally, survey.territory_pk) for q in await survey._questions(loaders)]
     return SurveyResults(
         survey_id=survey.id, status=survey.status, total_submissions=total, counted_submissions=counted,
         final=final, questions=questions,

@@ -22,6 +22,7 @@ from access.errors import not_found
 from events.envelopes import Event, survey_channel
 from models.clock import as_utc, now
 from models.surveys import Survey as SurveyRow
+from reads.loaders import Loaders
 from schema.relay import decode_id_of
 from schema.surveys import Survey, SurveyResults, may_see, survey_results
 from subscriptions.hubs import Hubs, LatestHub, hubs_for
@@ -88,7 +89,7 @@ class SurveyHub(LatestHub[SurveySnapshot]):
                 row = await SurveyRow.filter(id=self.survey_id).first()
                 if row is None:
                     return None
-                return SurveySnapshot(row=row, results=await survey_results(Survey.from_model(row)))
+                return SurveySnapshot(row=row, results=await survey_results(Loaders(None), Survey.from_model(row)))
             except Exception as exc:  # noqa: BLE001 - the database hiccuped: try again
                 log.warning("survey %s results not read (%s); retrying", self.survey_id, exc)
                 await asyncio.sleep(RETRY_AFTER)
