@@ -377,6 +377,10 @@ class Survey(InTerritory, AboutProject, Node):
         member = await info.context.membership(self.territory_pk)
         if member is None:
             return None
+        # A draft saved while its author's submission was committing may outlive it (the
+        # submission deleted what it saw): it is never shown, and the close deletes it.
+        if await info.context.loaders.viewer_submitted.load(self.pk):
+            return None
         draft = await ms.SurveyDraft.filter(survey_id=self.pk, member_id=member.id).first()
         if draft is None:
             return None
