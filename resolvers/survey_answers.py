@@ -17,7 +17,7 @@ from models.surveys import SurveyQuestion as QuestionRow
 from resolvers.validation import BODY_MAX, TITLE_MAX, Checks
 from schema.errors import UserError, UserErrorCode
 from schema.relay import decode_id_of, encode_id
-from schema.surveys import SurveyAnswerInput, SurveyQuestionInput
+from schema.surveys.inputs import SurveyAnswerInput, SurveyQuestionInput
 
 MAX_QUESTIONS = 50
 PROMPT_MAX = 500

@@ -41,14 +41,9 @@ from resolvers.tally import Fold, fold_at_close, fold_for_open_poll
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.relay import decode_id_of
-from schema.surveys import (
-    SurveyAnswersInput,
-    already_submitted,
-    check_may_answer,
-    draft_label,
-    may_see,
-    response_label,
-)
+from schema.surveys.inputs import SurveyAnswersInput
+from schema.surveys.kinds import draft_label, response_label
+from schema.surveys.survey import already_submitted, check_may_answer, may_see
 
 log = logging.getLogger("parvis.surveys")
 

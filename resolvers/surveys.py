@@ -38,23 +38,20 @@ from resolvers.survey_box import (
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.relay import Connection, decode_id_of, paginate
-from schema.surveys import (
-    SURVEY_MANAGERS,
-    SURVEY_STAFF,
+from schema.surveys.inputs import (
     CreateSurveyInput,
     ExportSurveyInput,
-    Survey,
     SurveyAnswersInput,
-    SurveyDraft,
     SurveyDraftPayload,
     SurveyExport,
-    SurveyExportFormat,
     SurveyExportPayload,
     SurveyInput,
     SurveyPayload,
     UpdateSurveyInput,
-    answers_of,
 )
+from schema.surveys.kinds import SURVEY_MANAGERS, SURVEY_STAFF, SurveyExportFormat
+from schema.surveys.questions import SurveyDraft, answers_of
+from schema.surveys.survey import Survey
 
 
 def check_dates(checks: Checks, opens_at: dt.datetime | None, closes_at: dt.datetime, now: dt.datetime) -> None:

@@ -24,7 +24,8 @@ from models.clock import as_utc, now
 from models.surveys import Survey as SurveyRow
 from reads.loaders import Loaders
 from schema.relay import decode_id_of
-from schema.surveys import Survey, SurveyResults, may_see, survey_results
+from schema.surveys.results import SurveyResults
+from schema.surveys.survey import Survey, may_see, survey_results
 from subscriptions.hubs import Hubs, LatestHub, hubs_for
 
 log = logging.getLogger("parvis.live")

@@ -28,7 +28,7 @@ from models.accounts import Role
 from models.surveys import SealedSurveyResponse, SurveyDraft, SurveyParticipation, SurveyResponse
 from models.surveys import Survey as SurveyRow
 from schema.relay import encode_id
-from schema.surveys import response_label
+from schema.surveys.kinds import response_label
 from tests.factories import Persona, make_person, make_territory
 from tests.surveys.stories import (
     CLOSE,
