@@ -80,3 +80,28 @@ def pseudonym(keys: Keys, kind: str, pk: int) -> str:
     """A stable pseudonym for logs (HMAC-SHA256): follows one account across lines, and
     cannot be reversed by trying every id without the secret."""
     return hmac.new(keys.pseudonym, f"{kind}:{pk}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+class Unpaddable(ValueError):
+    """A survey payload longer than the fixed size its survey's sealed responses share."""
+
+
+def seal_padded(keys: Keys, label: str, plain: bytes, size: int) -> bytes:
+    """`plain` padded to exactly `size` bytes (a 4-byte length, then zeros) and sealed under
+    `label` (associated data): every sealed payload of one label family has the same length,
+    whatever it says (survey responses and drafts, docs/adr/0021)."""
+    if len(plain) > size:
+        raise Unpaddable(f"{len(plain)} bytes do not fit in {size}")
+    padded = len(plain).to_bytes(4, "little") + plain + bytes(size - len(plain))
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + keys.ballot.encrypt(nonce, padded, label.encode())
+
+
+def open_padded(keys: Keys, label: str, sealed: bytes) -> bytes:
+    """What seal_padded sealed under `label`."""
+    try:
+        padded = keys.ballot.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], label.encode())
+    except Exception as exc:  # noqa: BLE001 - InvalidTag, or bytes too short
+        raise BallotUnreadable(f"a sealed payload of {label} does not open with this secret") from exc
+    length = int.from_bytes(padded[:4], "little")
+    return padded[4 : 4 + length]

@@ -24,6 +24,7 @@ from resolvers.projects import ProjectsMutation
 from resolvers.questions import QuestionsMutation
 from resolvers.ratelimits import RateLimitQuery
 from resolvers.reach import ReachMutation, ReachQuery
+from resolvers.surveys import SurveysMutation, SurveysQuery
 from resolvers.territories import TerritoriesMutation, TerritoriesQuery
 from schema.accounts import Citizen, Official
 from schema.errors import ErrorCodes
@@ -35,10 +36,11 @@ from subscriptions.notifications import NotificationsSubscription
 from subscriptions.polls import PollsSubscription
 from subscriptions.questions import QuestionsSubscription
 from subscriptions.stats import StatsSubscription
+from subscriptions.surveys import SurveysSubscription
 
 
 @strawberry.type(description="What anyone can read: territories, their content, and the viewer.")
-class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery, RateLimitQuery):
+class Query(NodesQuery, AccountsQuery, TerritoriesQuery, ReachQuery, RateLimitQuery, SurveysQuery):
     pass
 
 
@@ -62,6 +64,7 @@ class Mutation(
     ModerationMutation,
     NotificationsMutation,
     ReachMutation,
+    SurveysMutation,
 ):
     pass
 
@@ -84,6 +87,7 @@ ARGUMENT_DESCRIPTIONS = {
     "unreadOnly": "Only unread notifications.",
     "pollId": "The poll's global id.",
     "territoryId": "The territory's global id.",
+    "surveyId": "The survey's global id.",
 }
 
 
@@ -101,11 +105,16 @@ def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
 @strawberry.type(
     description=(
         "Live streams over a websocket (graphql-transport-ws): poll results, official replies, "
-        "the territory feed and stats, and the viewer's notifications."
+        "the territory feed and stats, survey results, and the viewer's notifications."
     )
 )
 class Subscription(
-    PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription, StatsSubscription
+    PollsSubscription,
+    QuestionsSubscription,
+    FeedSubscription,
+    NotificationsSubscription,
+    StatsSubscription,
+    SurveysSubscription,
 ):
     pass
 

@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "models.clients",
     "models.delivery",
     "models.stats",
+    "models.surveys",
 ]
 
 

@@ -14,6 +14,7 @@ from delivery.reminders import enqueue_due_reminders, enqueue_report_digests
 from events.brokers import Broker
 from models.clock import now
 from resolvers.polls import do_close_due_polls
+from resolvers.survey_box import do_close_due_surveys
 
 log = logging.getLogger("parvis.polls")
 digest_log = logging.getLogger("parvis.digests")
@@ -46,6 +47,9 @@ async def close_due_polls_forever(settings: Settings, broker: Broker) -> None:
     while True:
         await asyncio.sleep(settings.poll_closer_seconds)
         try:
-            await do_close_due_polls(Context(request=None, response=None, broker=broker, settings=settings))
+            context = Context(request=None, response=None, broker=broker, settings=settings)
+            await do_close_due_polls(context)
+            # Surveys closed by the clock: their last sealed responses are counted (docs/adr/0021).
+            await do_close_due_surveys(context)
         except Exception:  # noqa: BLE001 - keep closing polls after a passing database error
             log.exception("closing due polls failed; retrying in %s s", settings.poll_closer_seconds)

@@ -19,6 +19,10 @@ def poll_channel(poll_id: int) -> str:
     return f"poll:{poll_id}"
 
 
+def survey_channel(survey_id: int) -> str:
+    return f"survey:{survey_id}"
+
+
 def territory_channel(territory_id: int) -> str:
     return f"territory:{territory_id}"
 

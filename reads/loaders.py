@@ -21,6 +21,7 @@ from models.comments import Comment
 from models.polls import PollOption
 from models.projects import Document, DocumentVersion
 from models.questions import Question, QuestionStatus, Reply
+from models.surveys import SurveyQuestion
 from reads import sql
 from reads.lists import member_row
 from sharing.horizon import not_reusable
@@ -80,6 +81,10 @@ class Loaders:
         self.comment_count = DataLoader(load_fn=self._comment_counts)
         self.official_stats = DataLoader(load_fn=self._official_stats)
         self.poll_tallies = DataLoader(load_fn=self._poll_tallies)
+        self.questions_by_survey: DataLoader[int, list[SurveyQuestion]] = _grouped(
+            SurveyQuestion, "survey_id", "position"
+        )
+        self.viewer_submitted = DataLoader(load_fn=self._submitted)
         # Whether a territory requires a verified email to write, when a statement of this
         # request already read it (the ballot box does): no query for it then.
         self.email_required: dict[int, bool] = {}
@@ -130,6 +135,12 @@ class Loaders:
         return await self._viewers(
             "SELECT s.idea_id FROM support s JOIN member m ON m.id = s.member_id "
             "WHERE m.account_id = $1 AND s.idea_id IN ({keys})", idea_ids,
+        )
+
+    async def _submitted(self, survey_ids: Sequence[int]) -> list[bool]:
+        return await self._viewers(
+            "SELECT sp.survey_id FROM survey_participation sp JOIN member m ON m.id = sp.member_id "
+            "WHERE m.account_id = $1 AND sp.survey_id IN ({keys})", survey_ids,
         )
 
     async def _viewers(self, statement: str, keys: Sequence[int]) -> list[bool]:

@@ -26,6 +26,7 @@ from models.notifications import Notification, NotificationKind
 from models.polls import Poll
 from models.projects import Document, Project
 from models.questions import Question, Reply
+from models.surveys import SURVEY_STAFF, Survey
 from models.territories import Territory
 from reads.documents import sees_drafts, territory_of
 from reads.loaders import Loaders
@@ -70,6 +71,7 @@ KINDS: dict[str, NodeKind] = {
     "Report": NodeKind(Report),
     "Notification": NodeKind(Notification, owner_field="account_id"),
     "Session": NodeKind(AccessToken, owner_field="account_id"),
+    "Survey": NodeKind(Survey),
 }
 
 
@@ -138,6 +140,10 @@ async def load_row(reader: Reader, kind_name: str, pk: int) -> Any | None:
         return row
     if kind_name == "Report":
         return row if await reader.is_staff(row.territory_id) else None
+    if kind_name == "Survey" and row.published_at is None:
+        # A draft survey: its territory's officials, moderators and admins only.
+        member = await reader.loaders.membership.load(row.territory_id) if reader.account_id is not None else None
+        return row if member is not None and member.role in SURVEY_STAFF else None
     if not await sees(reader, kind_name, row):
         return None
     if kind_name == "Document" and row.draft:

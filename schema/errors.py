@@ -81,6 +81,26 @@ class UserErrorCode(Enum):
     ALT_TEXT_REQUIRED = strawberry.enum_value(
         "ALT_TEXT_REQUIRED", description="An image needs its text alternative (altText)."
     )
+    SURVEY_NOT_DRAFT = strawberry.enum_value(
+        "SURVEY_NOT_DRAFT", description="The survey is published: its title, dates and questions no longer change."
+    )
+    SURVEY_NOT_OPEN = strawberry.enum_value(
+        "SURVEY_NOT_OPEN", description="The survey is scheduled: not open yet (a closed one answers SURVEY_CLOSED)."
+    )
+    SURVEY_CLOSED = strawberry.enum_value("SURVEY_CLOSED", description="The survey has closed.")
+    ALREADY_SUBMITTED = strawberry.enum_value(
+        "ALREADY_SUBMITTED", description="The viewer already submitted this survey (one submission per member)."
+    )
+    ANSWER_HIDDEN = strawberry.enum_value(
+        "ANSWER_HIDDEN",
+        description="An answer to a question the submission's own answers hide (its condition is not met); "
+        "the field path ends with the question's id.",
+    )
+    ANSWER_REQUIRED = strawberry.enum_value(
+        "ANSWER_REQUIRED",
+        description="A required question the submission shows has no answer; the field path ends with the "
+        "question's id.",
+    )
     # Mutations answer these two as top-level errors (extensions.code); a Permission's
     # reason names them so an app can tell "sign in" and "not your role" from the rest.
     UNAUTHENTICATED = strawberry.enum_value(

@@ -55,6 +55,7 @@ from models.polls import Poll, PollOption, PollParticipation
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, Reply
 from models.reach import Follow
+from models.surveys import Survey
 from reads.paging import encode_cursor
 from schema.relay import decode_id, encode_id
 from tests.factories import Persona, make_person, make_territory
@@ -285,6 +286,12 @@ async def build_world() -> World:
     await idea("open idea", hide=False, about=pr_hidden)
     await poll("open poll", hide=False, project=pr_hidden)
     await news("open news", hide=False, about=pr_hidden)
+    for about in (pr_hidden, None):
+        await Survey.create(
+            territory=t, created_by=odile, title="open survey", project=about, tally={},
+            opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2), closes_at=due(),
+            published_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+        )
     pr_open = await project("open project", hide=False)
     w.add("Document", (await Document.create(
         project=pr_open, title="open document", url="https://example.org/open", kind=list(DocumentKind)[0],
@@ -416,6 +423,8 @@ ROUTES = {
     "PollParticipation": "viewer { votes(first: 50) { edges { node { %s } } } }",
     "IdeaSupport": "viewer { supports(first: 50) { edges { node { %s } } } }",
     "Following": "viewer { follows(first: 50) { edges { node { %s } } } }",
+    # Surveys are read through Query.survey / Query.surveys (not node): the list route.
+    "Survey": 'surveys(territoryId: "{territory}", first: 50) { edges { node { %s } } }',
 }
 # Lookups by a human reference: walked with the reference of every question and idea.
 BY_REFERENCE = {("Territory", "questionByReference"): "Question", ("Territory", "ideaByReference"): "Idea"}
@@ -469,7 +478,7 @@ def queries(w: World) -> dict[tuple[str, str], list[str]]:
                 [f'node(id: "{gid}") {{ ... on Poll {{ results {{ {asked} }} }} }}' for gid in w.ids["Poll"]]
             )
         elif parent in ROUTES:
-            found[(parent, field_name)] = aliased([ROUTES[parent].replace("{slug}", w.slug) % asked])
+            found[(parent, field_name)] = aliased([ROUTES[parent].replace("{slug}", w.slug).replace("{territory}", w.territory_id) % asked])
         else:
             owners = (
                 [t.name for t in GRAPH.get_possible_types(GRAPH.type_map[parent])]  # type: ignore[arg-type]
@@ -525,7 +534,11 @@ def test_every_path_is_covered() -> None:
             uncovered.append(f"{parent}.{field_name}")
     assert uncovered == []
     streams = GRAPH.subscription_type.fields  # type: ignore[union-attr]
-    assert set(SUBSCRIPTIONS) | set(FIGURES_ONLY) == set(streams)
+    assert set(SUBSCRIPTIONS) | set(FIGURES_ONLY) | set(NO_CONTENT) == set(streams)
+    for name in NO_CONTENT:
+        results = get_named_type(streams[name].type)
+        assert isinstance(results, GraphQLObjectType)
+        assert not any(reached(f.type) for f in results.fields.values()), name
     for name in FIGURES_ONLY:
         figures = get_named_type(streams[name].type)
         assert isinstance(figures, GraphQLObjectType)
@@ -760,6 +773,10 @@ def sub_selection(name: str) -> str:
 
 
 SUBSCRIPTIONS = ("feed", "notifications", "pollResults", "officialReplies")
+# Streams that reach no hideable content (no path to a Question, Project, ...: a survey's
+# results hold counts, labels and, for its staff, text answers; a draft survey is NOT_FOUND
+# to anyone but its staff, tests/surveys/test_survey_live.py).
+NO_CONTENT = ("surveyResults",)
 # Streams of figures only (no id, no text): nothing hideable can pass through them.
 FIGURES_ONLY = ("territoryStats",)
 
