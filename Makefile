@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python server.py serve
 
+# Two workers (pytest-xdist), one test module per work unit so a module's fixtures (its servers)
+# start once; WORKERS=0 runs in one process.
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # Lint and types: ruff, then mypy on the application code ([tool.mypy] in pyproject.toml).
 check: $(STAMP)
@@ -27,7 +32,7 @@ check: $(STAMP)
 # The same suite against the local PostgreSQL and Redis.
 test-pg: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
-	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} $(BIN)/python -m pytest -q
+	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} $(PYTEST)
 
 migrate: $(STAMP)
 	$(BIN)/python server.py migrate

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,7 +143,7 @@ async def test_an_expired_token_is_refused(gql, mail, smtp):
     assert (await gql(VIEWER, token=erin.token))["data"]["viewer"] is not None
 
 
-@pytest.mark.parametrize("forged", ["", "x", secrets.token_urlsafe(32), "a" * 10_000, "\u0000nul", "' OR 1=1 --"])
+@pytest.mark.parametrize("forged", ["", "x", "3XHK-7LzMmARtJSpMdTilJvxBgmx1qBa3cx8ld3cj-w", "a" * 10_000, "\u0000nul", "' OR 1=1 --"])
 async def test_a_forged_token_is_refused(gql, forged):
     for operation, name in ((VERIFY, "verifyEmail"), (RESET, "resetPassword")):
         variables = {"input": {"token": forged, "newPassword": NEW_PASSWORD}} if name == "resetPassword" else {

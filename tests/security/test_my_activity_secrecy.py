@@ -60,7 +60,8 @@ def test_a_participation_is_a_poll_and_nothing_else() -> None:
     assert isinstance(participation, GraphQLObjectType)
     # No choice, no time, no id to join on: only the poll, which everyone may read anyway
     assert set(participation.fields) == {"poll"}
-    # And no output field anywhere names a choice or a ballot (multipleChoice is the poll's rule)
+    # And no output field anywhere names a choice or a ballot (multipleChoice is the poll's rule,
+    # min/maxChoices a survey question's; SurveyAnswer is the viewer's own unsent draft, ADR 0021)
     named = [
         f"{type_name}.{field_name}"
         for type_name, type_ in GRAPH.type_map.items()
@@ -68,7 +69,9 @@ def test_a_participation_is_a_poll_and_nothing_else() -> None:
         for field_name in type_.fields
         if any(word in field_name.lower() for word in ("choice", "chose", "ballot", "selected"))
     ]
-    assert named == ["Poll.multipleChoice"]
+    assert sorted(named) == [
+        "Poll.multipleChoice", "SurveyAnswer.choices", "SurveyQuestion.maxChoices", "SurveyQuestion.minChoices",
+    ]
 
 
 async def test_two_voters_who_chose_differently_read_the_same_votes_list(gql: Any) -> None:
