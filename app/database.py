@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "models.clients",
     "models.delivery",
     "models.stats",
+    "models.consultations",
 ]
 
 
