@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
+from resolvers.consultations import ConsultationsMutation
 from resolvers.credentials import CredentialsMutation
 from resolvers.ideas import IdeasMutation
 from resolvers.moderation import ModerationMutation
@@ -28,6 +29,7 @@ from schema.errors import ErrorCodes
 from schema.execution import FastExecutionContext
 from schema.limits import QueryCost, QueryLimits
 from schema.scalars import SCALARS
+from subscriptions.consultations import ConsultationsSubscription
 from subscriptions.feed import FeedSubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.polls import PollsSubscription
@@ -59,6 +61,7 @@ class Mutation(
     ModerationMutation,
     NotificationsMutation,
     ReachMutation,
+    ConsultationsMutation,
 ):
     pass
 
@@ -81,6 +84,7 @@ ARGUMENT_DESCRIPTIONS = {
     "unreadOnly": "Only unread notifications.",
     "pollId": "The poll's global id.",
     "territoryId": "The territory's global id.",
+    "consultationId": "The consultation's global id.",
 }
 
 
@@ -102,7 +106,8 @@ def describe_arguments(built: strawberry.Schema) -> strawberry.Schema:
     )
 )
 class Subscription(
-    PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription, StatsSubscription
+    PollsSubscription, QuestionsSubscription, FeedSubscription, NotificationsSubscription, StatsSubscription,
+    ConsultationsSubscription,
 ):
     pass
 

@@ -19,6 +19,10 @@ def poll_channel(poll_id: int) -> str:
     return f"poll:{poll_id}"
 
 
+def consultation_channel(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}"
+
+
 def territory_channel(territory_id: int) -> str:
     return f"territory:{territory_id}"
 

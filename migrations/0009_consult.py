@@ -1,11 +1,12 @@
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+
 from models.consultations import ConsultationStatus, PhaseKind
 from models.notifications import NotificationKind
 from models.projects import DocumentKind
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0008_shown_at')]
@@ -100,11 +101,11 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='Notification',
             name='kind',
-            field=fields.CharEnumField(description='QUESTION_ANSWERED: QUESTION_ANSWERED\nIDEA_STATUS_CHANGED: IDEA_STATUS_CHANGED\nPOLL_CLOSED: POLL_CLOSED\nNEW_COMMENT: NEW_COMMENT\nCONTENT_HIDDEN: CONTENT_HIDDEN\nCONSULTATION_PHASE_STARTED: CONSULTATION_PHASE_STARTED', enum_type=NotificationKind, max_length=32),
+            field=fields.CharEnumField(description='QUESTION_ANSWERED: QUESTION_ANSWERED\nIDEA_STATUS_CHANGED: IDEA_STATUS_CHANGED\nPOLL_CLOSED: POLL_CLOSED\nNEW_COMMENT: NEW_COMMENT\nCONTENT_HIDDEN: CONTENT_HIDDEN\nCONSULTATION_PHASE_STARTED: CONSULTATION_PHASE_STARTED\nOUTCOME_PUBLISHED: OUTCOME_PUBLISHED', enum_type=NotificationKind, max_length=32),
         ),
         ops.AlterField(
             model_name='NotificationPreference',
             name='kind',
-            field=fields.CharEnumField(description='QUESTION_ANSWERED: QUESTION_ANSWERED\nIDEA_STATUS_CHANGED: IDEA_STATUS_CHANGED\nPOLL_CLOSED: POLL_CLOSED\nNEW_COMMENT: NEW_COMMENT\nCONTENT_HIDDEN: CONTENT_HIDDEN\nCONSULTATION_PHASE_STARTED: CONSULTATION_PHASE_STARTED', enum_type=NotificationKind, max_length=32),
+            field=fields.CharEnumField(description='QUESTION_ANSWERED: QUESTION_ANSWERED\nIDEA_STATUS_CHANGED: IDEA_STATUS_CHANGED\nPOLL_CLOSED: POLL_CLOSED\nNEW_COMMENT: NEW_COMMENT\nCONTENT_HIDDEN: CONTENT_HIDDEN\nCONSULTATION_PHASE_STARTED: CONSULTATION_PHASE_STARTED\nOUTCOME_PUBLISHED: OUTCOME_PUBLISHED', enum_type=NotificationKind, max_length=32),
         ),
     ]

@@ -34,7 +34,7 @@ from schema.reach import (
 )
 from schema.relay import decode_id
 
-FOLLOWABLE_KINDS = ("Question", "Idea", "Project", "Poll")
+FOLLOWABLE_KINDS = ("Question", "Idea", "Project", "Poll", "Consultation")
 # A person's devices; past this the oldest subscription makes room (browsers rotate them).
 MAX_PUSH_SUBSCRIPTIONS = 20
 # Only email gathers notifications into a daily message.
@@ -215,7 +215,7 @@ class ReachMutation:
 
         return await mutate(ctx, work, follow_payload)
 
-    @strawberry.mutation(description="Stop following a question, idea, project or poll.")
+    @strawberry.mutation(description="Stop following a question, idea, project, poll or consultation.")
     async def unfollow(self, info: Info[Context, None], input: FollowInput) -> FollowPayload:
         ctx = info.context
         account = ctx.require_account()

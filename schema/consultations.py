@@ -1,0 +1,460 @@
+"""Consultations in dated phases, what each phase holds, and the outcome that closes it.
+
+A phase's state follows the clock (UPCOMING, CURRENT, PAST), computed when read; an answer
+kept for reuse expires at the next phase boundary it compared with (sharing/horizon.py).
+A consultation page reads its phases and every phase's items with one statement per kind,
+whatever their number (the loaders in reads/loaders.py). Reasoning: docs/adr/0019.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from access.context import Context
+from models import consultations as mc
+from models import ideas as mi
+from models import polls as mp
+from models import questions as mq
+from models.clock import as_utc, now
+from reads.nodes import load_row, sees
+from schema.errors import Refusal, UserError, UserErrorCode
+from schema.ideas import Idea
+from schema.placement import AboutProject, InTerritory
+from schema.polls import Poll
+from schema.projects import DocumentInput, DocumentKind
+from schema.questions import Question
+from schema.relay import Node, decode_id_of, encode_id, register_node
+from sharing.horizon import note_boundary
+
+
+@strawberry.enum(description="Where a consultation stands.")
+class ConsultationStatus(Enum):
+    DRAFT = strawberry.enum_value(
+        "DRAFT", description="Being prepared: only the territory's officials, moderators and admins see it."
+    )
+    PUBLISHED = strawberry.enum_value("PUBLISHED", description="Public: its phases run by their dates.")
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Over: still public, its phases take no contribution any more."
+    )
+
+
+@strawberry.enum(description="What happens in a consultation phase.")
+class PhaseKind(Enum):
+    INFORMATION = strawberry.enum_value(
+        "INFORMATION", description="Documents are presented; questions to the officials are welcome."
+    )
+    DEBATE = strawberry.enum_value("DEBATE", description="A call for ideas and an exchange of views.")
+    SURVEY = strawberry.enum_value("SURVEY", description="Residents answer a survey.")
+    VOTE = strawberry.enum_value("VOTE", description="Residents vote in the phase's polls.")
+    RESTITUTION = strawberry.enum_value(
+        "RESTITUTION", description="The territory says what it decided and why."
+    )
+
+
+@strawberry.enum(description="Where a phase stands in time.")
+class PhaseState(Enum):
+    UPCOMING = strawberry.enum_value("UPCOMING", description="startsAt is ahead.")
+    CURRENT = strawberry.enum_value("CURRENT", description="Between startsAt (included) and endsAt.")
+    PAST = strawberry.enum_value("PAST", description="endsAt has passed.")
+
+
+def phase_state(row: mc.ConsultationPhase, at: dt.datetime | None = None) -> PhaseState:
+    """UPCOMING before startsAt, CURRENT until endsAt, PAST after; an answer kept for reuse
+    expires at the boundary compared with."""
+    at = at or now()
+    starts, ends = as_utc(row.starts_at), as_utc(row.ends_at)
+    if at < starts:
+        note_boundary(starts)
+        return PhaseState.UPCOMING
+    if at < ends:
+        note_boundary(ends)
+        return PhaseState.CURRENT
+    return PhaseState.PAST
+
+
+def status_of(row: mc.Consultation) -> ConsultationStatus:
+    return ConsultationStatus(row.status.value if isinstance(row.status, mc.ConsultationStatus) else row.status)
+
+
+async def visible_items(ctx: Context, model: Any, pks: list[int]) -> list[Any]:
+    """The rows `pks` of `model` the viewer may see (one statement for all), newest first."""
+    if not pks:
+        return []
+    rows = await ctx.loaders.by_id(model).load_many(sorted(set(pks), reverse=True))
+    return [row for row in rows if row is not None and await ctx.can_see(row)]
+
+
+def item_pks(items: list[Any], kind: str) -> list[int]:
+    return [int(item.subject_id) for item in items if item.subject_type == kind]
+
+
+@strawberry.type(description="A document published with a consultation phase (a link to it).")
+class PhaseDocument(Node):
+    id: strawberry.ID = strawberry.field(description="The document's global id.")
+    title: str = strawberry.field(description="The document's title.")
+    url: str = strawberry.field(description="Where to read the document (http or https).")
+    kind: DocumentKind = strawberry.field(description="What the document is.")
+
+    @classmethod
+    def from_model(cls, row: mc.PhaseDocument) -> PhaseDocument:
+        return cls(
+            id=strawberry.ID(encode_id("PhaseDocument", row.id)),
+            title=row.title,
+            url=row.url,
+            kind=DocumentKind(str(getattr(row.kind, "value", row.kind))),
+        )
+
+
+@strawberry.type(description="What a phase decided and why, linked to the contributions it answers.")
+class Outcome(Node):
+    id: strawberry.ID = strawberry.field(description="The outcome's global id.")
+    summary: str = strawberry.field(description="What was decided and why.")
+    published_at: dt.datetime = strawberry.field(description="When the outcome was first published.")
+    updated_at: dt.datetime = strawberry.field(description="When the outcome was last published again.")
+    pk: strawberry.Private[int]
+    phase_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: mc.Outcome) -> Outcome:
+        return cls(
+            id=strawberry.ID(encode_id("Outcome", row.id)),
+            summary=row.summary,
+            published_at=row.published_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            phase_pk=row.phase_id,
+        )
+
+    @strawberry.field(description="The phase the outcome closes.")
+    async def phase(self, info: Info[Context, None]) -> ConsultationPhase:
+        return ConsultationPhase.from_model(await info.context.loaders.row_of(mc.ConsultationPhase, self.phase_pk))
+
+    @strawberry.field(description="The ideas the outcome answers (those the viewer may see), newest first.")
+    async def ideas(self, info: Info[Context, None]) -> list[Idea]:
+        items = await info.context.loaders.items_by_outcome.load(self.pk)
+        return [Idea.from_model(r) for r in await visible_items(info.context, mi.Idea, item_pks(items, "Idea"))]
+
+    @strawberry.field(description="The questions the outcome answers (those the viewer may see), newest first.")
+    async def questions(self, info: Info[Context, None]) -> list[Question]:
+        items = await info.context.loaders.items_by_outcome.load(self.pk)
+        rows = await visible_items(info.context, mq.Question, item_pks(items, "Question"))
+        return [Question.from_model(r) for r in rows]
+
+    @strawberry.field(description="The polls the outcome answers (those the viewer may see), newest first.")
+    async def polls(self, info: Info[Context, None]) -> list[Poll]:
+        items = await info.context.loaders.items_by_outcome.load(self.pk)
+        return [Poll.from_model(r) for r in await visible_items(info.context, mp.Poll, item_pks(items, "Poll"))]
+
+
+@strawberry.type(
+    description=(
+        "A dated phase of a consultation: what happens in it (kind), its documents, the ideas, "
+        "questions and polls it holds, and the outcome that closes it. Its state follows the clock."
+    )
+)
+class ConsultationPhase(Node):
+    id: strawberry.ID = strawberry.field(description="The phase's global id.")
+    kind: PhaseKind = strawberry.field(description="What happens in the phase.")
+    title: str = strawberry.field(description="The phase's name.")
+    description: str = strawberry.field(description="What the phase is for and how to take part.")
+    starts_at: dt.datetime = strawberry.field(description="When the phase starts.")
+    ends_at: dt.datetime = strawberry.field(description="When the phase ends (after startsAt).")
+    accepts_ideas: bool = strawberry.field(
+        description="Whether members may propose ideas in the phase while it is current (proposeIdea's phaseId)."
+    )
+    accepts_questions: bool = strawberry.field(
+        description="Whether members may ask the officials questions in the phase while it is current "
+        "(askQuestion's phaseId)."
+    )
+    pk: strawberry.Private[int]
+    consultation_pk: strawberry.Private[int]
+    row: strawberry.Private[mc.ConsultationPhase]
+
+    @classmethod
+    def from_model(cls, row: mc.ConsultationPhase) -> ConsultationPhase:
+        return cls(
+            id=strawberry.ID(encode_id("ConsultationPhase", row.id)),
+            kind=PhaseKind(str(getattr(row.kind, "value", row.kind))),
+            title=row.title,
+            description=row.description,
+            starts_at=as_utc(row.starts_at),
+            ends_at=as_utc(row.ends_at),
+            accepts_ideas=row.accepts_ideas,
+            accepts_questions=row.accepts_questions,
+            pk=row.id,
+            consultation_pk=row.consultation_id,
+            row=row,
+        )
+
+    @strawberry.field(description="UPCOMING, CURRENT or PAST, by the clock.")
+    def state(self) -> PhaseState:
+        return phase_state(self.row)
+
+    @strawberry.field(description="Whether the phase is the current one (state CURRENT).")
+    def is_current(self) -> bool:
+        return phase_state(self.row) is PhaseState.CURRENT
+
+    @strawberry.field(description="The phase's rank in its consultation, from 1, by start date.")
+    async def position(self, info: Info[Context, None]) -> int:
+        phases = await info.context.loaders.phases_by_consultation.load(self.consultation_pk)
+        return next((i for i, p in enumerate(phases, 1) if p.id == self.pk), 0)
+
+    @strawberry.field(description="The consultation the phase belongs to.")
+    async def consultation(self, info: Info[Context, None]) -> Consultation:
+        return Consultation.from_model(await info.context.loaders.row_of(mc.Consultation, self.consultation_pk))
+
+    @strawberry.field(description="The documents published with the phase, in the order they were added.")
+    async def documents(self, info: Info[Context, None]) -> list[PhaseDocument]:
+        return [PhaseDocument.from_model(r) for r in await info.context.loaders.documents_by_phase.load(self.pk)]
+
+    @strawberry.field(description="The ideas proposed in the phase (those the viewer may see), newest first.")
+    async def ideas(self, info: Info[Context, None]) -> list[Idea]:
+        items = await info.context.loaders.items_by_phase.load(self.pk)
+        return [Idea.from_model(r) for r in await visible_items(info.context, mi.Idea, item_pks(items, "Idea"))]
+
+    @strawberry.field(description="The questions asked in the phase (those the viewer may see), newest first.")
+    async def questions(self, info: Info[Context, None]) -> list[Question]:
+        items = await info.context.loaders.items_by_phase.load(self.pk)
+        rows = await visible_items(info.context, mq.Question, item_pks(items, "Question"))
+        return [Question.from_model(r) for r in rows]
+
+    @strawberry.field(description="The polls held in the phase (those the viewer may see), newest first.")
+    async def polls(self, info: Info[Context, None]) -> list[Poll]:
+        items = await info.context.loaders.items_by_phase.load(self.pk)
+        return [Poll.from_model(r) for r in await visible_items(info.context, mp.Poll, item_pks(items, "Poll"))]
+
+    @strawberry.field(description="What the phase decided and why; null until it is published.")
+    async def outcome(self, info: Info[Context, None]) -> Outcome | None:
+        row = await info.context.loaders.outcome_by_phase.load(self.pk)
+        return Outcome.from_model(row) if row is not None else None
+
+
+@strawberry.type(
+    description=(
+        "A consultation of the territory (the revision of a master plan, say): a co-construction "
+        "in dated phases, each with its documents, contributions and outcome. Drafts are seen "
+        "only by the territory's officials, moderators and admins."
+    )
+)
+class Consultation(InTerritory, AboutProject, Node):
+    id: strawberry.ID = strawberry.field(description="The consultation's global id.")
+    title: str = strawberry.field(description="The consultation's title.")
+    summary: str = strawberry.field(description="What is consulted on, and why.")
+    status: ConsultationStatus = strawberry.field(description="DRAFT, PUBLISHED or CLOSED.")
+    created_at: dt.datetime = strawberry.field(description="When the consultation was created.")
+    updated_at: dt.datetime = strawberry.field(
+        description="When the consultation or one of its phases was last changed."
+    )
+    published_at: dt.datetime | None = strawberry.field(description="When it was published; null for a draft.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: mc.Consultation) -> Consultation:
+        return cls(
+            id=strawberry.ID(encode_id("Consultation", row.id)),
+            title=row.title,
+            summary=row.summary,
+            status=status_of(row),
+            created_at=row.created_at,
+            updated_at=as_utc(row.updated_at),
+            published_at=row.published_at,
+            pk=row.id,
+            territory_pk=row.territory_id,
+            project_pk=row.project_id,
+        )
+
+    @strawberry.field(description="The consultation's page in the territory's web app.")
+    def url(self, info: Info[Context, None]) -> str:
+        base = str(getattr(info.context.settings, "public_url", "") or "").rstrip("/")
+        return f"{base}/consultations/{self.id}"
+
+    @strawberry.field(description="The phases in the order they run (by start date); they never overlap.")
+    async def phases(self, info: Info[Context, None]) -> list[ConsultationPhase]:
+        rows = await info.context.loaders.phases_by_consultation.load(self.pk)
+        return [ConsultationPhase.from_model(row) for row in rows]
+
+    @strawberry.field(description="The phase running now; null between phases, before the first and after the last.")
+    async def current_phase(self, info: Info[Context, None]) -> ConsultationPhase | None:
+        at = now()
+        for row in await info.context.loaders.phases_by_consultation.load(self.pk):
+            if phase_state(row, at) is PhaseState.CURRENT:
+                return ConsultationPhase.from_model(row)
+        return None
+
+
+async def outcomes_of(ctx: Context, kind: str, pk: int) -> list[Outcome]:
+    """The outcomes answering one contribution, those of consultations the viewer may see."""
+    rows = await ctx.loaders.outcomes_of_subject.load((kind, pk))
+    return [Outcome.from_model(row) for row in rows if await sees(ctx, "Outcome", row)]
+
+
+# -- contributions in a phase ------------------------------------------------------------------
+
+
+async def check_phase_takes(
+    ctx: Context, global_id: str, territory_id: int, what: str, at: dt.datetime | None = None
+) -> mc.ConsultationPhase:
+    """The phase `phaseId` names if it takes `what` ("ideas" or "questions") now: NOT_FOUND
+    when the viewer may not see it or it is of another territory, PHASE_DOES_NOT_ACCEPT when
+    it never takes them, PHASE_CLOSED when it is not current or its consultation is not
+    published (a draft, or closed)."""
+    pk = decode_id_of(global_id, "ConsultationPhase")
+    phase = await load_row(ctx, "ConsultationPhase", pk) if pk is not None else None
+    consultation = await ctx.loaders.by_id(mc.Consultation).load(phase.consultation_id) if phase else None
+    if phase is None or consultation is None or consultation.territory_id != territory_id:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such phase in this territory.", "phaseId")
+    takes = phase.accepts_ideas if what == "ideas" else phase.accepts_questions
+    if not takes:
+        raise Refusal.of(UserErrorCode.PHASE_DOES_NOT_ACCEPT, f"This phase takes no {what}.", "phaseId")
+    if consultation.status != mc.ConsultationStatus.PUBLISHED or phase_state(phase, at) is not PhaseState.CURRENT:
+        raise Refusal.of(UserErrorCode.PHASE_CLOSED, f"This phase takes no {what} now: it is not the current one.",
+                         "phaseId")
+    return phase  # type: ignore[no-any-return]
+
+
+# -- inputs and payloads -----------------------------------------------------------------------
+
+
+@strawberry.input(description="A phase of a consultation.")
+class PhaseInput:
+    kind: PhaseKind = strawberry.field(description="What happens in the phase.")
+    title: str = strawberry.field(description="The phase's name (1 to 200 characters).")
+    description: str = strawberry.field(description="What the phase is for (1 to 20,000 characters).")
+    starts_at: dt.datetime = strawberry.field(description="When the phase starts.")
+    ends_at: dt.datetime = strawberry.field(
+        description="When it ends: after startsAt, and no phase of the consultation may overlap it."
+    )
+    accepts_ideas: bool | None = strawberry.field(
+        default=None, description="Whether it takes ideas while current; by default only DEBATE phases do."
+    )
+    accepts_questions: bool | None = strawberry.field(
+        default=None,
+        description="Whether it takes questions to the officials while current; by default INFORMATION and "
+        "DEBATE phases do.",
+    )
+
+
+@strawberry.input(description="A new consultation of a territory, as a draft.")
+class CreateConsultationInput:
+    territory_id: strawberry.ID = strawberry.field(description="The territory consulted.")
+    title: str = strawberry.field(description="The consultation's title (1 to 200 characters).")
+    summary: str = strawberry.field(description="What is consulted on (1 to 20,000 characters).")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A project of the same territory the consultation is about."
+    )
+    phases: list[PhaseInput] | None = strawberry.field(
+        default=None, description="Its phases (at most 20), which must not overlap."
+    )
+
+
+@strawberry.input(description="Changes to a consultation; omitted fields stay as they are.")
+class UpdateConsultationInput:
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation's global id.")
+    title: str | None = strawberry.field(default=None, description="The new title (1 to 200 characters).")
+    summary: str | None = strawberry.field(default=None, description="The new summary (1 to 20,000 characters).")
+    closed: bool | None = strawberry.field(
+        default=None, description="true closes a published consultation (no phase takes contributions any more)."
+    )
+
+
+@strawberry.input(description="Designates one consultation.")
+class ConsultationInput:
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation's global id.")
+
+
+@strawberry.input(description="A phase to add to a consultation.")
+class AddConsultationPhaseInput:
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation's global id.")
+    phase: PhaseInput = strawberry.field(description="The new phase.")
+
+
+@strawberry.input(description="Changes to a phase; omitted fields stay as they are.")
+class UpdateConsultationPhaseInput:
+    phase_id: strawberry.ID = strawberry.field(description="The phase's global id.")
+    kind: PhaseKind | None = strawberry.field(default=None, description="What happens in the phase.")
+    title: str | None = strawberry.field(default=None, description="The new name (1 to 200 characters).")
+    description: str | None = strawberry.field(default=None, description="The new description.")
+    starts_at: dt.datetime | None = strawberry.field(default=None, description="The new start.")
+    ends_at: dt.datetime | None = strawberry.field(default=None, description="The new end (after startsAt).")
+    accepts_ideas: bool | None = strawberry.field(default=None, description="Whether it takes ideas.")
+    accepts_questions: bool | None = strawberry.field(default=None, description="Whether it takes questions.")
+
+
+@strawberry.input(description="Designates one consultation phase.")
+class PhaseIdInput:
+    phase_id: strawberry.ID = strawberry.field(description="The phase's global id.")
+
+
+@strawberry.input(description="A link document to publish with a phase.")
+class AddPhaseDocumentInput:
+    phase_id: strawberry.ID = strawberry.field(description="The phase's global id.")
+    document: DocumentInput = strawberry.field(description="The document.")
+
+
+@strawberry.input(description="A poll of the same territory for a phase to hold.")
+class AttachPollToPhaseInput:
+    phase_id: strawberry.ID = strawberry.field(description="The phase's global id.")
+    poll_id: strawberry.ID = strawberry.field(description="The poll's global id (in no other phase).")
+
+
+@strawberry.input(description="What a phase decided and why, and the contributions it answers.")
+class PublishOutcomeInput:
+    phase_id: strawberry.ID = strawberry.field(description="The phase's global id.")
+    summary: str = strawberry.field(description="What was decided and why (1 to 20,000 characters).")
+    item_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Ideas, questions and polls of the same consultation's phases that the outcome answers "
+        "(at most 100); publishing again replaces the list.",
+    )
+
+
+@strawberry.type(description="The result of a mutation on a consultation.")
+class ConsultationPayload:
+    consultation: Consultation | None = strawberry.field(
+        description="The consultation as it now stands; null on failure."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
+
+
+@strawberry.type(description="The result of a mutation on a consultation phase.")
+class PhasePayload:
+    phase: ConsultationPhase | None = strawberry.field(description="The phase as it now stands; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
+
+
+@strawberry.type(description="The result of publishing an outcome.")
+class OutcomePayload:
+    outcome: Outcome | None = strawberry.field(description="The outcome as published; null on failure.")
+    user_errors: list[UserError] = strawberry.field(description="Why the mutation failed; empty on success.")
+
+
+@strawberry.enum(description="What changed in a consultation, as its live stream tells.")
+class ConsultationChange(Enum):
+    SNAPSHOT = strawberry.enum_value("SNAPSHOT", description="The state when the stream started.")
+    PHASE_CHANGED = strawberry.enum_value(
+        "PHASE_CHANGED", description="The clock moved the current phase (one started or ended)."
+    )
+    UPDATED = strawberry.enum_value(
+        "UPDATED", description="Staff changed the consultation, its phases, documents or items."
+    )
+    OUTCOME_PUBLISHED = strawberry.enum_value("OUTCOME_PUBLISHED", description="A phase's outcome was published.")
+
+
+@strawberry.type(description="A consultation's state, streamed live when it changes.")
+class ConsultationEvent:
+    change: ConsultationChange = strawberry.field(description="What changed.")
+    consultation: Consultation = strawberry.field(description="The consultation as it now stands.")
+    current_phase: ConsultationPhase | None = strawberry.field(
+        description="The phase current when the event was sent; null between phases."
+    )
+
+
+register_node("Consultation", Consultation.from_model)
+register_node("ConsultationPhase", ConsultationPhase.from_model)
+register_node("PhaseDocument", PhaseDocument.from_model)
+register_node("Outcome", Outcome.from_model)
