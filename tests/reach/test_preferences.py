@@ -13,7 +13,8 @@ from tests.factories import make_person, make_territory
 from tests.questions.stories import asked, reply
 from tests.reach.stories import preferences, set_preference
 
-KINDS = ("QUESTION_ANSWERED", "IDEA_STATUS_CHANGED", "POLL_CLOSED", "NEW_COMMENT", "CONTENT_HIDDEN")
+KINDS = ("QUESTION_ANSWERED", "IDEA_STATUS_CHANGED", "POLL_CLOSED", "NEW_COMMENT", "CONTENT_HIDDEN",
+         "CONSULTATION_PHASE_STARTED", "OUTCOME_PUBLISHED")
 CHANNELS = ("IN_APP", "EMAIL", "PUSH")
 
 
@@ -21,7 +22,7 @@ async def test_alice_sees_every_kind_and_channel_with_its_default(gql: Any) -> N
     # Given alice, who never chose anything
     alice = await make_person("alice", await make_territory())
 
-    # Then she sees all 15 preferences: replies to her questions everywhere at once,
+    # Then she sees all 21 preferences: replies to her questions everywhere at once,
     # everything else in the app only
     seen = await preferences(gql, alice.token)
     assert set(seen) == {(kind, channel) for kind in KINDS for channel in CHANNELS}
@@ -41,7 +42,7 @@ async def test_alice_changes_a_preference_and_sees_it_everywhere(gql: Any) -> No
     assert first["setNotificationPreference"]["userErrors"] == []
     payload = second["setNotificationPreference"]
     assert payload["userErrors"] == []
-    assert len(payload["preferences"]) == 15
+    assert len(payload["preferences"]) == len(KINDS) * len(CHANNELS)
     seen = await preferences(gql, alice.token)
     assert seen[("QUESTION_ANSWERED", "PUSH")] == "NEVER"
     assert seen[("NEW_COMMENT", "EMAIL")] == "DAILY_DIGEST"
