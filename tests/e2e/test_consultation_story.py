@@ -62,7 +62,7 @@ async def test_the_scot_revision_runs_in_phases_from_draft_to_outcome(server: Se
 
     # Odile prepares the consultation: information (over), call for ideas (a few seconds
     # left), restitution (starting when the call ends)
-    switch = 6.0
+    switch = 12.0
     created = (await odile.http(CREATE, {"i": {
         "territoryId": territory, "title": "Révision du SCoT du Carcassonnais",
         "summary": "Le schéma de cohérence territoriale, révisé avec les habitants.",
