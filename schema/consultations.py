@@ -23,6 +23,7 @@ from models import questions as mq
 from models.clock import as_utc, now
 from reads.nodes import load_row, sees
 from schema.errors import Refusal, UserError, UserErrorCode
+from schema.permissions import Permission, check_member, permission
 from schema.ideas import Idea
 from schema.placement import AboutProject, InTerritory
 from schema.polls import Poll
@@ -228,6 +229,20 @@ class ConsultationPhase(Node):
         items = await info.context.loaders.items_by_phase.load(self.pk)
         return [Poll.from_model(r) for r in await visible_items(info.context, mp.Poll, item_pks(items, "Poll"))]
 
+    @strawberry.field(
+        description="Whether proposeIdea with this phaseId would take the viewer's idea now, else the code it "
+        "would answer (UNAUTHENTICATED, NOT_A_MEMBER, EMAIL_NOT_VERIFIED, PHASE_DOES_NOT_ACCEPT, PHASE_CLOSED)."
+    )
+    async def viewer_can_propose_idea(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_contribute(info.context, self.row, "ideas"))
+
+    @strawberry.field(
+        description="Whether askQuestion with this phaseId would take the viewer's question now, else the code "
+        "it would answer (UNAUTHENTICATED, NOT_A_MEMBER, EMAIL_NOT_VERIFIED, PHASE_DOES_NOT_ACCEPT, PHASE_CLOSED)."
+    )
+    async def viewer_can_ask_question(self, info: Info[Context, None]) -> Permission:
+        return await permission(check_may_contribute(info.context, self.row, "questions"))
+
     @strawberry.field(description="What the phase decided and why; null until it is published.")
     async def outcome(self, info: Info[Context, None]) -> Outcome | None:
         row = await info.context.loaders.outcome_by_phase.load(self.pk)
@@ -296,25 +311,41 @@ async def outcomes_of(ctx: Context, kind: str, pk: int) -> list[Outcome]:
 # -- contributions in a phase ------------------------------------------------------------------
 
 
-async def check_phase_takes(
-    ctx: Context, global_id: str, territory_id: int, what: str, at: dt.datetime | None = None
-) -> mc.ConsultationPhase:
-    """The phase `phaseId` names if it takes `what` ("ideas" or "questions") now: NOT_FOUND
-    when the viewer may not see it or it is of another territory, PHASE_DOES_NOT_ACCEPT when
-    it never takes them, PHASE_CLOSED when it is not current or its consultation is not
-    published (a draft, or closed)."""
-    pk = decode_id_of(global_id, "ConsultationPhase")
-    phase = await load_row(ctx, "ConsultationPhase", pk) if pk is not None else None
-    consultation = await ctx.loaders.by_id(mc.Consultation).load(phase.consultation_id) if phase else None
-    if phase is None or consultation is None or consultation.territory_id != territory_id:
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such phase in this territory.", "phaseId")
+def check_phase_open(
+    phase: mc.ConsultationPhase, consultation: mc.Consultation, what: str, at: dt.datetime | None = None
+) -> None:
+    """PHASE_DOES_NOT_ACCEPT when the phase never takes `what` ("ideas" or "questions"),
+    PHASE_CLOSED when it is not current or its consultation is not published (a draft, or
+    closed)."""
     takes = phase.accepts_ideas if what == "ideas" else phase.accepts_questions
     if not takes:
         raise Refusal.of(UserErrorCode.PHASE_DOES_NOT_ACCEPT, f"This phase takes no {what}.", "phaseId")
     if consultation.status != mc.ConsultationStatus.PUBLISHED or phase_state(phase, at) is not PhaseState.CURRENT:
         raise Refusal.of(UserErrorCode.PHASE_CLOSED, f"This phase takes no {what} now: it is not the current one.",
                          "phaseId")
+
+
+async def check_phase_takes(
+    ctx: Context, global_id: str, territory_id: int, what: str, at: dt.datetime | None = None
+) -> mc.ConsultationPhase:
+    """The phase `phaseId` names if it takes `what` now (check_phase_open); NOT_FOUND when
+    the viewer may not see it or it is of another territory."""
+    pk = decode_id_of(global_id, "ConsultationPhase")
+    phase = await load_row(ctx, "ConsultationPhase", pk) if pk is not None else None
+    consultation = await ctx.loaders.by_id(mc.Consultation).load(phase.consultation_id) if phase else None
+    if phase is None or consultation is None or consultation.territory_id != territory_id:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such phase in this territory.", "phaseId")
+    check_phase_open(phase, consultation, what, at)
     return phase  # type: ignore[no-any-return]
+
+
+async def check_may_contribute(ctx: Context, phase: mc.ConsultationPhase, what: str) -> None:
+    """proposeIdea's (what="ideas") or askQuestion's ("questions") checks of the viewer and
+    the phase, for a phase the viewer sees: a member of its territory, then the phase open."""
+    consultation = await ctx.loaders.row_of(mc.Consultation, phase.consultation_id)
+    action = "propose an idea" if what == "ideas" else "ask a question"
+    await check_member(ctx, consultation.territory_id, action, "territoryId")
+    check_phase_open(phase, consultation, what)
 
 
 # -- inputs and payloads -----------------------------------------------------------------------

@@ -272,3 +272,31 @@ async def test_the_clock_announces_a_phase_to_the_feed_and_to_followers(gql, app
     assert await FeedEntry.filter(subject_type="Consultation", subject_id=pk).count() == feed_before + 1
     notes = await Notification.filter(account_id=alice.account.id).values_list("kind", "subject_type", "subject_id")
     assert notes == [("CONSULTATION_PHASE_STARTED", "Consultation", pk)]
+
+
+HINTS = """query($id: ID!) { node(id: $id) { ... on Consultation { phases {
+  id viewerCanProposeIdea { allowed reason } viewerCanAskQuestion { allowed reason } } } } }"""
+
+
+async def test_the_hints_say_before_the_click_what_the_mutations_answer(gql):
+    t = await make_territory()
+    odile = await make_person("odile", t, Role.OFFICIAL)
+    alice = await make_person("alice", t)
+    sam = await make_person("sam")  # no member
+    consultation = await published(gql, odile.token, t)
+
+    for person in (None, sam, alice):
+        token = person.token if person else None
+        hints = (await gql(HINTS, {"id": consultation["id"]}, token=token))["data"]["node"]["phases"]
+        for phase in hints:
+            for hint, act in (("viewerCanProposeIdea", propose), ("viewerCanAskQuestion", ask)):
+                if person is None:
+                    assert phase[hint] == {"allowed": False, "reason": "UNAUTHENTICATED"}
+                    continue
+                answer = await act(gql, token, t, phase["id"])
+                got = answer["userErrors"][0]["code"] if answer["userErrors"] else None
+                assert phase[hint] == {"allowed": got is None, "reason": got}, (person.account.display_name, hint)
+    hints = (await gql(HINTS, {"id": consultation["id"]}, token=alice.token))["data"]["node"]["phases"]
+    assert [p["viewerCanProposeIdea"]["reason"] for p in hints] == ["PHASE_DOES_NOT_ACCEPT", None,
+                                                                    "PHASE_DOES_NOT_ACCEPT"]
+    assert [p["viewerCanAskQuestion"]["reason"] for p in hints] == ["PHASE_CLOSED", None, "PHASE_DOES_NOT_ACCEPT"]
