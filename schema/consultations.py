@@ -23,8 +23,8 @@ from models import questions as mq
 from models.clock import as_utc, now
 from reads.nodes import load_row, sees
 from schema.errors import Refusal, UserError, UserErrorCode
-from schema.permissions import Permission, check_member, permission
 from schema.ideas import Idea
+from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
 from schema.polls import Poll
 from schema.projects import DocumentInput, DocumentKind
