@@ -326,7 +326,9 @@ async def build_world() -> World:
         outcome_text = w.secret("outcome-under-draft") if draft else "open outcome"
         outcome = await Outcome.create(phase=phase, published_by=odile, summary=outcome_text)
         gids.append(w.add("Outcome", outcome.id, outcome_text))
-        held = [] if draft else [("Idea", i_hidden.id), ("Poll", p_hidden.id), ("Idea", i_open.id)]
+        held = [] if draft else [
+            ("Idea", i_hidden.id), ("Poll", p_hidden.id), ("Question", q_hidden.id), ("Idea", i_open.id),
+        ]
         for kind, pk in held:
             await PhaseItem.create(phase=phase, subject_type=kind, subject_id=pk)
             await OutcomeItem.create(outcome=outcome, subject_type=kind, subject_id=pk)
