@@ -61,7 +61,7 @@ def vapid_of(ctx: Context) -> VapidKeys | None:
 
 
 async def check_followable(ctx: Context, global_id: str) -> tuple[str, int]:
-    """(kind, pk) of a question, idea, project or poll the viewer can see; NOT_FOUND for
+    """(kind, pk) of a question, idea, project, poll or consultation the viewer can see; NOT_FOUND for
     anything else, hidden or unknown alike."""
     decoded = decode_id(global_id)
     row = None
@@ -198,8 +198,8 @@ class ReachMutation:
 
     @strawberry.mutation(
         description=(
-            "Follow a question, idea, project or poll: the viewer is told of its replies, "
-            "status changes, comments and results. Following twice is the same as once."
+            "Follow a question, idea, project, poll or consultation: the viewer is told of its replies, "
+            "status changes, comments, results, phases and outcomes. Following twice is the same as once."
         )
     )
     async def follow(self, info: Info[Context, None], input: FollowInput) -> FollowPayload:
