@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -82,12 +82,27 @@ def status_of(row: mc.Consultation) -> ConsultationStatus:
     return ConsultationStatus(row.status.value if isinstance(row.status, mc.ConsultationStatus) else row.status)
 
 
-async def visible_items(ctx: Context, model: Any, pks: list[int]) -> list[Any]:
-    """The rows `pks` of `model` the viewer may see (one statement for all), newest first."""
-    if not pks:
-        return []
-    rows = await ctx.loaders.by_id(model).load_many(sorted(set(pks), reverse=True))
-    return [row for row in rows if row is not None and await ctx.can_see(row)]
+# A phase's or an outcome's lists show at most this many items (newest first).
+ITEMS_MAX = 100
+FirstItems = Annotated[
+    int | None, strawberry.argument(description="How many items, newest first: 0 to 100; 100 when omitted.")
+]
+
+
+async def visible_items(ctx: Context, model: Any, pks: list[int], first: FirstItems = None) -> list[Any]:
+    """The newest `first` (at most ITEMS_MAX) rows `pks` of `model` the viewer may see, newest
+    first: one statement for all the lists of a page (their loads are batched), another only
+    when hidden rows left a list short."""
+    take = ITEMS_MAX if first is None else max(0, min(first, ITEMS_MAX))
+    ordered = sorted(set(pks), reverse=True)
+    shown: list[Any] = []
+    start = 0
+    while len(shown) < take and start < len(ordered):
+        chunk = ordered[start:start + take - len(shown)]
+        start += len(chunk)
+        rows = await ctx.loaders.by_id(model).load_many(chunk)
+        shown += [row for row in rows if row is not None and await ctx.can_see(row)]
+    return shown
 
 
 def item_pks(items: list[Any], kind: str) -> list[int]:
@@ -213,21 +228,32 @@ class ConsultationPhase(Node):
     async def documents(self, info: Info[Context, None]) -> list[PhaseDocument]:
         return [PhaseDocument.from_model(r) for r in await info.context.loaders.documents_by_phase.load(self.pk)]
 
-    @strawberry.field(description="The ideas proposed in the phase (those the viewer may see), newest first.")
-    async def ideas(self, info: Info[Context, None]) -> list[Idea]:
+    @strawberry.field(
+        description="The ideas proposed in the phase (those the viewer may see), newest first: `first` of them, "
+        "at most 100 (the default)."
+    )
+    async def ideas(self, info: Info[Context, None], first: FirstItems = None) -> list[Idea]:
         items = await info.context.loaders.items_by_phase.load(self.pk)
-        return [Idea.from_model(r) for r in await visible_items(info.context, mi.Idea, item_pks(items, "Idea"))]
+        rows = await visible_items(info.context, mi.Idea, item_pks(items, "Idea"), first)
+        return [Idea.from_model(r) for r in rows]
 
-    @strawberry.field(description="The questions asked in the phase (those the viewer may see), newest first.")
-    async def questions(self, info: Info[Context, None]) -> list[Question]:
+    @strawberry.field(
+        description="The questions asked in the phase (those the viewer may see), newest first: `first` of them, "
+        "at most 100 (the default)."
+    )
+    async def questions(self, info: Info[Context, None], first: FirstItems = None) -> list[Question]:
         items = await info.context.loaders.items_by_phase.load(self.pk)
-        rows = await visible_items(info.context, mq.Question, item_pks(items, "Question"))
+        rows = await visible_items(info.context, mq.Question, item_pks(items, "Question"), first)
         return [Question.from_model(r) for r in rows]
 
-    @strawberry.field(description="The polls held in the phase (those the viewer may see), newest first.")
-    async def polls(self, info: Info[Context, None]) -> list[Poll]:
+    @strawberry.field(
+        description="The polls held in the phase (those the viewer may see), newest first: `first` of them, "
+        "at most 100 (the default)."
+    )
+    async def polls(self, info: Info[Context, None], first: FirstItems = None) -> list[Poll]:
         items = await info.context.loaders.items_by_phase.load(self.pk)
-        return [Poll.from_model(r) for r in await visible_items(info.context, mp.Poll, item_pks(items, "Poll"))]
+        rows = await visible_items(info.context, mp.Poll, item_pks(items, "Poll"), first)
+        return [Poll.from_model(r) for r in rows]
 
     @strawberry.field(
         description="Whether proposeIdea with this phaseId would take the viewer's idea now, else the code it "

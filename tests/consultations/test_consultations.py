@@ -300,3 +300,26 @@ async def test_the_hints_say_before_the_click_what_the_mutations_answer(gql):
     assert [p["viewerCanProposeIdea"]["reason"] for p in hints] == ["PHASE_DOES_NOT_ACCEPT", None,
                                                                     "PHASE_DOES_NOT_ACCEPT"]
     assert [p["viewerCanAskQuestion"]["reason"] for p in hints] == ["PHASE_CLOSED", None, "PHASE_DOES_NOT_ACCEPT"]
+
+
+async def test_a_phase_lists_the_newest_items_it_may_show(gql):
+    t = await make_territory()
+    odile = await make_person("odile", t, Role.OFFICIAL)
+    alice = await make_person("alice", t)
+    consultation = await published(gql, odile.token, t)
+    debate = consultation["phases"][1]["id"]
+    titles = [f"Idea {n}" for n in range(5)]
+    ideas = [(await propose(gql, alice.token, t, debate, title=title))["idea"] for title in titles]
+    # The two newest are hidden by a moderator
+    for idea in ideas[3:]:
+        await IdeaRow.filter(id=pk_of(idea["id"], "Idea")).update(hidden=True)
+    query = """query($id: ID!, $n: Int) { node(id: $id) { ... on Consultation { phases { ideas(first: $n) { title } } } } }"""
+
+    async def listed(n: int | None) -> list[str]:
+        result = await gql(query, {"id": consultation["id"], "n": n}, token=alice.token)
+        return [i["title"] for i in result["data"]["node"]["phases"][1]["ideas"]]
+
+    assert await listed(2) == ["Idea 2", "Idea 1"]
+    assert await listed(None) == ["Idea 2", "Idea 1", "Idea 0"]
+    assert await listed(0) == []
+    assert await listed(500) == ["Idea 2", "Idea 1", "Idea 0"]
