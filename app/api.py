@@ -12,7 +12,8 @@ from strawberry.types import ExecutionContext
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
-from resolvers.consultations import ConsultationsMutation
+from resolvers.consultations.mutations import ConsultationsMutation
+from resolvers.consultations.outcomes import OutcomesMutation
 from resolvers.credentials import CredentialsMutation
 from resolvers.ideas import IdeasMutation
 from resolvers.moderation import ModerationMutation
@@ -62,6 +63,7 @@ class Mutation(
     NotificationsMutation,
     ReachMutation,
     ConsultationsMutation,
+    OutcomesMutation,
 ):
     pass
 

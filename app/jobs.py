@@ -13,7 +13,7 @@ from delivery.notification_mail import enqueue_daily_digests
 from delivery.reminders import enqueue_due_reminders, enqueue_report_digests
 from events.brokers import Broker
 from models.clock import now
-from resolvers.consultations import do_announce_due_phases
+from resolvers.consultations.clock import do_announce_due_phases
 from resolvers.polls import do_close_due_polls
 
 log = logging.getLogger("parvis.polls")

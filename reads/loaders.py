@@ -72,7 +72,7 @@ class Loaders:
             Document, "project_id"
         )
         self.reply_by_question = DataLoader(load_fn=self._replies)
-        # Consultations (schema/consultations.py): a page of phases and their items costs one
+        # Consultations (schema/consultations/types.py): a page of phases and their items costs one
         # statement per kind, whatever the number of phases.
         self.phases_by_consultation: DataLoader[int, list[ConsultationPhase]] = _grouped(
             ConsultationPhase, "consultation_id", "starts_at"

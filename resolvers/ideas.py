@@ -23,7 +23,7 @@ from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
-from schema.consultations import check_phase_takes
+from schema.consultations.types import check_phase_takes
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.ideas import (
     EditIdeaInput,

@@ -27,7 +27,7 @@ from models.feed import FeedEntry
 from reads.nodes import sees
 from reads.paging import NEWEST_FIRST, encode_cursor
 from reads.shared import AudienceReader
-from schema.consultations import Consultation
+from schema.consultations.types import Consultation
 from schema.ideas import Idea
 from schema.news import NewsPost
 from schema.polls import Poll

@@ -33,7 +33,7 @@ from schema.relay import Connection, Node, encode_id, paginate_sql, register_nod
 from sharing.parts import Audience, Part
 
 if TYPE_CHECKING:
-    from schema.consultations import Outcome
+    from schema.consultations.types import Outcome
 
 
 @strawberry.enum(description="Where an idea stands, from its proposal to its realization.")
@@ -152,7 +152,7 @@ class Idea(Commentable, InTerritory, AboutProject, WrittenByMember, Node):
         return await permission(support_permission(info.context, self.pk))
 
     @strawberry.field(description=OUTCOMES_DESCRIPTION)
-    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations")]]:
+    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations.types")]]:
         return await outcomes_answering(info.context, "Idea", self.pk)
 
 

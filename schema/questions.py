@@ -31,7 +31,7 @@ from sharing.horizon import note_boundary
 from sharing.parts import Audience, Part
 
 if TYPE_CHECKING:
-    from schema.consultations import Outcome
+    from schema.consultations.types import Outcome
 
 
 @strawberry.enum(description="Where a question stands.")
@@ -175,7 +175,7 @@ class Question(Commentable, InTerritory, WrittenByMember):
         return official_from_model(await info.context.loaders.member_of(self.official_pk))
 
     @strawberry.field(description=OUTCOMES_DESCRIPTION)
-    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations")]]:
+    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations.types")]]:
         return await outcomes_answering(info.context, "Question", self.pk)
 
     @strawberry.field(description="The official's public reply; null until answered (or while hidden).")

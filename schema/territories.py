@@ -17,7 +17,7 @@ from models.moderation import Report as ReportRow
 from reads.paging import PageArgs, SortKey
 from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
-from schema.consultations import Consultation, ConsultationStatus
+from schema.consultations.types import Consultation, ConsultationStatus
 from schema.errors import UserError
 from schema.feed import FeedItemConnection, feed_page
 from schema.ideas import IDEAS_PAGE, Idea, IdeaOrder, IdeasPage, IdeaStatus, with_viewer_supports

@@ -26,14 +26,8 @@ from models.clock import as_utc, now
 from models.consultations import Consultation as ConsultationRow
 from models.consultations import ConsultationPhase as PhaseRow
 from reads.nodes import load_row, sees
-from schema.consultations import (
-    Consultation,
-    ConsultationChange,
-    ConsultationEvent,
-    ConsultationPhase,
-    PhaseState,
-    phase_state,
-)
+from schema.consultations.inputs import ConsultationChange, ConsultationEvent
+from schema.consultations.types import Consultation, ConsultationPhase, PhaseState, phase_state
 from schema.relay import decode_id_of
 from subscriptions.hubs import Hubs, LatestHub, hubs_for
 

@@ -16,7 +16,7 @@ from models.ideas import Idea as IdeaRow
 from models.notifications import Notification
 from models.polls import Poll as PollRow
 from models.questions import Question as QuestionRow
-from resolvers.consultations import do_announce_due_phases
+from resolvers.consultations.clock import do_announce_due_phases
 from schema.relay import encode_id
 from tests.consultations.stories import (
     ADD_DOCUMENT,

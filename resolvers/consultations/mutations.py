@@ -1,5 +1,5 @@
-"""Mutations on consultations: drafts, phases and their dates, documents, polls, outcomes;
-and the clock's announcements of phases that start (feed, followers, live stream).
+"""Mutations on consultations: drafts, publication, phases and their dates, documents, polls
+(outcomes: outcomes.py; the clock's announcements: clock.py).
 
 Staff here are the territory's officials and admins (CONSULTATION_EDITORS). A consultation
 they cannot see (a draft, for anyone else) is NOT_FOUND; one they see but may not edit is
@@ -16,184 +16,47 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
-from events.envelopes import Event, consultation_channel
 from models import clock
-from models.accounts import Member, Role
 from models.clock import as_utc
-from models.consultations import ITEM_KINDS, ConsultationStatus, PhaseKind
 from models.consultations import Consultation as ConsultationRow
 from models.consultations import ConsultationPhase as PhaseRow
-from models.consultations import Outcome as OutcomeRow
-from models.consultations import OutcomeItem as OutcomeItemRow
+from models.consultations import ConsultationStatus, PhaseKind
 from models.consultations import PhaseDocument as PhaseDocumentRow
 from models.consultations import PhaseItem as PhaseItemRow
-from models.ideas import Idea as IdeaRow
-from models.notifications import NotificationKind
-from models.questions import Question as QuestionRow
 from reads.nodes import load_row
+from resolvers.consultations.checks import (
+    CONSULTATION_EDITORS,
+    check_consultation,
+    check_no_overlap,
+    check_phase,
+    check_phase_input,
+    consultation_payload,
+    do_touch,
+    notify_consultation,
+    phase_payload,
+    windows_of,
+)
 from resolvers.feed import do_add_to_feed
-from resolvers.mutations import mutate, run_in_transaction
-from resolvers.notifications import do_notify_followers, do_notify_many
+from resolvers.mutations import mutate
 from resolvers.polls import check_project
 from resolvers.projects import check_document
 from resolvers.validation import Checks
-from schema.consultations import (
+from schema.consultations.inputs import (
     AddConsultationPhaseInput,
     AddPhaseDocumentInput,
     AttachPollToPhaseInput,
-    Consultation,
     ConsultationInput,
     ConsultationPayload,
-    ConsultationPhase,
     CreateConsultationInput,
-    Outcome,
-    OutcomePayload,
     PhaseIdInput,
-    PhaseInput,
     PhasePayload,
-    PublishOutcomeInput,
     UpdateConsultationInput,
     UpdateConsultationPhaseInput,
 )
-from schema.errors import Refusal, UserError, UserErrorCode
-from schema.relay import decode_id, decode_id_of
+from schema.errors import Refusal, UserErrorCode
+from schema.relay import decode_id_of
 
-CONSULTATION_EDITORS = (Role.OFFICIAL, Role.ADMIN)
 PHASES_MAX = 20
-OUTCOME_ITEMS_MAX = 100
-
-
-# -- checks -------------------------------------------------------------------------------------
-
-
-async def check_consultation(ctx: Context, global_id: str, *, lock: bool = False) -> tuple[ConsultationRow, Member]:
-    """The consultation the viewer may edit (NOT_FOUND when they may not see it, FORBIDDEN
-    when they see it without editing rights), locked for the transaction when `lock`."""
-    ctx.require_account()
-    pk = decode_id_of(global_id, "Consultation")
-    row = await load_row(ctx, "Consultation", pk) if pk is not None else None
-    if row is None:
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such consultation.", "consultationId")
-    member = await ctx.check_role(row.territory_id, *CONSULTATION_EDITORS)
-    if lock:
-        row = await ConsultationRow.filter(id=row.id).select_for_update().get()
-    return row, member
-
-
-async def check_phase(ctx: Context, global_id: str) -> tuple[PhaseRow, ConsultationRow, Member]:
-    """The phase the viewer may edit, its consultation locked (see check_consultation)."""
-    ctx.require_account()
-    pk = decode_id_of(global_id, "ConsultationPhase")
-    phase = await load_row(ctx, "ConsultationPhase", pk) if pk is not None else None
-    if phase is None:
-        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such phase.", "phaseId")
-    consultation = await ctx.loaders.row_of(ConsultationRow, phase.consultation_id)
-    member = await ctx.check_role(consultation.territory_id, *CONSULTATION_EDITORS)
-    consultation = await ConsultationRow.filter(id=consultation.id).select_for_update().get()
-    return await PhaseRow.get(id=phase.id), consultation, member
-
-
-def check_phase_input(checks: Checks, phase: PhaseInput, *field: str) -> dict[str, Any]:
-    """The columns of a new phase; failures are collected in `checks`."""
-    kind = PhaseKind(phase.kind.name)
-    starts, ends = as_utc(phase.starts_at), as_utc(phase.ends_at)
-    if ends <= starts:
-        checks.fail("Must be after startsAt.", *field, "endsAt")
-    return {
-        "kind": kind,
-        "title": checks.title(phase.title, *field, "title"),
-        "description": checks.body(phase.description, *field, "description"),
-        "starts_at": starts,
-        "ends_at": ends,
-        "accepts_ideas": phase.accepts_ideas if phase.accepts_ideas is not None else kind is PhaseKind.DEBATE,
-        "accepts_questions": (
-            phase.accepts_questions if phase.accepts_questions is not None
-            else kind in (PhaseKind.INFORMATION, PhaseKind.DEBATE)
-        ),
-    }
-
-
-def overlaps(a: tuple[dt.datetime, dt.datetime], b: tuple[dt.datetime, dt.datetime]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def check_no_overlap(windows: list[tuple[dt.datetime, dt.datetime]], *field: str) -> None:
-    """PHASES_OVERLAP when the last window overlaps any before it (a phase ends when the
-    next may start: touching windows do not overlap)."""
-    new = windows[-1]
-    if any(overlaps(new, other) for other in windows[:-1]):
-        raise Refusal.of(UserErrorCode.PHASES_OVERLAP, "This phase overlaps another phase of the consultation.",
-                         *field)
-
-
-async def windows_of(consultation_id: int, *, besides: int | None = None) -> list[tuple[dt.datetime, dt.datetime]]:
-    query = PhaseRow.filter(consultation_id=consultation_id)
-    if besides is not None:
-        query = query.exclude(id=besides)
-    return [(as_utc(p.starts_at), as_utc(p.ends_at)) for p in await query]
-
-
-def notify_consultation(ctx: Context, consultation_id: int, change: str) -> None:
-    """Live watchers of the consultation re-read it once this write commits."""
-    ctx.queue(Event(channel=consultation_channel(consultation_id), type=change, data={"id": consultation_id}))
-
-
-async def do_touch(ctx: Context, consultation: ConsultationRow, change: str = "updated") -> None:
-    await ConsultationRow.filter(id=consultation.id).update(updated_at=clock.now())
-    notify_consultation(ctx, consultation.id, change)
-
-
-# -- payloads -----------------------------------------------------------------------------------
-
-
-def consultation_payload(row: ConsultationRow | None, errors: list[UserError]) -> ConsultationPayload:
-    return ConsultationPayload(consultation=Consultation.from_model(row) if row else None, user_errors=errors)
-
-
-def phase_payload(row: PhaseRow | None, errors: list[UserError]) -> PhasePayload:
-    return PhasePayload(phase=ConsultationPhase.from_model(row) if row else None, user_errors=errors)
-
-
-def outcome_payload(row: OutcomeRow | None, errors: list[UserError]) -> OutcomePayload:
-    return OutcomePayload(outcome=Outcome.from_model(row) if row else None, user_errors=errors)
-
-
-# -- the clock ----------------------------------------------------------------------------------
-
-
-async def do_announce_due_phases(ctx: Context, now: dt.datetime | None = None) -> int:
-    """Announce the phases of published consultations that started with nobody acting: the
-    consultation enters the feed again, its followers are told, its live watchers re-read
-    it. Each phase is claimed once (safe from every process at once); a phase that already
-    ended unannounced (the server was down all along) is only marked. Returns how many
-    phases it claimed."""
-    now = now or clock.now()
-    due = await PhaseRow.filter(
-        start_announced=False, starts_at__lte=now, consultation__status=ConsultationStatus.PUBLISHED
-    ).order_by("starts_at").limit(100)
-    claimed = 0
-    for phase in due:
-
-        async def work(phase: PhaseRow = phase) -> bool:
-            if not await PhaseRow.filter(id=phase.id, start_announced=False).update(start_announced=True):
-                return False
-            if as_utc(phase.ends_at) <= now:
-                return True
-            consultation = await ConsultationRow.get(id=phase.consultation_id)
-            await do_add_to_feed(ctx, consultation.territory_id, "Consultation", consultation.id)
-            await do_notify_followers(
-                ctx, NotificationKind.CONSULTATION_PHASE_STARTED, "Consultation", consultation.id,
-                f"“{consultation.title}”: the phase “{phase.title}” has started.", told=set(),
-            )
-            notify_consultation(ctx, consultation.id, "phase")
-            return True
-
-        done, _ = await run_in_transaction(ctx, work)
-        claimed += bool(done)
-    return claimed
-
-
-# -- mutations ----------------------------------------------------------------------------------
 
 
 @strawberry.type
@@ -422,99 +285,3 @@ class ConsultationsMutation:
             return phase
 
         return await mutate(ctx, work, phase_payload)
-
-    @strawberry.mutation(
-        description=(
-            "Publish what a phase decided and why (officials and admins of its territory), linked to the "
-            "ideas, questions and polls of the consultation it answers; publishing again replaces it. The "
-            "authors of the ideas and questions answered, and the consultation's followers, are told."
-        )
-    )
-    async def publish_outcome(self, info: Info[Context, None], input: PublishOutcomeInput) -> OutcomePayload:
-        ctx = info.context
-
-        async def work() -> OutcomeRow:
-            phase, consultation, member = await check_phase(ctx, input.phase_id)
-            checks = Checks()
-            summary = checks.body(input.summary, "summary")
-            if len(input.item_ids) > OUTCOME_ITEMS_MAX:
-                checks.fail(f"At most {OUTCOME_ITEMS_MAX} items.", "itemIds")
-            checks.done()
-            items = await check_outcome_items(ctx, consultation, [str(i) for i in input.item_ids])
-            now = clock.now()
-            outcome = await OutcomeRow.get_or_none(phase_id=phase.id)
-            if outcome is None:
-                outcome = await OutcomeRow.create(phase_id=phase.id, published_by_id=member.id, summary=summary)
-            else:
-                await OutcomeRow.filter(id=outcome.id).update(summary=summary, updated_at=now, published_by_id=member.id)
-                await OutcomeItemRow.filter(outcome_id=outcome.id).delete()
-            fresh = list(dict.fromkeys(items))  # an id given twice is linked once
-            if fresh:
-                await OutcomeItemRow.bulk_create(
-                    [OutcomeItemRow(outcome_id=outcome.id, subject_type=k, subject_id=pk) for k, pk in fresh]
-                )
-            await do_notify_answered(ctx, consultation, items, ctx.require_account().id)
-            await do_touch(ctx, consultation, "outcome")
-            return await OutcomeRow.get(id=outcome.id)
-
-        return await mutate(ctx, work, outcome_payload)
-
-
-async def check_outcome_items(
-    ctx: Context, consultation: ConsultationRow, global_ids: list[str]
-) -> list[tuple[str, int]]:
-    """(kind, pk) of each item: an idea, question or poll the viewer sees, held by a phase of
-    this consultation; NOT_FOUND (with its index) otherwise."""
-    listed: list[Any] = await PhaseRow.filter(consultation_id=consultation.id).values_list("id", flat=True)
-    phase_ids = {int(pk) for pk in listed}
-    decoded = [decode_id(gid) for gid in global_ids]
-    held: dict[tuple[str, int], int] = {}
-    wanted = [d for d in decoded if d is not None and d[0] in ITEM_KINDS]
-    if wanted:
-        for row in await PhaseItemRow.filter(
-            subject_id__in=[pk for _, pk in wanted], subject_type__in=list(ITEM_KINDS)
-        ):
-            held[(row.subject_type, row.subject_id)] = row.phase_id
-    errors: list[UserError] = []
-    found: list[tuple[str, int]] = []
-    for index, item in enumerate(decoded):
-        ok = (
-            item is not None and item[0] in ITEM_KINDS and held.get(item) in phase_ids
-            and await load_row(ctx, item[0], item[1]) is not None
-        )
-        if not ok or item is None:
-            errors.append(UserError(field=["input", "itemIds", str(index)],
-                                    message="No such idea, question or poll in this consultation.",
-                                    code=UserErrorCode.NOT_FOUND))
-        else:
-            found.append(item)
-    if errors:
-        raise Refusal(errors)
-    return found
-
-
-async def do_notify_answered(
-    ctx: Context, consultation: ConsultationRow, items: list[tuple[str, int]], actor: int
-) -> None:
-    """OUTCOME_PUBLISHED to the authors of the ideas and questions answered (a draft's outcome
-    tells nobody yet), then to the consultation's followers."""
-    if consultation.status == ConsultationStatus.DRAFT:
-        return
-    authors: set[int] = set()
-    for kind, model in (("Idea", IdeaRow), ("Question", QuestionRow)):
-        pks = [pk for k, pk in items if k == kind]
-        if pks:
-            rows: list[Any] = await model.filter(
-                id__in=pks, hidden=False, author__account__deleted_at__isnull=True
-            ).values_list("author__account_id", "id")
-            for account_id, pk in rows:
-                if int(account_id) != actor and int(account_id) not in authors:
-                    authors.add(int(account_id))
-                    await do_notify_many(
-                        ctx, [int(account_id)], NotificationKind.OUTCOME_PUBLISHED, kind, int(pk),
-                        f"“{consultation.title}” published an outcome that answers your contribution.",
-                    )
-    await do_notify_followers(
-        ctx, NotificationKind.OUTCOME_PUBLISHED, "Consultation", consultation.id,
-        f"“{consultation.title}” published an outcome.", told=authors | {actor},
-    )
