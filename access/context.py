@@ -107,6 +107,10 @@ class Context:
     async def sees_hidden(self, territory_id: int) -> bool:
         return await self.is_staff(territory_id)
 
+    async def sees_drafts(self, territory_id: int) -> bool:
+        member = await self.membership(territory_id)
+        return member is not None and member.role in visibility.DRAFT_READERS
+
     async def can_see(self, row: Any) -> bool:
         return await visibility.can_see(self, row)
 

@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 from app.observability import OperationMetrics
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
+from resolvers.consultations.mutations import ConsultationsMutation
+from resolvers.consultations.outcomes import OutcomesMutation
 from resolvers.credentials import CredentialsMutation
 from resolvers.documents import DocumentsMutation
 from resolvers.ideas import IdeasMutation
@@ -31,6 +33,7 @@ from schema.errors import ErrorCodes
 from schema.execution import FastExecutionContext
 from schema.limits import QueryCost, QueryLimits
 from schema.scalars import SCALARS
+from subscriptions.consultations import ConsultationsSubscription
 from subscriptions.feed import FeedSubscription
 from subscriptions.notifications import NotificationsSubscription
 from subscriptions.polls import PollsSubscription
@@ -65,6 +68,8 @@ class Mutation(
     NotificationsMutation,
     ReachMutation,
     SurveysMutation,
+    ConsultationsMutation,
+    OutcomesMutation,
 ):
     pass
 
@@ -88,6 +93,7 @@ ARGUMENT_DESCRIPTIONS = {
     "pollId": "The poll's global id.",
     "territoryId": "The territory's global id.",
     "surveyId": "The survey's global id.",
+    "consultationId": "The consultation's global id.",
 }
 
 
@@ -115,6 +121,7 @@ class Subscription(
     NotificationsSubscription,
     StatsSubscription,
     SurveysSubscription,
+    ConsultationsSubscription,
 ):
     pass
 

@@ -33,6 +33,7 @@ MODEL_MODULES = [
     "models.delivery",
     "models.stats",
     "models.surveys",
+    "models.consultations",
 ]
 
 

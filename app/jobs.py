@@ -13,6 +13,7 @@ from delivery.notification_mail import enqueue_daily_digests
 from delivery.reminders import enqueue_due_reminders, enqueue_report_digests
 from events.brokers import Broker
 from models.clock import now
+from resolvers.consultations.clock import do_announce_due_phases
 from resolvers.polls import do_close_due_polls
 from resolvers.survey_box import do_close_due_surveys
 
@@ -43,7 +44,8 @@ async def send_daily_digests_forever() -> None:
 
 async def close_due_polls_forever(settings: Settings, broker: Broker) -> None:
     """Polls close by the clock: every few seconds, close those past closesAt (each is
-    claimed once across processes), so voters get POLL_CLOSED with nobody acting."""
+    claimed once across processes), so voters get POLL_CLOSED with nobody acting. Consultation
+    phases that started are announced in the same round (feed, followers, live watchers)."""
     while True:
         await asyncio.sleep(settings.poll_closer_seconds)
         try:
@@ -53,3 +55,7 @@ async def close_due_polls_forever(settings: Settings, broker: Broker) -> None:
             await do_close_due_surveys(context)
         except Exception:  # noqa: BLE001 - keep closing polls after a passing database error
             log.exception("closing due polls failed; retrying in %s s", settings.poll_closer_seconds)
+        try:
+            await do_announce_due_phases(Context(request=None, response=None, broker=broker, settings=settings))
+        except Exception:  # noqa: BLE001 - keep announcing after a passing database error
+            log.exception("announcing consultation phases failed; retrying in %s s", settings.poll_closer_seconds)

@@ -551,3 +551,49 @@ OFFICIAL_COMMENTS = (
 )
 INSULT = "Bande d'incapables, vous vous moquez de nous. Il faudrait tous vous mettre dehors !"
 ADVERTISING = "Pour tous vos travaux de rénovation, appelez Rénov'Aude au 06 00 00 00 00, devis gratuit !"
+
+# The SCoT revision as a consultation in four phases (issue 14). Phases: (kind, title,
+# description, starts days ago, ends days ago; negative: ahead).
+CONSULTATION_TITLE = "Révision du SCoT du Carcassonnais"
+CONSULTATION_SUMMARY = (
+    "Le Schéma de cohérence territoriale fixe pour vingt ans l'aménagement des 82 communes : "
+    "habitat, zones d'activités, mobilités, terres agricoles et paysages. Sa révision se construit "
+    "avec les habitants, en quatre temps : la présentation du projet de plan, un sondage, un appel "
+    "à idées, puis la restitution de ce qui a été retenu et pourquoi."
+)
+CONSULTATION_PHASES = (
+    ("INFORMATION", "Découvrir le projet de SCoT",
+     "Le projet de plan arrêté par le conseil communautaire, ses cartes et son diagnostic. Posez vos "
+     "questions aux élus en charge de l'aménagement.", 120, 75),
+    ("SURVEY", "Sondage : vos priorités pour 2045",
+     "Un sondage sur l'habitat, les mobilités et la protection des terres agricoles.", 75, 45),
+    ("DEBATE", "Appel à idées",
+     "Proposez vos idées pour le territoire de demain : elles seront étudiées par la commission "
+     "aménagement et chacune recevra une réponse.", 45, 15),
+    ("RESTITUTION", "Restitution",
+     "Ce que la révision retient de vos contributions, et pourquoi.", 15, -45),
+)
+CONSULTATION_DOCUMENT = (
+    "Projet de SCoT arrêté (version provisoire)", f"{_DOCS}/scot/projet-scot-arrete.pdf", "DOCUMENT",
+)
+CONSULTATION_IDEAS = (
+    ("Des liaisons cyclables entre les villages",
+     "Relier chaque village à la voie verte du canal par un itinéraire cyclable sûr, avant toute "
+     "nouvelle zone d'activités."),
+    ("Zéro artificialisation des terres de plaine",
+     "Réserver les extensions urbaines aux friches et aux dents creuses ; protéger les terres "
+     "irrigables de la plaine de l'Aude."),
+    ("Des commerces de proximité dans les bourgs",
+     "Limiter les nouvelles surfaces commerciales en périphérie et aider les commerces des centres-bourgs."),
+    ("Un réseau de bus à la demande le week-end",
+     "Les villages de la Montagne Noire n'ont aucun transport le dimanche : un service à la demande."),
+)
+# Which ideas (by index) the outcome answers.
+CONSULTATION_ANSWERED = (0, 1)
+CONSULTATION_OUTCOME = (
+    "La commission aménagement retient deux propositions de l'appel à idées. Les liaisons cyclables "
+    "entre villages entrent dans le document d'orientation et d'objectifs : chaque nouvelle zone "
+    "d'activités devra être desservie à vélo. L'objectif de zéro artificialisation des terres "
+    "irrigables de la plaine est inscrit, avec priorité aux friches. Les autres idées sont transmises "
+    "aux plans de mobilité et de commerce, qui relèvent d'autres documents."
+)

@@ -36,6 +36,16 @@ from demo import content as text
 from models import clock
 from models.accounts import Account, Member, Role
 from models.comments import Comment
+from models.consultations import (
+    Consultation,
+    ConsultationPhase,
+    ConsultationStatus,
+    Outcome,
+    OutcomeItem,
+    PhaseDocument,
+    PhaseItem,
+    PhaseKind,
+)
 from models.feed import FeedEntry
 from models.ideas import Idea, IdeaStatus, Support
 from models.moderation import Report, ReportStatus
@@ -44,6 +54,7 @@ from models.notifications import Notification, NotificationKind
 from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
 from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply, due_date, reply_timing
+from models.reach import Follow
 from models.references import Referenced, give_references
 from models.territories import Territory
 
@@ -408,6 +419,70 @@ class DemoSeeder:
         self.counts["ideas"] = len(idea_rows)
         self.counts["supports"] = len(supports)
 
+    # --- the SCoT consultation -----------------------------------------------------------
+
+    async def seed_consultation(self) -> None:
+        """The SCoT revision in four phases: information (the draft plan as a document link),
+        a survey phase (its survey comes with the surveys), a call for ideas, and the current
+        restitution with its outcome answering two of the ideas."""
+        official = self.officials["scot"]
+        first_start = self.now - text.CONSULTATION_PHASES[0][3] * DAY
+        project = self.projects.get("scot")
+        consultation = await Consultation.create(
+            territory_id=self.territory_id, project_id=project.id if project else None,
+            created_by_id=official.member_id, title=text.CONSULTATION_TITLE, summary=text.CONSULTATION_SUMMARY,
+            status=ConsultationStatus.PUBLISHED, created_at=first_start - 10 * DAY,
+            updated_at=self.now - 14 * DAY, published_at=first_start - 3 * DAY,
+        )
+        self.feed.append((first_start - 3 * DAY, "Consultation", consultation.id, False))
+        # Residents who follow it hear of each phase as it starts.
+        early = self.citizens[:bisect.bisect_right(self.joined, first_start)] or self.citizens
+        followers = self.rng.sample(early, min(25, len(early)))
+        await Follow.bulk_create([
+            Follow(account_id=p.account_id, subject_type="Consultation", subject_id=consultation.id,
+                   created_at=max(p.joined_at, first_start - 3 * DAY)) for p in followers
+        ])
+        phases: list[ConsultationPhase] = []
+        for kind, title, description, starts, ends in text.CONSULTATION_PHASES:
+            phase_kind = PhaseKind(kind)
+            starts_at, ends_at = self.now - starts * DAY, self.now - ends * DAY
+            phases.append(await ConsultationPhase.create(
+                consultation_id=consultation.id, kind=phase_kind, title=title, description=description,
+                starts_at=starts_at, ends_at=ends_at, accepts_ideas=phase_kind is PhaseKind.DEBATE,
+                accepts_questions=phase_kind in (PhaseKind.INFORMATION, PhaseKind.DEBATE),
+                start_announced=starts_at <= self.now, created_at=first_start - 10 * DAY,
+            ))
+            if first_start < starts_at <= self.now:
+                self.feed.append((starts_at, "Consultation", consultation.id, False))
+                for person in followers:
+                    self.notify(person, NotificationKind.CONSULTATION_PHASE_STARTED, "Consultation",
+                                consultation.id, f"“{text.CONSULTATION_TITLE}”: the phase “{title}” has started.",
+                                starts_at)
+        information, _survey, debate, restitution = phases
+        doc_title, url, kind = text.CONSULTATION_DOCUMENT
+        await PhaseDocument.create(phase_id=information.id, title=doc_title, url=url, kind=DocumentKind(kind),
+                                   created_at=first_start)
+        idea_ids = []
+        for n, (title, body) in enumerate(text.CONSULTATION_IDEAS):
+            created = debate.starts_at + (n + 1) * 5 * DAY
+            author = self.citizen_at(created)
+            idea = await Idea.create(territory_id=self.territory_id, author_id=author.member_id, title=title,
+                                     body=body, created_at=created)
+            await PhaseItem.create(phase_id=debate.id, subject_type="Idea", subject_id=idea.id, created_at=created)
+            self.subjects["Idea"].append(Subject("Idea", idea.id, created, author, title, "scot"))
+            idea_ids.append((idea.id, author))
+        published = restitution.starts_at + 2 * DAY
+        outcome = await Outcome.create(phase_id=restitution.id, published_by_id=official.member_id,
+                                       summary=text.CONSULTATION_OUTCOME, published_at=published, updated_at=published)
+        for index in text.CONSULTATION_ANSWERED:
+            pk, author = idea_ids[index]
+            await OutcomeItem.create(outcome_id=outcome.id, subject_type="Idea", subject_id=pk)
+            self.notify(author, NotificationKind.OUTCOME_PUBLISHED, "Idea", pk,
+                        f"“{text.CONSULTATION_TITLE}” published an outcome that answers your contribution.",
+                        published)
+        self.counts["consultations"] = 1
+        self.counts["ideas"] = self.counts.get("ideas", 0) + len(idea_ids)
+
     # --- polls --------------------------------------------------------------------------
 
     async def seed_polls(self) -> None:
@@ -607,6 +682,7 @@ class DemoSeeder:
         await self.seed_projects()
         await self.seed_questions()
         await self.seed_ideas()
+        await self.seed_consultation()
         await self.seed_polls()
         await self.seed_news()
         await self.seed_comments()
@@ -655,7 +731,7 @@ async def do_seed_demo(scale: int = 1) -> str:
         f"{counts['questions']} questions ({counts['replies']} replies, {counts['overdue']} overdue), "
         f"{counts['ideas']} ideas ({counts['supports']} supports), {counts['projects']} projects "
         f"({counts['documents']} documents), {counts['polls']} polls ({counts['ballots']} ballots), "
-        f"{counts['news']} news posts, {counts['comments']} comments, {counts['reports']} reports, "
+        f"{counts['consultations']} consultation, {counts['news']} news posts, {counts['comments']} comments, {counts['reports']} reports, "
         f"{counts['notifications']} notifications, {counts['feed']} feed entries; "
         f"log in as {text.ADMIN_EMAIL} with password {text.PASSWORD} "
         f"(every demo account has this password)"

@@ -23,6 +23,10 @@ def survey_channel(survey_id: int) -> str:
     return f"survey:{survey_id}"
 
 
+def consultation_channel(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}"
+
+
 def territory_channel(territory_id: int) -> str:
     return f"territory:{territory_id}"
 

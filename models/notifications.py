@@ -22,6 +22,8 @@ class NotificationKind(StrEnum):
     # a person can turn them off like the rest (a preference, an unsubscribe link).
     QUESTION_DUE = "QUESTION_DUE"
     REPORTS_OPEN = "REPORTS_OPEN"
+    CONSULTATION_PHASE_STARTED = "CONSULTATION_PHASE_STARTED"
+    OUTCOME_PUBLISHED = "OUTCOME_PUBLISHED"
 
 
 class Notification(Model):

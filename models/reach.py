@@ -92,8 +92,8 @@ class PushSubscription(Model):
         unique_together = (("account", "endpoint_hash"),)
 
 
-# A person follows a question, idea, project or poll: they are told of its replies,
-# status changes, comments and results.
+# A person follows a question, idea, project, poll or consultation: they are told of its replies,
+# status changes, comments, results, phases and outcomes.
 class Follow(Model):
     id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(

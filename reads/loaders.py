@@ -18,6 +18,7 @@ from tortoise.models import Model
 from models.accounts import Account, Member
 from models.clock import now
 from models.comments import Comment
+from models.consultations import ConsultationPhase, Outcome, OutcomeItem, PhaseDocument, PhaseItem
 from models.polls import PollOption
 from models.projects import Document, DocumentVersion
 from models.questions import Question, QuestionStatus, Reply
@@ -75,6 +76,16 @@ class Loaders:
             DocumentVersion, "document_id", "number"
         )
         self.reply_by_question = DataLoader(load_fn=self._replies)
+        # Consultations (schema/consultations/types.py): a page of phases and their items costs one
+        # statement per kind, whatever the number of phases.
+        self.phases_by_consultation: DataLoader[int, list[ConsultationPhase]] = _grouped(
+            ConsultationPhase, "consultation_id", "starts_at"
+        )
+        self.documents_by_phase: DataLoader[int, list[PhaseDocument]] = _grouped(PhaseDocument, "phase_id")
+        self.items_by_phase: DataLoader[int, list[PhaseItem]] = _grouped(PhaseItem, "phase_id")
+        self.outcome_by_phase = DataLoader(load_fn=self._outcomes)
+        self.items_by_outcome: DataLoader[int, list[OutcomeItem]] = _grouped(OutcomeItem, "outcome_id")
+        self.outcomes_of_subject = DataLoader(load_fn=self._outcomes_of)
         self.membership = DataLoader(load_fn=self._memberships)
         self.viewer_voted = DataLoader(load_fn=self._voted)
         self.viewer_supports = DataLoader(load_fn=self._supports)
@@ -106,6 +117,25 @@ class Loaders:
     async def _replies(self, question_ids: Sequence[int]) -> list[Reply | None]:
         found = {r.question_id: r for r in await Reply.filter(question_id__in=list(question_ids))}
         return [found.get(key) for key in question_ids]
+
+    async def _outcomes(self, phase_ids: Sequence[int]) -> list[Outcome | None]:
+        found = {o.phase_id: o for o in await Outcome.filter(phase_id__in=list(phase_ids))}
+        return [found.get(key) for key in phase_ids]
+
+    async def _outcomes_of(self, subjects: Sequence[tuple[str, int]]) -> list[list[Outcome]]:
+        """The outcomes answering each (subject_type, subject_id), oldest first."""
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for kind, pk in subjects:
+            by_type[kind].append(pk)
+        links: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for kind, pks in by_type.items():
+            for item in await OutcomeItem.filter(subject_type=kind, subject_id__in=pks).order_by("id"):
+                links[(kind, item.subject_id)].append(item.outcome_id)
+        outcome_ids = sorted({pk for pks in links.values() for pk in pks})
+        rows = self.by_id(Outcome)
+        outcomes = await rows.load_many(outcome_ids) if outcome_ids else []
+        found = {o.id: o for o in outcomes if o is not None}
+        return [[found[pk] for pk in links.get(key, []) if pk in found] for key in subjects]
 
     async def _memberships(self, territory_ids: Sequence[int]) -> list[Member | None]:
         """The viewer's membership of each territory, or None (also once they left it)."""

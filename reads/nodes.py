@@ -19,6 +19,7 @@ from tortoise.queryset import QuerySet
 
 from models.accounts import AccessToken, Member
 from models.comments import Comment
+from models.consultations import Consultation, ConsultationPhase, ConsultationStatus, Outcome, PhaseDocument
 from models.ideas import Idea
 from models.moderation import Report
 from models.news import NewsPost
@@ -72,6 +73,10 @@ KINDS: dict[str, NodeKind] = {
     "Notification": NodeKind(Notification, owner_field="account_id"),
     "Session": NodeKind(AccessToken, owner_field="account_id"),
     "Survey": NodeKind(Survey),
+    "Consultation": NodeKind(Consultation),
+    "ConsultationPhase": NodeKind(ConsultationPhase),
+    "PhaseDocument": NodeKind(PhaseDocument),
+    "Outcome": NodeKind(Outcome),
 }
 
 
@@ -86,6 +91,8 @@ async def sees(looker: Looker, kind: str, row: Any) -> bool:
     while row is not None:
         if getattr(row, "hidden", False) and not await looker.sees_hidden(row.territory_id):
             return False
+        if kind == "Consultation" and not await sees_consultation(looker, row):
+            return False
         parent = parent_of(kind, row)
         if parent is None:
             return True
@@ -93,6 +100,12 @@ async def sees(looker: Looker, kind: str, row: Any) -> bool:
         model = KINDS[kind].model if kind in KINDS else None
         row = await looker.loaders.by_id(model).load(pk) if model is not None else None
     return False
+
+
+async def sees_consultation(sight: Sight, row: Consultation) -> bool:
+    """A consultation is public once published; its draft only for the territory's
+    officials and staff (and so are its phases, documents and outcomes, under it)."""
+    return row.status != ConsultationStatus.DRAFT or await sight.sees_drafts(row.territory_id)
 
 
 def notification_subject_seen(kind: object) -> bool:

@@ -29,6 +29,9 @@ class AudienceReader:
     async def sees_hidden(self, territory_id: int) -> bool:
         return self.audience is Audience.STAFF and territory_id == self.territory_id
 
+    async def sees_drafts(self, territory_id: int) -> bool:
+        return await self.sees_hidden(territory_id)
+
 
 SharedPart = Part[AudienceReader, Args, T]
 

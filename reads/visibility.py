@@ -28,6 +28,9 @@ Q_ = TypeVar("Q_", bound=QuerySet[Any])
 
 # The roles that moderate a territory: they see its hidden content.
 STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+# Who reads a territory's unpublished drafts (consultations): its staff and the officials
+# who write them.
+DRAFT_READERS = STAFF_ROLES | {Role.OFFICIAL}
 
 # What each kind of row sits under, as (kind, pk) of its parent: hidden with it.
 PARENTS: dict[str, Callable[[Any], tuple[str, int]]] = {
@@ -35,6 +38,9 @@ PARENTS: dict[str, Callable[[Any], tuple[str, int]]] = {
     "Comment": lambda row: (row.subject_type, row.subject_id),
     "Document": lambda row: ("Project", row.project_id),
     "FeedEntry": lambda row: (row.subject_type, row.subject_id),
+    "ConsultationPhase": lambda row: ("Consultation", row.consultation_id),
+    "PhaseDocument": lambda row: ("ConsultationPhase", row.phase_id),
+    "Outcome": lambda row: ("ConsultationPhase", row.phase_id),
 }
 
 
@@ -43,6 +49,10 @@ class Sight(Protocol):
 
     async def sees_hidden(self, territory_id: int) -> bool:
         """Whether hidden content of this territory is shown to them."""
+        ...
+
+    async def sees_drafts(self, territory_id: int) -> bool:
+        """Whether unpublished drafts of this territory (consultations) are shown to them."""
         ...
 
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from access.context import Context
 from models import clock
 from models.accounts import Role
+from models.consultations import PhaseItem
 from models.feed import FeedEntry
 from models.ideas import Idea as IdeaRow
 from models.ideas import IdeaStatus as IdeaStatusRow
@@ -22,6 +23,7 @@ from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
+from schema.consultations.types import check_phase_takes
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.ideas import (
     DeleteIdeaInput,
@@ -75,13 +77,19 @@ class IdeasMutation:
             title = checks.title(input.title, "title")
             body = checks.body(input.body, "body")
             checks.done()
-            return await IdeaRow.create(
+            phase = None
+            if input.phase_id is not None:
+                phase = await check_phase_takes(ctx, input.phase_id, territory_id, "ideas")
+            idea = await IdeaRow.create(
                 territory_id=territory_id,
                 author_id=member.id,
                 project_id=project_id,
                 title=title,
                 body=body,
             )
+            if phase is not None:
+                await PhaseItem.create(phase_id=phase.id, subject_type="Idea", subject_id=idea.id)
+            return idea
 
         return await mutate(ctx, work, payload, limit=("idea", "ideas"))
 

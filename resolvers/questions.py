@@ -11,6 +11,7 @@ from events.envelopes import Event, territory_channel
 from models import clock
 from models.accounts import Member, Role
 from models.clock import as_utc
+from models.consultations import PhaseItem
 from models.notifications import NotificationKind
 from models.questions import Question as QuestionRow
 from models.questions import QuestionStatus, due_date, reply_timing
@@ -21,6 +22,7 @@ from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_member, mutate
 from resolvers.notifications import do_notify, do_notify_followers
 from resolvers.validation import Checks
+from schema.consultations.types import check_phase_takes
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.questions import (
     AskQuestionInput,
@@ -106,7 +108,10 @@ class QuestionsMutation:
             checks.done()
             official = await check_addressee(territory.id, input.official_id)
             now = clock.now()
-            return await QuestionRow.create(
+            phase = None
+            if input.phase_id is not None:
+                phase = await check_phase_takes(ctx, input.phase_id, territory.id, "questions", now)
+            question = await QuestionRow.create(
                 territory_id=territory.id,
                 author_id=member.id,
                 official_id=official.id if official else None,
@@ -116,6 +121,9 @@ class QuestionsMutation:
                 created_at=now,
                 due_at=due_date(now, territory.reply_deadline_days),
             )
+            if phase is not None:
+                await PhaseItem.create(phase_id=phase.id, subject_type="Question", subject_id=question.id)
+            return question
 
         return await mutate(ctx, work, question_payload, limit=("question", "questions"))
 

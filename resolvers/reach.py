@@ -42,7 +42,7 @@ from schema.reach import (
 )
 from schema.relay import decode_id
 
-FOLLOWABLE_KINDS = ("Question", "Idea", "Project", "Poll")
+FOLLOWABLE_KINDS = ("Question", "Idea", "Project", "Poll", "Consultation")
 # A person's devices; past this the oldest subscription makes room (browsers rotate them).
 MAX_PUSH_SUBSCRIPTIONS = 20
 # Only email gathers notifications into a daily message.
@@ -69,7 +69,7 @@ def vapid_of(ctx: Context) -> VapidKeys | None:
 
 
 async def check_followable(ctx: Context, global_id: str) -> tuple[str, int]:
-    """(kind, pk) of a question, idea, project or poll the viewer can see; NOT_FOUND for
+    """(kind, pk) of a question, idea, project, poll or consultation the viewer can see; NOT_FOUND for
     anything else, hidden or unknown alike."""
     decoded = decode_id(global_id)
     row = None
@@ -212,8 +212,8 @@ class ReachMutation:
 
     @strawberry.mutation(
         description=(
-            "Follow a question, idea, project or poll: the viewer is told of its replies, "
-            "status changes, comments and results. Following twice is the same as once."
+            "Follow a question, idea, project, poll or consultation: the viewer is told of its replies, "
+            "status changes, comments, results, phases and outcomes. Following twice is the same as once."
         )
     )
     async def follow(self, info: Info[Context, None], input: FollowInput) -> FollowPayload:
@@ -229,7 +229,7 @@ class ReachMutation:
 
         return await mutate(ctx, work, follow_payload)
 
-    @strawberry.mutation(description="Stop following a question, idea, project or poll.")
+    @strawberry.mutation(description="Stop following a question, idea, project, poll or consultation.")
     async def unfollow(self, info: Info[Context, None], input: FollowInput) -> FollowPayload:
         ctx = info.context
         account = ctx.require_account()

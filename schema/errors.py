@@ -101,6 +101,21 @@ class UserErrorCode(Enum):
         description="A required question the submission shows has no answer; the field path ends with the "
         "question's id.",
     )
+    PHASE_CLOSED = strawberry.enum_value(
+        "PHASE_CLOSED",
+        description="The consultation phase is not current (upcoming or past, or its consultation is "
+        "not published): it takes no contribution now.",
+    )
+    PHASE_DOES_NOT_ACCEPT = strawberry.enum_value(
+        "PHASE_DOES_NOT_ACCEPT",
+        description="The consultation phase never takes this kind of contribution (ideas, questions).",
+    )
+    PHASES_OVERLAP = strawberry.enum_value(
+        "PHASES_OVERLAP", description="The phase's dates overlap another phase of the consultation."
+    )
+    PHASE_STARTED = strawberry.enum_value(
+        "PHASE_STARTED", description="The phase of a published consultation has started: it cannot be removed."
+    )
     # Mutations answer these two as top-level errors (extensions.code); a Permission's
     # reason names them so an app can tell "sign in" and "not your role" from the rest.
     UNAUTHENTICATED = strawberry.enum_value(

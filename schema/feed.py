@@ -17,6 +17,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from models import consultations as mc
 from models import ideas as mi
 from models import news as mn
 from models import polls as mp
@@ -26,6 +27,7 @@ from models.feed import FeedEntry
 from reads.nodes import sees
 from reads.paging import NEWEST_FIRST, encode_cursor
 from reads.shared import AudienceReader
+from schema.consultations.types import Consultation
 from schema.ideas import Idea
 from schema.news import NewsPost
 from schema.polls import Poll
@@ -35,12 +37,13 @@ from schema.relay import Connection, Edge, PageInfo, paginate
 from sharing.parts import Audience
 
 FeedItem = Annotated[
-    Union[NewsPost, Poll, Reply, Idea, Project],  # noqa: UP007 (strawberry.union needs Union here)
+    Union[NewsPost, Poll, Reply, Idea, Project, Consultation],  # noqa: UP007 (strawberry.union needs Union here)
     strawberry.union(
         "FeedItem",
         description=(
             "What a territory's feed shows: a news post, a new poll, an official reply, "
-            "a new project or an idea that was realized."
+            "a new project, an idea that was realized, or a consultation that was published or "
+            "entered a new phase."
         ),
     ),
 ]
@@ -52,6 +55,7 @@ FEED_KINDS: dict[str, tuple[Any, Any]] = {
     "Reply": (mq.Reply, Reply),
     "Idea": (mi.Idea, Idea),
     "Project": (mpr.Project, Project),
+    "Consultation": (mc.Consultation, Consultation),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -23,9 +24,19 @@ from schema.authorship import Authored, check_may_delete, check_may_edit
 from schema.comments import Commentable
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
-from schema.placement import AboutProject, InTerritory, WrittenByMember, content_url
+from schema.placement import (
+    OUTCOMES_DESCRIPTION,
+    AboutProject,
+    InTerritory,
+    WrittenByMember,
+    content_url,
+    outcomes_answering,
+)
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.parts import Audience, Part
+
+if TYPE_CHECKING:
+    from schema.consultations.types import Outcome
 
 
 @strawberry.enum(description="Where an idea stands, from its proposal to its realization.")
@@ -187,6 +198,10 @@ class Idea(Commentable, Followable, InTerritory, AboutProject, WrittenByMember, 
     async def url(self, info: Info[Context, None]) -> str:
         return await content_url(info, self.territory_pk, "Idea", self.reference)
 
+    @strawberry.field(description=OUTCOMES_DESCRIPTION)
+    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations.types")]]:
+        return await outcomes_answering(info.context, "Idea", self.pk)
+
 
 @dataclass(frozen=True)
 class IdeasPage:
@@ -234,6 +249,11 @@ class ProposeIdeaInput:
     )
     title: str = strawberry.field(description="The idea in a few words (1 to 200 characters).")
     body: str = strawberry.field(description="The idea in full (1 to 20,000 characters).")
+    phase_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A phase of a consultation of the same territory the idea is proposed in (its call for "
+        "ideas): it must take ideas (else PHASE_DOES_NOT_ACCEPT) and be current (else PHASE_CLOSED).",
+    )
 
 
 @strawberry.input(description="Designates one idea.")

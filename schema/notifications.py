@@ -46,6 +46,13 @@ class NotificationKind(Enum):
             "By email only (IMMEDIATELY or NEVER); never a notification in the app."
         ),
     )
+    CONSULTATION_PHASE_STARTED = strawberry.enum_value(
+        "CONSULTATION_PHASE_STARTED", description="A new phase of a consultation you follow has started."
+    )
+    OUTCOME_PUBLISHED = strawberry.enum_value(
+        "OUTCOME_PUBLISHED",
+        description="A consultation phase's outcome answers your contribution, or a consultation you follow.",
+    )
 
 
 @strawberry.type(description="Something that happened which concerns the viewer.")

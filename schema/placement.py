@@ -5,7 +5,7 @@ Mixed into the content types so each relation is resolved one way, through the l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -14,6 +14,7 @@ from access.context import Context
 from models.projects import Project as ProjectRow
 from models.references import content_path
 from models.territories import Territory as TerritoryRow
+from reads.nodes import sees
 from schema.accounts import Member, member_from_model
 from schema.relay import as_node
 
@@ -73,3 +74,13 @@ class WrittenByMember:
 
     async def _load_author(self, info: Info[Context, None]) -> Member:
         return member_from_model(await info.context.loaders.member_of(self.author_pk))
+
+
+async def outcomes_answering(ctx: Context, kind: str, pk: int) -> list[Any]:
+    """The outcomes of consultation phases answering a contribution (`kind`, `pk`), those of
+    consultations the viewer may see, oldest first: what became of it."""
+    rows = await ctx.loaders.outcomes_of_subject.load((kind, pk))
+    return [as_node("Outcome", row) for row in rows if await sees(ctx, "Outcome", row)]
+
+
+OUTCOMES_DESCRIPTION = "Outcomes of consultation phases that answer it (what became of it), oldest first."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -26,10 +27,13 @@ from schema.authorship import Authored, check_may_delete, check_may_edit
 from schema.comments import Comment, Commentable, comments_page
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import Permission, check_member, permission
-from schema.placement import InTerritory, WrittenByMember, content_url
+from schema.placement import OUTCOMES_DESCRIPTION, InTerritory, WrittenByMember, content_url, outcomes_answering
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node
 from sharing.horizon import note_boundary
 from sharing.parts import Audience, Part
+
+if TYPE_CHECKING:
+    from schema.consultations.types import Outcome
 
 
 @strawberry.enum(description="Where a question stands.")
@@ -195,6 +199,10 @@ class Question(Commentable, Followable, InTerritory, WrittenByMember):
             return None
         return official_from_model(await info.context.loaders.member_of(self.official_pk))
 
+    @strawberry.field(description=OUTCOMES_DESCRIPTION)
+    async def outcomes(self, info: Info[Context, None]) -> list[Annotated[Outcome, strawberry.lazy("schema.consultations.types")]]:
+        return await outcomes_answering(info.context, "Question", self.pk)
+
     @strawberry.field(description="The official's public reply; null until answered (or while hidden).")
     def reply(self, info: Info[Context, None]) -> Reply | None:
         if self.ready:
@@ -353,6 +361,11 @@ class AskQuestionInput:
     )
     title: str = strawberry.field(description="The question in a line, 1 to 200 characters.")
     body: str = strawberry.field(description="The question in full, 1 to 20,000 characters.")
+    phase_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A phase of a consultation of that territory the question is asked in: it must take "
+        "questions (else PHASE_DOES_NOT_ACCEPT) and be current (else PHASE_CLOSED).",
+    )
 
 
 @strawberry.input(description="An official's reply to a question.")

@@ -110,7 +110,7 @@ class PushSubscriptionPayload:
 @strawberry.input(description="What to follow or stop following.")
 class FollowInput:
     subject_id: strawberry.ID = strawberry.field(
-        description="Global id of a question, idea, project or poll the viewer can see."
+        description="Global id of a question, idea, project, poll or consultation the viewer can see."
     )
 
 

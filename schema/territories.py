@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from access.context import Context
 from models import accounts as ma
+from models import consultations as mc
 from models import ideas as mi
 from models import news as mn
 from models import projects as mpr
@@ -23,6 +24,7 @@ from reads.paging import PageArgs, SortKey, bad_argument
 from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.authorship import check_may_moderate
+from schema.consultations.types import Consultation, ConsultationStatus
 from schema.errors import UserError
 from schema.feed import FeedItemConnection, feed_page
 from schema.ideas import IDEAS_PAGE, Idea, IdeaOrder, IdeasPage, IdeaStatus, with_viewer_supports
@@ -241,6 +243,24 @@ class Territory(Node):
         kind = status.name if status is not None else None
         args = PollsPage(self.pk, kind, PageArgs(first, after, last, before))
         return await with_viewer_votes(info.context, await info.context.shared(POLLS_PAGE, self.pk, args))
+
+    @strawberry.field(
+        description="Consultations of the territory, newest first; drafts only for its officials, "
+        "moderators and admins."
+    )
+    async def consultations(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
+        status: ConsultationStatus | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Connection[Consultation]:
+        query = mc.Consultation.filter(territory_id=self.pk)
+        if not await info.context.sees_drafts(self.pk):
+            query = query.exclude(status=mc.ConsultationStatus.DRAFT)
+        if status is not None:
+            query = query.filter(status=mc.ConsultationStatus(status.name))
+        return await paginate(
+            query, Consultation.from_model, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="News posts of the territory, newest first.")
     async def news(

@@ -12,6 +12,7 @@ import pytest
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Member, Role
+from models.consultations import Consultation
 from models.polls import Poll, PollOption
 from models.questions import Question, QuestionStatus
 from models.territories import Territory
@@ -52,6 +53,7 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
     own = await Question.filter(author_id=citizen.id).order_by("-id").first()
     question = own or await Question.filter(territory_id=territory.id, hidden=False).order_by("-id").first()
     assert question is not None
+    consultation = await Consultation.get(territory_id=territory.id)
     return {
         "Home": {"slug": territory.slug},
         "OfficialsToDo": {"slug": territory.slug, "after": None},
@@ -64,6 +66,7 @@ async def variables_for(name: str, territory: Territory, citizen: Member) -> dic
         "RateLimitBudget": {},
         "PollScreen": {"id": encode_id("Poll", poll.id)},
         "Vote": {"input": {"pollId": encode_id("Poll", poll.id), "optionIds": [encode_id("PollOption", option.id)]}},
+        "ConsultationScreen": {"id": encode_id("Consultation", consultation.id)},
     }[name]
 
 
@@ -72,7 +75,7 @@ async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, g
     found = operations()
     assert set(found) == {
         "Home", "OfficialsToDo", "QuestionDetail", "EditQuestion", "MyActivity", "StaffLists", "PollScreen", "Vote",
-        "ByReference", "RateLimitBudget",
+        "ByReference", "RateLimitBudget", "ConsultationScreen",
     }
     # A citizen who asked questions (the edit then applies to one of theirs, while it is open)
     asker = (

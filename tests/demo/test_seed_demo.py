@@ -18,6 +18,7 @@ from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Account, Member, Role
 from models.comments import Comment
+from models.consultations import Consultation
 from models.feed import FeedEntry
 from models.ideas import Idea, IdeaStatus, Support
 from models.moderation import Report, ReportStatus
@@ -198,12 +199,41 @@ async def test_the_feed_holds_every_published_item_in_time_order(demo):
             await Idea.filter(territory_id=territory.id, status=IdeaStatus.REALIZED)
             .values_list("id", "hidden")
         ),
+        # A consultation enters the feed when published and as each phase starts.
+        "Consultation": {pk: False for pk in await Consultation.filter(territory_id=territory.id).values_list(
+            "id", flat=True)},
     }
     in_feed = {(e.subject_type, e.subject_id): e.hidden for e in entries}
     expected = {(kind, pk): hidden for kind, rows in published.items() for pk, hidden in rows.items()}
     assert in_feed == expected
     assert all(published[kind] for kind in published)
     assert any(in_feed.values()), "the news post a moderator hid left the feed"
+
+
+async def test_the_scot_revision_runs_as_a_consultation_in_four_phases(demo, gql):
+    query = """query($s: String!) { territory(slug: $s) { consultations(first: 5) { edges { node {
+      title status project { title } currentPhase { kind }
+      phases { kind state documents { title url } ideas { title outcomes { summary } }
+               outcome { summary ideas { title } } } } } } } }"""
+    result = await gql(query, {"s": text.SLUG})
+    assert "errors" not in result, result
+    [edge] = result["data"]["territory"]["consultations"]["edges"]
+    consultation = edge["node"]
+    assert consultation["title"] == "Révision du SCoT du Carcassonnais"
+    assert consultation["status"] == "PUBLISHED"
+    assert consultation["project"]["title"].startswith("Révision du SCoT")
+    phases = consultation["phases"]
+    assert [(p["kind"], p["state"]) for p in phases] == [
+        ("INFORMATION", "PAST"), ("SURVEY", "PAST"), ("DEBATE", "PAST"), ("RESTITUTION", "CURRENT"),
+    ]
+    assert consultation["currentPhase"] == {"kind": "RESTITUTION"}
+    assert phases[0]["documents"][0]["url"].endswith(".pdf")
+    assert len(phases[2]["ideas"]) == len(text.CONSULTATION_IDEAS)
+    outcome = phases[3]["outcome"]
+    assert outcome["summary"] == text.CONSULTATION_OUTCOME
+    answered = {text.CONSULTATION_IDEAS[i][0] for i in text.CONSULTATION_ANSWERED}
+    assert {i["title"] for i in outcome["ideas"]} == answered
+    assert {i["title"] for i in phases[2]["ideas"] if i["outcomes"]} == answered
 
 
 async def test_moderators_have_a_pending_report_and_hid_content(demo):
@@ -286,7 +316,7 @@ async def test_the_screens_render_through_the_api(demo, gql):
     assert 0 < stats["onTimeReplyRate"] < 1
     assert territory["officials"]["totalCount"] == len(text.OFFICIALS)
     kinds = {e["node"]["__typename"] for e in territory["feed"]["edges"]}
-    assert kinds == {"NewsPost", "Poll", "Reply", "Project", "Idea"}
+    assert kinds == {"NewsPost", "Poll", "Reply", "Project", "Idea", "Consultation"}
     assert territory["reports"]["totalCount"] == 5
     assert {e["node"]["status"] for e in territory["polls"]["edges"]} == {"SCHEDULED", "OPEN", "CLOSED"}
 

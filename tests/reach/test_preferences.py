@@ -13,7 +13,8 @@ from tests.factories import make_person, make_territory
 from tests.questions.stories import asked, reply
 from tests.reach.stories import preferences, set_preference
 
-KINDS = ("QUESTION_ANSWERED", "IDEA_STATUS_CHANGED", "POLL_CLOSED", "NEW_COMMENT", "CONTENT_HIDDEN")
+KINDS = ("QUESTION_ANSWERED", "IDEA_STATUS_CHANGED", "POLL_CLOSED", "NEW_COMMENT", "CONTENT_HIDDEN",
+         "CONSULTATION_PHASE_STARTED", "OUTCOME_PUBLISHED")
 REMINDERS = ("QUESTION_DUE", "REPORTS_OPEN")
 CHANNELS = ("IN_APP", "EMAIL", "PUSH")
 
@@ -45,7 +46,7 @@ async def test_alice_changes_a_preference_and_sees_it_everywhere(gql: Any) -> No
     assert first["setNotificationPreference"]["userErrors"] == []
     payload = second["setNotificationPreference"]
     assert payload["userErrors"] == []
-    assert len(payload["preferences"]) == 21
+    assert len(payload["preferences"]) == len(KINDS + REMINDERS) * len(CHANNELS)
     seen = await preferences(gql, alice.token)
     assert seen[("QUESTION_ANSWERED", "PUSH")] == "NEVER"
     assert seen[("NEW_COMMENT", "EMAIL")] == "DAILY_DIGEST"

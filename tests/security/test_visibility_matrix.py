@@ -46,6 +46,16 @@ from app.api import schema
 from events.envelopes import Event, territory_channel
 from models.accounts import AccessToken, Member, Role
 from models.comments import Comment
+from models.consultations import (
+    Consultation,
+    ConsultationPhase,
+    ConsultationStatus,
+    Outcome,
+    OutcomeItem,
+    PhaseDocument,
+    PhaseItem,
+    PhaseKind,
+)
 from models.feed import FeedEntry
 from models.ideas import Idea, Support
 from models.moderation import Report, ReportStatus
@@ -62,7 +72,11 @@ from tests.factories import Persona, make_person, make_territory
 
 GRAPH = schema._schema
 # Types moderation hides, or that sit under them.
-CONTENT = frozenset({"Question", "Reply", "Idea", "Poll", "Project", "Document", "NewsPost", "Comment"})
+CONTENT = frozenset({
+    "Question", "Reply", "Idea", "Poll", "Project", "Document", "NewsPost", "Comment",
+    # A consultation's draft, and what sits under it, is the staff's and its officials' (see `drafts`).
+    "Consultation", "ConsultationPhase", "PhaseDocument", "Outcome",
+})
 # Types that point at content: their subject is a path of its own.
 POINTERS = frozenset({"Notification", "Report"})
 MARKER = re.compile(r"SECRET-[a-z-]+")
@@ -162,6 +176,11 @@ class World:
     reply_ids: dict[str, int] = field(default_factory=dict)
     # Human references (Q-2026-0042) of every question and idea, hidden ones included.
     references: dict[str, list[str]] = field(default_factory=dict)
+    # Markers and ids of a consultation's draft: shown to the territory's officials (odile)
+    # too, who write it; hidden from everyone else as hidden content is.
+    drafts: set[str] = field(default_factory=set)
+    draft_ids: set[str] = field(default_factory=set)
+    draft_id: str = ""
 
     def add(self, kind: str, pk: int, text: str = "") -> str:
         """Note a row's global id; `text` with a marker: it is hidden, or under hidden content."""
@@ -309,6 +328,42 @@ async def build_world() -> World:
     for kind, pk in (("Question", q_hidden.id), ("Idea", i_hidden.id), ("Project", pr_hidden.id),
                      ("Poll", p_hidden.id), ("Project", pr_open.id), ("Question", q_open.id)):
         await Follow.create(account=people["alice"].account, subject_type=kind, subject_id=pk)
+    # Consultations: a draft, with everything under it marked (odile, who writes it, sees it);
+    # a published one whose phase holds the hidden idea and the hidden poll, and whose
+    # outcome answers them, beside open ones.
+    async def consultation(text: str, status: ConsultationStatus) -> None:
+        now = dt.datetime.now(dt.UTC)
+        draft = status is ConsultationStatus.DRAFT
+        row = await Consultation.create(territory=t, created_by=odile, title=text, summary=text, status=status)
+        gids = [w.add("Consultation", row.id, text)]
+        phase = await ConsultationPhase.create(
+            consultation=row, kind=PhaseKind.DEBATE, title=text, description=text, accepts_ideas=True,
+            starts_at=now - dt.timedelta(days=1), ends_at=now + dt.timedelta(days=9),
+        )
+        gids.append(w.add("ConsultationPhase", phase.id, text))
+        doc_text = w.secret("phase-document-under-draft") if draft else "open phase document"
+        document = await PhaseDocument.create(phase=phase, title=doc_text, url="https://example.org/d",
+                                              kind=list(DocumentKind)[0])
+        gids.append(w.add("PhaseDocument", document.id, doc_text))
+        outcome_text = w.secret("outcome-under-draft") if draft else "open outcome"
+        outcome = await Outcome.create(phase=phase, published_by=odile, summary=outcome_text)
+        gids.append(w.add("Outcome", outcome.id, outcome_text))
+        held = [] if draft else [
+            ("Idea", i_hidden.id), ("Poll", p_hidden.id), ("Question", q_hidden.id), ("Idea", i_open.id),
+        ]
+        for kind, pk in held:
+            await PhaseItem.create(phase=phase, subject_type=kind, subject_id=pk)
+            await OutcomeItem.create(outcome=outcome, subject_type=kind, subject_id=pk)
+        if draft:
+            # The draft's outcome answers an open idea: the idea shows it only to whom sees the draft.
+            await OutcomeItem.create(outcome=outcome, subject_type="Idea", subject_id=i_open.id)
+            w.drafts |= {text, doc_text, outcome_text}
+            w.draft_ids |= set(gids)
+            w.draft_id = gids[0]
+
+    i_open = await idea("open idea in a phase", hide=False)
+    await consultation(w.secret("consultation-draft"), ConsultationStatus.DRAFT)
+    await consultation("open consultation", ConsultationStatus.PUBLISHED)
 
     # The feed: its entries' own flags follow the subject as moderation sets them, but one
     # (the hidden idea's) lags: the rule must not trust the entry.
@@ -430,6 +485,8 @@ ROUTES = {
 BY_REFERENCE = {("Territory", "questionByReference"): "Question", ("Territory", "ideaByReference"): "Idea"}
 # Covered by their own tests below (mutations' payloads, subscriptions).
 ELSEWHERE = ("Mutation", "Subscription")
+# What only a subscription returns: walked by the subscription sweep below.
+STREAMED = ("ConsultationEvent",)
 
 
 # Aliases per query: the field limit (schema/limits.py) holds for the widest selection.
@@ -449,7 +506,7 @@ def queries(w: World) -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
     every = [gid for gids in w.ids.values() for gid in gids]
     for (parent, field_name), _ in sorted(paths().items()):
-        if parent.endswith("Payload") or parent in ELSEWHERE:
+        if parent.endswith("Payload") or parent in ELSEWHERE or parent in STREAMED:
             continue
         field_def = GRAPH.type_map[parent].fields[field_name]  # type: ignore[attr-defined]
         if parent == "Query":
@@ -505,11 +562,12 @@ def check_errors(answer: dict[str, Any], where: str) -> None:
 def allowed(w: World, who: str, parent: str, field_name: str) -> set[str]:
     if who == STAFF:
         return set(w.markers)
+    drafts = {m for m in w.markers if any(m in text for text in w.drafts)} if who == "odile" else set()
     if (parent, field_name) == ("Notification", "subject"):
-        return {marker for person, marker in w.told if person == who}
+        return drafts | {marker for person, marker in w.told if person == who}
     if parent == "Viewer":
-        return {marker for person, kind, marker in w.own if person == who and kind == field_name}
-    return set()
+        return drafts | {marker for person, kind, marker in w.own if person == who and kind == field_name}
+    return drafts
 
 
 # -- the tests ---------------------------------------------------------------------------------
@@ -525,7 +583,7 @@ def test_every_path_is_covered() -> None:
     mutation and subscription sweeps below: a new one fails here until it is."""
     uncovered = []
     for (parent, field_name) in paths():
-        if parent.endswith("Payload") or parent in ELSEWHERE or parent in ROUTES:
+        if parent.endswith("Payload") or parent in ELSEWHERE or parent in ROUTES or parent in STREAMED:
             continue
         node_like = isinstance(GRAPH.type_map[parent], GraphQLInterfaceType) or parent in CONTENT | POINTERS | {
             "Territory", "Member",
@@ -670,8 +728,13 @@ def content_ids(input_type: Any) -> list[str]:
     ]
 
 
+# Input id fields whose name is not their kind's.
+ID_KINDS = {"phase": "ConsultationPhase"}
+
+
 def targets(w: World, id_field: str) -> list[str]:
     kind = id_field[: -len("Id")]
+    kind = ID_KINDS.get(kind, kind)
     if kind == "subject":
         return w.hidden_ids
     return [gid for gid in w.hidden_ids if (_kind(gid) or "").lower() == kind.lower()]
@@ -702,8 +765,8 @@ async def test_no_mutation_acts_on_or_shows_hidden_content(http: httpx.AsyncClie
                 doc = (f"mutation($input: {input_type}) {{ {name}(input: $input) "
                        + (f"{{ {first} {asked}{errors} }}" if first else "") + " }")
                 for who in PERSONAS:
-                    if who == STAFF:
-                        continue
+                    if who == STAFF or (who == "odile" and target in w.draft_ids):
+                        continue  # (odile writes the drafts: tests/security/test_consultations.py)
                     value = {"input": fill(input_type, w, target)}
                     answer = await ask(http, w, who, doc, value)
                     check_errors(answer, f"{name}({id_field}={target}) as {who}")
@@ -772,7 +835,7 @@ def sub_selection(name: str) -> str:
     return selection(GRAPH.subscription_type.fields[name].type)  # type: ignore[union-attr]
 
 
-SUBSCRIPTIONS = ("feed", "notifications", "pollResults", "officialReplies")
+SUBSCRIPTIONS = ("feed", "notifications", "pollResults", "officialReplies", "consultationUpdates")
 # Streams that reach no hideable content (no path to a Question, Project, ...: a survey's
 # results hold counts, labels and, for its staff, text answers; a draft survey is NOT_FOUND
 # to anyone but its staff, tests/surveys/test_survey_live.py).
@@ -842,9 +905,19 @@ async def test_no_subscription_streams_hidden_content_but_to_staff(
         heard = await collect(replies, until="open last reply")
         assert "open last reply" in json.dumps(heard), (who, heard)
         got += heard
+        # consultationUpdates of the draft: NOT_FOUND but for its officials and staff
+        ctx.fresh_loaders()
+        got += await collect(await subscribe(
+            "subscription($c: ID!) { consultationUpdates(consultationId: $c) "
+            "{ change consultation { id title summary } currentPhase { id title description } } }",
+            {"c": w.draft_id}, ctx,
+        ))
         streamed[who] = markers_in(got)
+    drafts = {m for m in w.markers if any(m in text for text in w.drafts)}
+    assert "SECRET-consultation-draft" in streamed["odile"]
     for who, shown in streamed.items():
         if who == STAFF:
             continue
-        assert shown - {m for p, m in w.told if p == who} == set(), (who, shown)
-    assert {"SECRET-poll-hidden", "SECRET-reply-under-question", "SECRET-reply-hidden"} <= streamed[STAFF]
+        assert shown - {m for p, m in w.told if p == who} - (drafts if who == "odile" else set()) == set(), (who, shown)
+    assert {"SECRET-poll-hidden", "SECRET-reply-under-question", "SECRET-reply-hidden",
+            "SECRET-consultation-draft"} <= streamed[STAFF]
