@@ -11,15 +11,19 @@ from typing import Any
 
 from access.context import Context
 from access.errors import forbidden
+from access.i18n import N_, Phrase
 from events.envelopes import Event, territory_channel
 from models.accounts import Member
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.permissions import check_member
 
+# What check_member says joining would let the author do, by kind of content.
+EDIT_ACTIONS = {"question": N_("edit your question"), "idea": N_("edit your idea"), "comment": N_("edit your comment")}
 
-def window_closed(message: str, field: str) -> Refusal:
-    return Refusal.of(UserErrorCode.EDIT_WINDOW_CLOSED, message, field)
+
+def window_closed(message: str, field: str, **params: Any) -> Refusal:
+    return Refusal.of(UserErrorCode.EDIT_WINDOW_CLOSED, message, field, **params)
 
 
 async def check_author(ctx: Context, row: Any, kind: str, field: str) -> Member:
@@ -31,11 +35,11 @@ async def check_author(ctx: Context, row: Any, kind: str, field: str) -> Member:
     member = await ctx.membership(row.territory_id)
     if member is None or member.id != row.author_id:
         if not await ctx.can_see(row):
-            raise Refusal.of(UserErrorCode.NOT_FOUND, f"No such {kind}.", field)
-        raise forbidden(f"Only its author may edit this {kind}.")
-    await check_member(ctx, row.territory_id, f"edit your {kind}", field)
+            raise Refusal.of(UserErrorCode.NOT_FOUND, "No such {kind}.", field, kind=Phrase(kind))
+        raise forbidden("Only its author may edit this {kind}.", kind=Phrase(kind))
+    await check_member(ctx, row.territory_id, EDIT_ACTIONS[kind], field)
     if row.hidden:
-        raise window_closed(f"A moderator hid this {kind}: it can no longer be edited.", field)
+        raise window_closed("A moderator hid this {kind}: it can no longer be edited.", field, kind=Phrase(kind))
     return member
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from tortoise.transactions import in_transaction
 
 from access.context import Context
+from access.i18n import Phrase
 from access.ratelimit import Decision, Limiter
 from delivery import wake
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -101,9 +102,10 @@ def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:
     return [
         UserError(
             field=None,
-            message=f"Too many {what}; retry in {seconds} second{'s' if seconds != 1 else ''}.",
+            message="Too many {what}; retry in {retryAfterSeconds} second(s).",
             code=UserErrorCode.RATE_LIMITED,
             retry_after_seconds=seconds,
+            arguments={"what": Phrase(what), "retryAfterSeconds": seconds},
         )
     ]
 

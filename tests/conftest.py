@@ -76,7 +76,8 @@ async def close_redis_clients() -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None)
+    # English for a client that names no language (the stories assert English messages).
+    return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None, locale="en")
 
 
 @pytest.fixture(scope="session", autouse=True)
