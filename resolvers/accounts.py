@@ -13,7 +13,8 @@ from tortoise.exceptions import IntegrityError
 
 from access.context import Context
 from access.errors import LocalizedError
-from access.i18n import N_
+from access.i18n import DEFAULT_LOCALE, N_, from_accept_language
+from access.i18n import LOCALES as I18N_LOCALES
 from access.passwords import PasswordsBusy, hash_password, verify_password
 from access.ratelimit import Decision, client_key, private_key
 from access.tokens import device_of, hash_token
@@ -29,14 +30,14 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 1000
 TOKEN_DAYS = 30
 TAKEN_MESSAGE = N_("This email is already used.")
-LOCALES = ("fr", "en")
+LOCALES = I18N_LOCALES
 
 
 def request_locale(ctx: Context) -> str:
-    """A new account's locale: the client's Accept-Language when it prefers English."""
-    header = ctx.request.headers.get("accept-language", "") if ctx.request is not None else ""
-    first = header.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "fr"
+    """A new account's locale: the language the client prefers most among ours
+    (Accept-Language, quality values counted), else French."""
+    header = ctx.request.headers.get("accept-language") if ctx.request is not None else None
+    return from_accept_language(header) or DEFAULT_LOCALE
 
 
 def normalize_email(email: str) -> str:
