@@ -8,9 +8,13 @@ import dataclasses
 from typing import Any
 
 import httpx
+import pytest
 
 from access.i18n import LOCALES, negotiate, translate
+from access.ratelimit import Decision
 from models.accounts import Account, Role
+from resolvers.mutations import rate_limited
+from schema.errors import UserErrorCode
 from tests.cache.test_response_cache import TALLY, cache_of, warm
 from tests.factories import gid, make_person, make_territory
 from tests.questions.stories import ASK, asked, reply
@@ -164,3 +168,16 @@ def test_every_language_has_every_catalogued_message() -> None:
     assert translate("fr", "INVALID", "Must be {min} to {max} characters long.", {"min": 1, "max": 3}) == \
         "Doit compter de 1 à 3 caractères."
     assert set(LOCALES) == {"fr", "en"}
+
+
+@pytest.mark.parametrize(("wait", "fr", "en"), [
+    (60.0, "Trop de votes ; réessayez dans 60 secondes.", "Too many votes; retry in 60 seconds."),
+    (0.4, "Trop de votes ; réessayez dans 1 seconde.", "Too many votes; retry in 1 second."),
+])
+def test_a_rate_limit_says_when_to_retry_in_words_and_in_params(wait: float, fr: str, en: str) -> None:
+    [error] = rate_limited(Decision(False, wait), "votes")
+    seconds = Decision(False, wait).retry_seconds
+    assert error.code is UserErrorCode.RATE_LIMITED and error.retry_after_seconds == seconds
+    assert [(p.name, p.value) for p in error.params()] == [("what", "votes"), ("retryAfterSeconds", str(seconds))]
+    assert translate("fr", "RATE_LIMITED", error.message, error.arguments) == fr
+    assert translate("en", "RATE_LIMITED", error.message, error.arguments) == en
