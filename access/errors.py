@@ -22,6 +22,19 @@ class LocalizedError(GraphQLError):
         self.params = dict(params or {})
         super().__init__(translate("en", code, msgid, self.params), extensions={"code": code, **extensions})
 
+    @classmethod
+    def located(cls, error: GraphQLError, msgid: str, params: dict[str, Any], message: str) -> LocalizedError:
+        """`error` (where it happened, its extensions) saying `message`, still knowing its msgid:
+        an error shared between requests (a cached validation result) is translated again for
+        each reader, never left in the language of the first."""
+        copy = cls.__new__(cls)
+        copy.msgid, copy.params = msgid, dict(params)
+        GraphQLError.__init__(
+            copy, message, nodes=error.nodes, source=error.source, positions=error.positions,
+            path=error.path, original_error=error.original_error, extensions=error.extensions,
+        )
+        return copy
+
 
 def unauthenticated(message: str = N_("Authentication required."), **params: Any) -> GraphQLError:
     return LocalizedError(message, "UNAUTHENTICATED", params)

@@ -204,5 +204,6 @@ class ErrorCodes(MaskErrors):
         message = translate(locale, code, msgid, params, quiet=source is None)
         if message == error.message:
             return error
-        error.message = message
-        return error
+        # A copy that keeps its msgid: the error may be shared (a cached validation result)
+        # with readers of another language.
+        return LocalizedError.located(error, msgid, params, message)

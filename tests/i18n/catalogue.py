@@ -79,6 +79,10 @@ def scan() -> tuple[list[Use], list[str]]:
                 elif name in FIXED_CODE:
                     index, code = FIXED_CODE[name]
                     take(arg(index), code)
+                elif name == "_error" and isinstance(arg(1), ast.Constant):
+                    code = arg(1)
+                    assert isinstance(code, ast.Constant)
+                    take(arg(0), str(code.value))
                 elif name == "N_":
                     take(arg(0), None)
                 elif name == "LocalizedError":

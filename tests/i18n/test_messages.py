@@ -181,3 +181,15 @@ def test_a_rate_limit_says_when_to_retry_in_words_and_in_params(wait: float, fr:
     assert [(p.name, p.value) for p in error.params()] == [("what", "votes"), ("retryAfterSeconds", str(seconds))]
     assert translate("fr", "RATE_LIMITED", error.message, error.arguments) == fr
     assert translate("en", "RATE_LIMITED", error.message, error.arguments) == en
+
+
+async def test_a_query_over_a_limit_is_refused_in_each_language_with_the_same_extensions(
+    http: httpx.AsyncClient,
+) -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(31))
+    fr, en, fr_again = [await post(http, "{ " + aliases + " }", language=language)
+                        for language in ("fr", "en", "fr")]
+    [fr_error], [en_error], [again] = fr["errors"], en["errors"], fr_again["errors"]
+    assert fr_error["extensions"] == en_error["extensions"] == {"code": "TOO_MANY_ALIASES", "count": 31, "limit": 30}
+    assert en_error["message"] == "The query has 31 aliases; the limit is 30."
+    assert fr_error["message"] == again["message"] == "La requête a 31 alias ; la limite est 30."
