@@ -184,7 +184,10 @@ class GraphQLView(GraphQL[Context, None]):
         """connection_init {"authorization": "Bearer <token>"} authenticates the
         websocket; a bad token (there or in the upgrade's header) closes it with 4403."""
         params = getattr(context, "connection_params", None) or {}
-        language = params.get("acceptLanguage", params.get("Accept-Language")) if isinstance(params, dict) else None
+        # The client's language: connection_init's acceptLanguage (in a browser an app cannot
+        # choose the upgrade request's headers), else that header (access/context.py).
+        language = next((params[k] for k in ("acceptLanguage", "Accept-Language", "accept-language") if k in params),
+                        None) if isinstance(params, dict) else None
         if isinstance(language, str):
             context.accept_language = language[:1000]
         value = params.get("authorization", params.get("Authorization")) if isinstance(params, dict) else None
