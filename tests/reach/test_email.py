@@ -73,7 +73,7 @@ async def test_alice_gets_odiles_reply_by_email_after_the_grace_period(
     year = now().year
     words = message.get_body(("plain",)).get_content().split()
     assert any(word.endswith(f"/t/{territory.slug}/questions/Q-{year}-0001") for word in words)
-    assert "Ouvrir dans Parvis" in message.get_body(("html",)).get_content()
+    assert "Open in Parvis" in message.get_body(("html",)).get_content()
 
 
 async def test_no_email_when_read_in_the_app_first_hidden_since_or_turned_off(
