@@ -78,8 +78,8 @@ async def check_file(file: Any, limit: int, alt_text: str | None) -> tuple[bytes
         raise Refusal.of(UserErrorCode.INVALID, "Send the file as a multipart part.", "file")
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise Refusal([UserError(field=["input", "file"], message=f"The file is larger than {limit:,} bytes.",
-                                 code=UserErrorCode.FILE_TOO_LARGE, max_bytes=limit)])
+        raise Refusal([UserError(field=["input", "file"], message="The file is larger than {maxBytes} bytes.",
+                                 code=UserErrorCode.FILE_TOO_LARGE, max_bytes=limit, arguments={"maxBytes": limit})])
     return await check_content(data, alt_text)
 
 

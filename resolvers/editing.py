@@ -19,7 +19,7 @@ from models.feed import FeedEntry
 from reads.nodes import load_row, sees
 from reads.visibility import parent_of
 from resolvers.validation import Checks
-from schema.authorship import Authored, check_may_delete, check_may_edit, window_closed
+from schema.authorship import KINDS, Authored, check_may_delete, check_may_edit, window_closed
 from schema.errors import Refusal, UserErrorCode
 from schema.relay import decode_id_of
 
@@ -57,7 +57,7 @@ async def load_authored(ctx: Context, model: type[Any], kind: str, global_id: st
             and (parent is None or await load_row(ctx, *parent) is not None)
         ):
             return row
-    raise Refusal.of(UserErrorCode.NOT_FOUND, f"No such {kind.lower()}.", field)
+    raise Refusal.of(UserErrorCode.NOT_FOUND, "No such {kind}.", field, kind=KINDS[kind.lower()])
 
 
 def check_edits(title: str | None, body: str | None) -> dict[str, str]:
@@ -88,7 +88,7 @@ async def check_and_edit(
     if not edited:
         # Answered, reviewed, hidden or deleted since it was read: say which, as the checks do.
         await check_may_edit(ctx, authored(kind, await type(row).get(id=row.id)), field)
-        raise window_closed(f"This {kind.lower()} can no longer be edited.", field)
+        raise window_closed("This {kind} can no longer be edited.", field, kind=KINDS[kind.lower()])
     notify_edited(ctx, row.territory_id, kind, row.id)
     return True
 
@@ -107,7 +107,7 @@ async def do_delete(ctx: Context, kind: str, row: Any, field: str, **still: Any)
     done = await type(row).filter(id=row.id, hidden=False, deleted_at__isnull=True, **still).update(**changes)
     if not done:
         await check_may_delete(ctx, authored(kind, await type(row).get(id=row.id)), field)
-        raise Refusal.of(UserErrorCode.ALREADY_DELETED, f"This {kind.lower()} is already deleted.", field)
+        raise Refusal.of(UserErrorCode.ALREADY_DELETED, "This {kind} is already deleted.", field, kind=KINDS[kind.lower()])
     if kind != "Comment":
         await FeedEntry.filter(subject_type=kind, subject_id=row.id).delete()
     ctx.queue(

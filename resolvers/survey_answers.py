@@ -33,7 +33,7 @@ SCALE_VALUES = 11
 def check_questions(checks: Checks, questions: list[SurveyQuestionInput]) -> list[dict[str, Any]]:
     """The fields of each question row, in order (position = index), or errors in `checks`."""
     if not 1 <= len(questions) <= MAX_QUESTIONS:
-        checks.fail(f"Give 1 to {MAX_QUESTIONS} questions.", "questions")
+        checks.fail("Give {min} to {max} questions.", "questions", min=1, max=MAX_QUESTIONS)
         if len(questions) > MAX_QUESTIONS:
             return []
     rows: list[dict[str, Any]] = []
@@ -52,7 +52,7 @@ def check_questions(checks: Checks, questions: list[SurveyQuestionInput]) -> lis
             low, high = CHOICE_OPTIONS if kind in CHOICE_KINDS else RANKING_OPTIONS
             labels = q.options or []
             if not low <= len(labels) <= high:
-                checks.fail(f"Give {low} to {high} options.", *at, "options")
+                checks.fail("Give {min} to {max} options.", *at, "options", min=low, max=high)
             seen: set[str] = set()
             for i, label in enumerate(labels[:high]):
                 text = checks.text(label, *at, "options", str(i), max_length=TITLE_MAX)
@@ -67,7 +67,7 @@ def check_questions(checks: Checks, questions: list[SurveyQuestionInput]) -> lis
             low = 1 if q.min_choices is None else q.min_choices
             high = count if q.max_choices is None else q.max_choices
             if not 0 <= low <= high or not 1 <= high <= max(count, 1):
-                checks.fail(f"Need 0 <= minChoices <= maxChoices <= {count}, maxChoices >= 1.", *at, "maxChoices")
+                checks.fail("Need 0 <= minChoices <= maxChoices <= {max}, maxChoices >= 1.", *at, "maxChoices", max=count)
             row["min_choices"], row["max_choices"] = low, high
         elif q.min_choices is not None or q.max_choices is not None:
             checks.fail("Only multiple-choice questions have choice limits.", *at, "minChoices")
@@ -76,8 +76,8 @@ def check_questions(checks: Checks, questions: list[SurveyQuestionInput]) -> lis
             high = 5 if q.scale_max is None else q.scale_max
             if not SCALE_BOUNDS[0] <= low < high <= SCALE_BOUNDS[1] or high - low + 1 > SCALE_VALUES:
                 checks.fail(
-                    f"Need {SCALE_BOUNDS[0]} <= scaleMin < scaleMax <= {SCALE_BOUNDS[1]}, at most "
-                    f"{SCALE_VALUES} values.", *at, "scaleMax",
+                    "Need {min} <= scaleMin < scaleMax <= {max}, at most {values} values.", *at, "scaleMax",
+                    min=SCALE_BOUNDS[0], max=SCALE_BOUNDS[1], values=SCALE_VALUES,
                 )
             row["scale_min"], row["scale_max"] = low, high
             for name, end in (("min_label", q.min_label), ("max_label", q.max_label)):
@@ -114,8 +114,8 @@ def sealed_size(questions: list[QuestionRow]) -> int:
     return size
 
 
-def _error(code: UserErrorCode, message: str, *field: str) -> UserError:
-    return UserError(field=["input", "answers", *field], message=message, code=code)
+def _error(code: UserErrorCode, message: str, *field: str, **params: Any) -> UserError:
+    return UserError(field=["input", "answers", *field], message=message, code=code, arguments=params)
 
 
 def check_answers(
@@ -154,11 +154,12 @@ def check_answers(
             shown.add(row.position)
             if row.required and str(row.position) not in payload:
                 checks.errors.append(_error(
-                    UserErrorCode.ANSWER_REQUIRED, f"Question {row.position + 1} needs an answer.", gid))
+                    UserErrorCode.ANSWER_REQUIRED, "Question {number} needs an answer.", gid, number=row.position + 1))
         elif str(row.position) in payload:
             checks.errors.append(_error(
                 UserErrorCode.ANSWER_HIDDEN,
-                f"Question {row.position + 1} does not apply given your other answers: leave it out.", gid))
+                "Question {number} does not apply given your other answers: leave it out.", gid,
+                number=row.position + 1))
     return payload
 
 
@@ -168,7 +169,7 @@ def _check_answer(checks: Checks, row: QuestionRow, answer: SurveyAnswerInput, a
     given = {"choices": answer.choices is not None, "value": answer.value is not None, "text": answer.text is not None}
     wanted = "text" if kind in TEXT_KINDS else "value" if kind == QuestionKind.SCALE else "choices"
     if any(v for name, v in given.items() if name != wanted):
-        checks.fail(f"This question takes {wanted} only.", *at)
+        checks.fail("This question takes {wanted} only.", *at, wanted=wanted)
         return None
     if kind in TEXT_KINDS:
         if answer.text is None or not answer.text.strip():
@@ -180,7 +181,7 @@ def _check_answer(checks: Checks, row: QuestionRow, answer: SurveyAnswerInput, a
         if answer.value is None:
             return None
         if row.scale_min is None or row.scale_max is None or not row.scale_min <= answer.value <= row.scale_max:
-            checks.fail(f"Give a value from {row.scale_min} to {row.scale_max}.", *at, "value")
+            checks.fail("Give a value from {min} to {max}.", *at, "value", min=row.scale_min, max=row.scale_max)
             return None
         return answer.value
     choices = answer.choices or []
@@ -188,7 +189,7 @@ def _check_answer(checks: Checks, row: QuestionRow, answer: SurveyAnswerInput, a
         return None
     count = len(row.options or [])
     if any(not 0 <= c < count for c in choices) or len(set(choices)) != len(choices):
-        checks.fail(f"Choose distinct option positions from 0 to {count - 1}.", *at, "choices")
+        checks.fail("Choose distinct option positions from 0 to {max}.", *at, "choices", max=count - 1)
         return None
     if kind == QuestionKind.SINGLE_CHOICE and len(choices) != 1:
         checks.fail("Choose exactly one option.", *at, "choices")
@@ -196,7 +197,7 @@ def _check_answer(checks: Checks, row: QuestionRow, answer: SurveyAnswerInput, a
     if kind == QuestionKind.MULTIPLE_CHOICE:
         low, high = row.min_choices or 0, row.max_choices or count
         if not low <= len(choices) <= high:
-            checks.fail(f"Choose {low} to {high} options.", *at, "choices")
+            checks.fail("Choose {min} to {max} options.", *at, "choices", min=low, max=high)
             return None
     if kind == QuestionKind.RANKING and len(choices) != count:
         checks.fail("Rank every option, once each.", *at, "choices")

@@ -129,7 +129,7 @@ class TerritoriesMutation:
             if input.upload_max_bytes is not None:
                 ceiling: int = ctx.settings.upload_max_bytes
                 if not 1024 <= input.upload_max_bytes <= ceiling:
-                    checks.fail(f"Must be 1,024 to {ceiling:,} bytes.", "uploadMaxBytes")
+                    checks.fail("Must be {min} to {max} bytes.", "uploadMaxBytes", min=1024, max=ceiling)
                 changes["upload_max_bytes"] = input.upload_max_bytes
             checks.done()
             if changes:

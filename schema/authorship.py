@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import GraphQLError
 
 from access.context import Context
 from access.errors import forbidden
+from access.i18n import N_, Phrase
 from models import clock
 from models.accounts import Member
 from models.clock import as_utc
@@ -37,6 +39,19 @@ QUESTION_OPEN = "OPEN"
 QUESTION_ANSWERED = "ANSWERED"
 IDEA_SUBMITTED = "SUBMITTED"
 
+# The kinds of authored content, as messages name them (put into the message in its language).
+KINDS = {"question": Phrase("question"), "idea": Phrase("idea"), "comment": Phrase("comment")}
+
+# What check_member says joining would let the author do, by action and kind of content.
+OWN_ACTIONS = {
+    ("edit", "question"): N_("edit your question"),
+    ("edit", "idea"): N_("edit your idea"),
+    ("edit", "comment"): N_("edit your comment"),
+    ("delete", "question"): N_("delete your question"),
+    ("delete", "idea"): N_("delete your idea"),
+    ("delete", "comment"): N_("delete your comment"),
+}
+
 
 @dataclass(frozen=True)
 class Authored:
@@ -51,16 +66,16 @@ class Authored:
     status: str | None = None  # a question's or an idea's status
 
 
-def refused_role(message: str, reason: UserErrorCode) -> GraphQLError:
+def refused_role(message: str, reason: UserErrorCode, **params: Any) -> GraphQLError:
     """The contract's top-level FORBIDDEN (a role that may not act), saying which role is
     missing in `extensions.reason`: what the hints answer as their reason (permission())."""
-    error = forbidden(message)
+    error = forbidden(message, **params)
     error.extensions = {**(error.extensions or {}), "reason": reason.name}
     return error
 
 
-def window_closed(message: str, *field: str) -> Refusal:
-    return Refusal.of(UserErrorCode.EDIT_WINDOW_CLOSED, message, *field)
+def window_closed(message: str, *field: str, **params: Any) -> Refusal:
+    return Refusal.of(UserErrorCode.EDIT_WINDOW_CLOSED, message, *field, **params)
 
 
 async def check_own(ctx: Context, item: Authored, action: str, field: str) -> Member:
@@ -70,13 +85,16 @@ async def check_own(ctx: Context, item: Authored, action: str, field: str) -> Me
     ctx.require_account()
     member = await ctx.membership(item.territory_id)
     if member is None or member.id != item.author_id:
-        raise refused_role(f"Only its author may {action} this {item.kind}.", UserErrorCode.NOT_THE_AUTHOR)
-    await check_member(ctx, item.territory_id, f"{action} your {item.kind}", field)
+        raise refused_role(
+            "Only its author may edit this {kind}." if action == "edit" else "Only its author may delete this {kind}.",
+            UserErrorCode.NOT_THE_AUTHOR, kind=KINDS[item.kind],
+        )
+    await check_member(ctx, item.territory_id, OWN_ACTIONS[(action, item.kind)], field)
     if item.deleted:
-        raise Refusal.of(UserErrorCode.ALREADY_DELETED, f"You already deleted this {item.kind}.", field)
+        raise Refusal.of(UserErrorCode.ALREADY_DELETED, "You already deleted this {kind}.", field, kind=KINDS[item.kind])
     if item.hidden:
         raise window_closed(
-            f"A moderator hid this {item.kind}: it can no longer be edited or deleted.", field
+            "A moderator hid this {kind}: it can no longer be edited or deleted.", field, kind=KINDS[item.kind]
         )
     return member
 
@@ -91,7 +109,8 @@ async def check_may_edit(ctx: Context, item: Authored, field: str) -> Member:
         raise window_closed("This idea is under review or was reviewed: it can no longer be edited.", field)
     if item.kind == "comment" and clock.now() - as_utc(item.created_at) > COMMENT_EDIT_WINDOW:
         raise window_closed(
-            f"A comment can be edited for {COMMENT_EDIT_MINUTES} minutes after it was written.", field
+            "A comment can be edited for {minutes} minutes after it was written.", field,
+            minutes=COMMENT_EDIT_MINUTES,
         )
     return member
 

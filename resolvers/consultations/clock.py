@@ -42,7 +42,8 @@ async def do_announce_due_phases(ctx: Context, now: dt.datetime | None = None) -
             await do_add_to_feed(ctx, consultation.territory_id, "Consultation", consultation.id)
             await do_notify_followers(
                 ctx, NotificationKind.CONSULTATION_PHASE_STARTED, "Consultation", consultation.id,
-                f"“{consultation.title}”: the phase “{phase.title}” has started.", told=set(),
+                "“{title}”: the phase “{phase}” has started.", told=set(),
+                title=consultation.title, phase=phase.title,
             )
             notify_consultation(ctx, consultation.id, "phase")
             return True

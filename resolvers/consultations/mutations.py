@@ -85,7 +85,7 @@ class ConsultationsMutation:
             project_id = await check_project(ctx, checks, territory_id, input.project_id)
             phases = input.phases or []
             if len(phases) > PHASES_MAX:
-                checks.fail(f"At most {PHASES_MAX} phases.", "phases")
+                checks.fail("At most {max} phases.", "phases", max=PHASES_MAX)
                 phases = []
             values = [check_phase_input(checks, phase, "phases", str(i)) for i, phase in enumerate(phases)]
             checks.done()
@@ -175,7 +175,7 @@ class ConsultationsMutation:
             checks.done()
             windows = await windows_of(row.id)
             if len(windows) >= PHASES_MAX:
-                raise Refusal.of(UserErrorCode.INVALID, f"At most {PHASES_MAX} phases.", "phase")
+                raise Refusal.of(UserErrorCode.INVALID, "At most {max} phases.", "phase", max=PHASES_MAX)
             check_no_overlap([*windows, (value["starts_at"], value["ends_at"])], "phase", "startsAt")
             phase = await PhaseRow.create(consultation_id=row.id, **value)
             await do_touch(ctx, row)

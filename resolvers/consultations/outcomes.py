@@ -55,7 +55,7 @@ class OutcomesMutation:
             checks = Checks()
             summary = checks.body(input.summary, "summary")
             if len(input.item_ids) > OUTCOME_ITEMS_MAX:
-                checks.fail(f"At most {OUTCOME_ITEMS_MAX} items.", "itemIds")
+                checks.fail("At most {max} items.", "itemIds", max=OUTCOME_ITEMS_MAX)
             checks.done()
             items = await check_outcome_items(ctx, consultation, [str(i) for i in input.item_ids])
             now = clock.now()
@@ -129,9 +129,9 @@ async def do_notify_answered(
                     authors.add(int(account_id))
                     await do_notify_many(
                         ctx, [int(account_id)], NotificationKind.OUTCOME_PUBLISHED, kind, int(pk),
-                        f"“{consultation.title}” published an outcome that answers your contribution.",
+                        "“{title}” published an outcome that answers your contribution.", title=consultation.title,
                     )
     await do_notify_followers(
         ctx, NotificationKind.OUTCOME_PUBLISHED, "Consultation", consultation.id,
-        f"“{consultation.title}” published an outcome.", told=authors | {actor},
+        "“{title}” published an outcome.", told=authors | {actor}, title=consultation.title,
     )

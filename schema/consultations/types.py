@@ -16,6 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.i18n import Phrase
 from models import consultations as mc
 from models import ideas as mi
 from models import polls as mp
@@ -337,6 +338,10 @@ async def outcomes_of(ctx: Context, kind: str, pk: int) -> list[Outcome]:
 # -- contributions in a phase ------------------------------------------------------------------
 
 
+# What a phase takes, as messages name it (put into the message in its language).
+TAKES = {"ideas": Phrase("ideas"), "questions": Phrase("questions")}
+
+
 def check_phase_open(
     phase: mc.ConsultationPhase, consultation: mc.Consultation, what: str, at: dt.datetime | None = None
 ) -> None:
@@ -345,10 +350,10 @@ def check_phase_open(
     closed)."""
     takes = phase.accepts_ideas if what == "ideas" else phase.accepts_questions
     if not takes:
-        raise Refusal.of(UserErrorCode.PHASE_DOES_NOT_ACCEPT, f"This phase takes no {what}.", "phaseId")
+        raise Refusal.of(UserErrorCode.PHASE_DOES_NOT_ACCEPT, "This phase takes no {what}.", "phaseId", what=TAKES[what])
     if consultation.status != mc.ConsultationStatus.PUBLISHED or phase_state(phase, at) is not PhaseState.CURRENT:
-        raise Refusal.of(UserErrorCode.PHASE_CLOSED, f"This phase takes no {what} now: it is not the current one.",
-                         "phaseId")
+        raise Refusal.of(UserErrorCode.PHASE_CLOSED, "This phase takes no {what} now: it is not the current one.",
+                         "phaseId", what=TAKES[what])
 
 
 async def check_phase_takes(

@@ -18,6 +18,7 @@ FIXED_CODE = {
     "fail": (0, "INVALID"),
     "window_closed": (0, "EDIT_WINDOW_CLOSED"),
     "forbidden": (0, "FORBIDDEN"),
+    "refused_role": (0, "FORBIDDEN"),
     "unauthenticated": (0, "UNAUTHENTICATED"),
     "not_found": (0, "NOT_FOUND"),
 }
