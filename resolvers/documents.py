@@ -95,7 +95,7 @@ async def check_content(data: bytes, alt_text: str | None) -> tuple[bytes, FileK
         try:
             data = await asyncio.to_thread(without_metadata, data, kind)
         except BadImage as exc:
-            raise Refusal.of(UserErrorCode.UNSUPPORTED_TYPE, str(exc), "file") from exc
+            raise Refusal.of(UserErrorCode.UNSUPPORTED_TYPE, exc.message, "file", **exc.params) from exc
     return data, kind
 
 

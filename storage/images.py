@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -16,7 +17,14 @@ MAX_PIXELS = 40_000_000
 
 
 class BadImage(ValueError):
-    """The bytes claim an image that cannot be decoded, or one too large to decode safely."""
+    """The bytes claim an image that cannot be decoded, or one too large to decode safely.
+    `message` is a msgid of the catalogue (access/locales), `params` its parameters: the
+    resolver that reports it translates it (tests/i18n reads the calls)."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
 
 
 def without_metadata(data: bytes, kind: FileKind) -> bytes:
@@ -27,12 +35,12 @@ def without_metadata(data: bytes, kind: FileKind) -> bytes:
             with Image.open(io.BytesIO(data)) as opened:
                 width, height = opened.size
                 if width * height > MAX_PIXELS:
-                    raise BadImage(f"The image is larger than {MAX_PIXELS:,} pixels.")
+                    raise BadImage("The image is larger than {maxPixels} pixels.", maxPixels=MAX_PIXELS)
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
                 return _encode(image, kind)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"The image is larger than {MAX_PIXELS:,} pixels.") from exc
+        raise BadImage("The image is larger than {maxPixels} pixels.", maxPixels=MAX_PIXELS) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, BadImage):
             raise
@@ -54,5 +62,5 @@ def _encode(image: Image.Image, kind: FileKind) -> bytes:
     elif kind == WEBP:
         clean.save(out, format="WEBP", quality=90)
     else:
-        raise BadImage(f"{kind.content_type} is not an image.")
+        raise BadImage("{contentType} is not an image.", contentType=kind.content_type)
     return out.getvalue()

@@ -131,7 +131,7 @@ async def test_a_file_over_the_territorys_limit_is_refused_with_the_limit(gql, h
 
     assert result["data"]["uploadDocument"]["userErrors"] == [{
         "field": ["input", "file"], "code": "FILE_TOO_LARGE", "maxBytes": 2048,
-        "message": "The file is larger than 2,048 bytes.",
+        "message": "The file is larger than 2048 bytes.",
     }]
     assert await DocumentRow.filter(project_id=pk_of(project_id, "Project")).count() == 0
     fits = (await upload(http, odile.token, project_id, PDF + b"%" * (2048 - len(PDF))))["data"]["uploadDocument"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import string
 
+import pytest
+
 from access.i18n import LOCALES, PHRASE, catalogue
-from tests.i18n.catalogue import scan
+from tests.i18n.catalogue import Use, main, missing, scan, stubs
 
 
 def placeholders(text: str) -> set[str]:
@@ -47,3 +49,15 @@ def test_translations_keep_the_placeholders_and_nothing_is_stale() -> None:
             assert placeholders(text) == placeholders(msgid), f"{locale}: {msgid!r} -> {text!r}"
             assert (context, msgid) in used, f"{locale}: {msgid!r} ({context}) is no longer used"
     assert entries("fr").keys() == entries("en").keys()
+
+
+def test_the_maintainer_helper_prints_po_stubs_of_what_a_catalogue_lacks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--missing", "--stale", "--built"]) == 0
+    assert capsys.readouterr().out == ""
+    new = Use("INVALID", "Give {min} to {max} widgets.", "resolvers/widgets.py:12")
+    uses, _ = scan()
+    assert missing("fr", [*uses, new]) == [new]
+    stub = stubs("fr", [new], [new])
+    assert "#: resolvers/widgets.py\n#, python-brace-format\nmsgctxt \"INVALID\"\n" in stub
+    assert 'msgid "Give {min} to {max} widgets."\nmsgstr ""' in stub
+    assert 'msgstr "Give {min} to {max} widgets."' in stubs("en", [new], [new])
