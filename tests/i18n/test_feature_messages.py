@@ -1,0 +1,78 @@
+"""The messages of editing, deleting and uploading, written as msgids with parameters: the
+same codes and params in French and English, each reader's words, the kind of content
+translated inside the sentence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+
+from schema.authorship import COMMENT_EDIT_WINDOW
+from tests.comments.test_edit_delete import written_ago
+from tests.i18n.test_messages import post
+from tests.news.stories import comment
+from tests.polls.stories import town
+from tests.questions.stories import asked
+
+EDIT = """
+mutation Edit($input: EditCommentInput!) {
+  editComment(input: $input) { comment { body } userErrors { field message code params { name value } } }
+}
+"""
+DELETE = """
+mutation Delete($input: DeleteCommentInput!) {
+  deleteComment(input: $input) { comment { id } userErrors { field message code params { name value } } }
+}
+"""
+LANGUAGES = {"fr": "fr-FR,fr;q=0.9", "en": "en-GB,en;q=0.8"}
+
+
+async def each_language(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    return {lang: await post(http, query, variables, token=token, language=header) for lang, header in LANGUAGES.items()}
+
+
+async def test_a_closed_edit_window_says_its_minutes_in_both_languages(gql: Any, http: httpx.AsyncClient) -> None:
+    # Given alice's comment, written past the edit window
+    t = await town()
+    question = await asked(gql, t.bob.token, t.territory)
+    said = await comment(gql, t.alice.token, question["id"], "First thought.")
+    await written_ago(said["id"], COMMENT_EDIT_WINDOW + dt.timedelta(minutes=1))
+
+    # When she edits it, in French and in English
+    answers = await each_language(http, EDIT, {"input": {"commentId": said["id"], "body": "Second."}}, t.alice.token)
+
+    # Then both refuse with the same code and params, in their own words
+    [fr], [en] = (answers[lang]["data"]["editComment"]["userErrors"] for lang in ("fr", "en"))
+    assert fr["code"] == en["code"] == "EDIT_WINDOW_CLOSED"
+    assert fr["params"] == en["params"] == [{"name": "minutes", "value": "15"}]
+    assert en["message"] == "A comment can be edited for 15 minutes after it was written."
+    assert fr["message"] == "Un commentaire peut être modifié pendant 15 minutes après sa publication."
+
+
+async def test_the_kind_of_content_is_translated_inside_the_sentence(gql: Any, http: httpx.AsyncClient) -> None:
+    # Given alice's comment, which she deleted
+    t = await town()
+    question = await asked(gql, t.bob.token, t.territory)
+    said = await comment(gql, t.alice.token, question["id"], "Oops.")
+    variables = {"input": {"commentId": said["id"]}}
+    first = await post(http, DELETE, variables, token=t.alice.token)
+    assert first["data"]["deleteComment"]["userErrors"] == []
+
+    # When bob tries to edit it, and alice deletes it again, in French and in English
+    edits = await each_language(http, EDIT, {"input": {"commentId": said["id"], "body": "Mine."}}, t.bob.token)
+    deletes = await each_language(http, DELETE, variables, t.alice.token)
+
+    # Then bob hears a FORBIDDEN naming a comment in his language
+    assert {lang: [e["message"] for e in edits[lang]["errors"]] for lang in LANGUAGES} == {
+        "fr": ["Seul son auteur peut modifier ce contenu (commentaire)."],
+        "en": ["Only its author may edit this comment."],
+    }
+    assert all(edits[lang]["errors"][0]["extensions"]["reason"] == "NOT_THE_AUTHOR" for lang in LANGUAGES)
+    # And alice hears ALREADY_DELETED, its kind a param that stays English for programs
+    [fr], [en] = (deletes[lang]["data"]["deleteComment"]["userErrors"] for lang in ("fr", "en"))
+    assert fr["code"] == en["code"] == "ALREADY_DELETED"
+    assert fr["params"] == en["params"] == [{"name": "kind", "value": "comment"}]
+    assert en["message"] == "You already deleted this comment."
+    assert fr["message"] == "Vous avez déjà supprimé ce contenu (commentaire)."
