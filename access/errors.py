@@ -10,7 +10,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from access.i18n import N_, translate
+from access.i18n import DEFAULT_LOCALE, N_, translate
 
 
 class LocalizedError(GraphQLError):
@@ -34,6 +34,20 @@ class LocalizedError(GraphQLError):
             path=error.path, original_error=error.original_error, extensions=error.extensions,
         )
         return copy
+
+
+def locale_of(context: Any) -> str:
+    """The language a request's context negotiated (access/context.py), French without one."""
+    return str(getattr(context, "locale", None) or DEFAULT_LOCALE)
+
+
+def error_in(locale: str, msgid: str, code: str, extensions: dict[str, Any] | None = None,
+             **params: Any) -> LocalizedError:
+    """A top-level error already in `locale`, for the errors made where no extension will
+    translate them (an operation's timeout, a refused token, a websocket's rate limit)."""
+    error = LocalizedError(msgid, code, params, **(extensions or {}))
+    error.message = translate(locale, code, msgid, error.params)
+    return error
 
 
 def unauthenticated(message: str = N_("Authentication required."), **params: Any) -> GraphQLError:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationType
+from graphql import OperationType
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -37,6 +37,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from access.context import Context
+from access.errors import error_in, locale_of
 from access.i18n import negotiate
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token, touch
@@ -318,15 +319,16 @@ class GraphQLView(GraphQL[Context, None]):
             )
         except TimeoutError:
             self.metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
-            return ExecutionResult(data=None, errors=[GraphQLError(
-                f"The operation took longer than {timeout:g} s and was stopped.", extensions={"code": "TIMEOUT"},
+            return ExecutionResult(data=None, errors=[error_in(
+                locale_of(context), "The operation took longer than {seconds} s and was stopped.", "TIMEOUT",
+                seconds=f"{timeout:g}",
             )])
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         context = kwargs.get("context")
         if isinstance(context, Context) and context.auth_failed:
-            return ExecutionResult(data=None, errors=[GraphQLError(
-                "The bearer token is invalid, expired or revoked.", extensions={"code": "UNAUTHENTICATED"},
+            return ExecutionResult(data=None, errors=[error_in(
+                context.locale, "The bearer token is invalid, expired or revoked.", "UNAUTHENTICATED",
             )])
         return await super().execute_operation(*args, **kwargs)
 

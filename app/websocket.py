@@ -21,7 +21,7 @@ from json import JSONDecodeError
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import OperationType
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -30,6 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types import ExecutionResult
 
+from access.errors import error_in, locale_of
 from access.ratelimit import client_key
 from access.tokens import account_for_token_again, token_still_live
 from events.outbox import Outbox
@@ -259,8 +260,9 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         if decision.allowed:
             return False
         seconds = decision.retry_seconds
-        await operation.send_initial_errors([GraphQLError(
-            f"Too many requests; retry in {seconds} seconds.", extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+        await operation.send_initial_errors([error_in(
+            locale_of(self.context), "Too many requests; retry in {retryAfterSeconds} seconds.", "RATE_LIMITED",
+            {"retryAfter": seconds}, retryAfterSeconds=seconds,
         )])
         return True
 
@@ -303,8 +305,9 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             metrics = getattr(self.context, "metrics", None)
             if metrics is not None:
                 metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
-            return [ExecutionResult(data=None, errors=[GraphQLError(
-                f"The operation took longer than {timeout:g} s and was stopped.", extensions={"code": "TIMEOUT"},
+            return [ExecutionResult(data=None, errors=[error_in(
+                locale_of(self.context), "The operation took longer than {seconds} s and was stopped.", "TIMEOUT",
+                seconds=f"{timeout:g}",
             )])]
 
     async def _while_live(self, source: Any) -> AsyncGenerator[Any, None]:
@@ -314,9 +317,9 @@ class ParvisTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         the connection's next operation closes it (4403)."""
         async for result in source:
             if self.context.token is not None and not await token_still_live(self.context.token):
-                yield ExecutionResult(data=None, errors=[GraphQLError(
-                    "The token of this connection was revoked or expired: authenticate again.",
-                    extensions={"code": "UNAUTHENTICATED"},
+                yield ExecutionResult(data=None, errors=[error_in(
+                    locale_of(self.context), "The token of this connection was revoked or expired: authenticate again.",
+                    "UNAUTHENTICATED",
                 )])
                 return
             yield result

@@ -36,9 +36,20 @@ MAX_WIDE_KEY = 2**63 - 1
 MAX_CURSOR_LENGTH = 200
 
 
-def bad_argument(message: str) -> GraphQLError:
-    """A refused argument of a read (a page size, a cursor, too many ids)."""
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+class ArgumentError(GraphQLError):
+    """A refused argument of a read: `msgid` is the catalogue's msgid (English, `{name}`
+    placeholders), `params` its values. Reads come before access/, so the error extension
+    (schema/errors.py) puts it in the reader's language when the error is reported."""
+
+    def __init__(self, msgid: str, params: dict[str, Any]) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(msgid.format(**params), extensions={"code": "BAD_USER_INPUT"})
+
+
+def bad_argument(message: str, **params: Any) -> GraphQLError:
+    """A refused argument of a read (a page size, a cursor, too many ids): BAD_USER_INPUT."""
+    return ArgumentError(message, params)
 
 
 def encode_cursor(values: Sequence[int], tag: str | None = None) -> str:
@@ -88,7 +99,7 @@ def decode_keys(cursor: str, order: Sequence[SortKey], tag: str | None = None) -
 def check_page_size(first: int | None, last: int | None) -> None:
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise bad_argument(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+            raise bad_argument("`{argument}` must be between {min} and {max}.", argument=name, min=0, max=MAX_PAGE_SIZE)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,6 @@ class NodesQuery:
     @strawberry.field(description="The objects with these global ids (null where unknown), at most 100.")
     async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_PAGE_SIZE:
-            raise bad_argument(f"At most {MAX_PAGE_SIZE} ids at once.")
+            raise bad_argument("At most {max} ids at once.", max=MAX_PAGE_SIZE)
         # Concurrently, so the per-kind DataLoaders batch them into one query per kind.
         return list(await asyncio.gather(*(resolve_global_id(info.context, gid) for gid in ids)))

@@ -151,7 +151,7 @@ class NotificationsMutation:
         unread = Notification.filter(account_id=account.id, read=False)
         if input.ids is not None:
             if len(input.ids) > MAX_IDS:
-                raise bad_argument(f"At most {MAX_IDS} ids at once.")
+                raise bad_argument("At most {max} ids at once.", max=MAX_IDS)
             pks = {pk for gid in input.ids if (pk := decode_id_of(gid, "Notification")) is not None}
             if not pks:
                 return 0

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from access.errors import LocalizedError
 from access.i18n import DEFAULT_LOCALE, translate
+from reads.paging import ArgumentError
 
 _log = logging.getLogger("parvis.errors")
 
@@ -264,7 +265,9 @@ class ErrorCodes(MaskErrors):
     def localized(self, error: GraphQLError, code: str) -> GraphQLError:
         """The error with its message in the request's language: a LocalizedError's msgid and
         parameters, or a fixed message that is itself a msgid of the catalogue."""
-        source = next((e for e in (error, error.original_error) if isinstance(e, LocalizedError)), None)
+        source = next(
+            (e for e in (error, error.original_error) if isinstance(e, (LocalizedError, ArgumentError))), None
+        )
         msgid, params = (source.msgid, source.params) if source is not None else (error.message, {})
         locale = str(getattr(self.execution_context.context, "locale", DEFAULT_LOCALE))
         message = translate(locale, code, msgid, params, quiet=source is None)

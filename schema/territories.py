@@ -50,7 +50,7 @@ def filter_pk(global_id: strawberry.ID | None, kind: str, argument: str) -> int 
         return None
     pk = decode_id_of(global_id, kind)
     if pk is None:
-        raise bad_argument(f"`{argument}` is not the global id of a {kind}.")
+        raise bad_argument("`{argument}` is not the global id of a {kind}.", argument=argument, kind=kind)
     return pk
 
 
@@ -61,7 +61,7 @@ def instant(value: dt.datetime | None, argument: str) -> dt.datetime | None:
     try:
         return as_utc(value)
     except OverflowError as exc:  # year 1 or 9999 moved across an offset
-        raise bad_argument(f"`{argument}` is out of range.") from exc
+        raise bad_argument("`{argument}` is out of range.", argument=argument) from exc
 
 
 def narrowing_of(author_id: strawberry.ID | None, since: dt.datetime | None, until: dt.datetime | None,

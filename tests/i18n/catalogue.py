@@ -36,6 +36,7 @@ FIXED_CODE = {
     "forbidden": (0, "FORBIDDEN"),
     "refused_role": (0, "FORBIDDEN"),
     "BadImage": (0, "UNSUPPORTED_TYPE"),
+    "bad_argument": (0, "BAD_USER_INPUT"),
     "unauthenticated": (0, "UNAUTHENTICATED"),
     "not_found": (0, "NOT_FOUND"),
 }
@@ -101,6 +102,10 @@ def scan() -> tuple[list[Use], list[str]]:
                     code = arg(1)
                     assert isinstance(code, ast.Constant)
                     take(arg(0), str(code.value))
+                elif name == "error_in" and isinstance(arg(2), ast.Constant):
+                    code = arg(2)
+                    assert isinstance(code, ast.Constant)
+                    take(arg(1), str(code.value))
                 elif name == "N_":
                     take(arg(0), None)
                 elif name == "LocalizedError":

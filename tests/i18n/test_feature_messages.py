@@ -76,3 +76,16 @@ async def test_the_kind_of_content_is_translated_inside_the_sentence(gql: Any, h
     assert fr["params"] == en["params"] == [{"name": "kind", "value": "comment"}]
     assert en["message"] == "You already deleted this comment."
     assert fr["message"] == "Vous avez déjà supprimé ce contenu (commentaire)."
+
+
+async def test_a_refused_read_argument_is_said_in_the_readers_language(http: httpx.AsyncClient) -> None:
+    # When a client asks for a page too large, in French and in English
+    answers = {lang: await post(http, "{ territories(first: 101) { totalCount } }", language=header)
+               for lang, header in LANGUAGES.items()}
+
+    # Then both answer BAD_USER_INPUT, each in its language (reads/ passes the msgid and its
+    # params up; the error extension translates them)
+    assert {lang: [(e["extensions"]["code"], e["message"]) for e in answers[lang]["errors"]] for lang in LANGUAGES} == {
+        "fr": [("BAD_USER_INPUT", "`first` doit être compris entre 0 et 100.")],
+        "en": [("BAD_USER_INPUT", "`first` must be between 0 and 100.")],
+    }
