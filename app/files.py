@@ -15,7 +15,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from app.middleware import error_response
+from app.middleware import error_response, language_of
 from app.settings import ConfigError, Settings
 from models.projects import Document, DocumentVersion
 from reads.documents import is_public
@@ -56,19 +56,20 @@ def content_disposition(filename: str, inline: bool) -> str:
 def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
-            return error_response(405, "Files are read with GET.")
+            return error_response(405, "Files are read with GET.", language=language_of(request.scope))
         key = request.path_params["key"]
         if not is_key(key):
-            return error_response(404, "No such file.")
+            return error_response(404, "No such file.", language=language_of(request.scope))
         version = await DocumentVersion.get_or_none(key=key)
         document = await Document.get_or_none(id=version.document_id) if version is not None else None
         if version is None or document is None:
-            return error_response(404, "No such file.")
+            return error_response(404, "No such file.", language=language_of(request.scope))
         public = await is_public(Loaders(None), document)
         if not public and not links.check_signature(
             key, request.query_params.get("expires"), request.query_params.get("signature"), time.time()
         ):
-            return error_response(403, "This file needs a valid, unexpired signed URL.", "FORBIDDEN")
+            return error_response(403, "This file needs a valid, unexpired signed URL.", "FORBIDDEN",
+                                  language=language_of(request.scope))
         kind = BY_CONTENT_TYPE.get(version.content_type)
         disposition = content_disposition(version.filename, kind.inline if kind else False)
         cache = "public, max-age=300" if public else "private, no-store"
@@ -78,7 +79,7 @@ def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]
             return RedirectResponse(remote, status_code=307, headers=headers)
         path = links.store.local_path(key)
         if path is None:
-            return error_response(404, "No such file.")
+            return error_response(404, "No such file.", language=language_of(request.scope))
         headers["Content-Disposition"] = disposition
         return FileResponse(path, media_type=version.content_type, headers=headers)
 

@@ -13,7 +13,7 @@ from tortoise import Tortoise
 
 from access.tokens import bearer_token
 from app.database import pending_migrations
-from app.middleware import error_response
+from app.middleware import error_response, language_of
 from app.observability import Metrics
 from app.settings import Settings
 from events.brokers import Broker, RedisBroker
@@ -63,6 +63,7 @@ async def metrics_endpoint(request: Request) -> Response:
     if settings.metrics_token is not None:
         token = bearer_token(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(token.encode(), settings.metrics_token.encode()):
-            return error_response(401, "/metrics needs the bearer token of PARVIS_METRICS_TOKEN.", "UNAUTHENTICATED")
+            return error_response(401, "/metrics needs the bearer token of PARVIS_METRICS_TOKEN.", "UNAUTHENTICATED",
+                                  language=language_of(request.scope))
     metrics: Metrics = request.app.state.metrics
     return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

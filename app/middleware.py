@@ -9,11 +9,13 @@ import ipaddress
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from access.i18n import DEFAULT_LOCALE, negotiate, translate
 from access.ratelimit import Limiter, client_key
 
 MAX_BODY_BYTES = 1_000_000
@@ -31,10 +33,23 @@ HTTP_ERROR_CODES = {
 }
 
 
-def error_response(status: int, message: str, code: str | None = None, **extensions: object) -> Response:
-    """A refusal as GraphQL-shaped JSON: one error, its message and `extensions.code`."""
-    error = {"message": message, "extensions": {"code": code or HTTP_ERROR_CODES.get(status, "BAD_REQUEST"),
-                                                **extensions}}
+def language_of(scope: Scope) -> str:
+    """The language of an answer made outside GraphQL (no account is read): the request's
+    Accept-Language, else the territory's (PARVIS_LOCALE, from the app's settings), else French."""
+    header = next((value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"accept-language"),
+                  None)
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    return negotiate(header, None, getattr(settings, "locale", None))
+
+
+def error_response(status: int, message: str, code: str | None = None, *, language: str = DEFAULT_LOCALE,
+                   params: Mapping[str, Any] | None = None, **extensions: object) -> Response:
+    """A refusal as GraphQL-shaped JSON: one error, its message (a catalogue msgid, put in
+    `language` with its `params`) and `extensions.code`. A text the catalogue lacks (a reason
+    Strawberry wrote) stays as it is."""
+    code = code or HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
+    error = {"message": translate(language, code, message, params, quiet=True), "extensions": {"code": code,
+                                                                                                **extensions}}
     return Response(json.dumps({"errors": [error]}).encode(), status_code=status, media_type="application/json")
 
 
@@ -66,7 +81,8 @@ class UnexpectedErrors:
                        exc_info=exc)
             if started:
                 raise
-            await error_response(500, "Internal server error.", errorId=error_id)(scope, receive, send)
+            await error_response(500, "Internal server error.", language=language_of(scope), errorId=error_id)(
+                scope, receive, send)
 
 
 # What a multipart upload carries besides its file (operations, map, part headers).
@@ -103,7 +119,8 @@ class BodyLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await error_response(413, "Request body too large.")(scope, receive, send)
+                    await error_response(413, "Request body too large.", language=language_of(scope))(
+                        scope, receive, send)
                     return
         # No (or a lying) Content-Length: read the body up to the limit, then replay it.
         chunks: list[bytes] = []
@@ -117,7 +134,7 @@ class BodyLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
-                await error_response(413, "Request body too large.")(scope, receive, send)
+                await error_response(413, "Request body too large.", language=language_of(scope))(scope, receive, send)
                 return
             chunks.append(body)
             more = message.get("more_body", False)
@@ -158,16 +175,10 @@ class RequestRateLimit:
             await self.app(scope, receive, send)
             return
         seconds = decision.retry_seconds
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Too many requests; retry in {seconds} seconds.",
-                        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
-                    }
-                ]
-            }
-        ).encode()
+        body = error_response(
+            429, "Too many requests; retry in {retryAfterSeconds} seconds.", "RATE_LIMITED",
+            language=language_of(scope), params={"retryAfterSeconds": seconds}, retryAfter=seconds,
+        ).body
         await send(
             {
                 "type": "http.response.start",

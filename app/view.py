@@ -42,7 +42,7 @@ from access.i18n import negotiate
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token, touch
 from app.graphiql import graphiql_html
-from app.middleware import error_response
+from app.middleware import error_response, language_of
 from app.observability import Metrics
 from app.responses import ResponseCache, cache_key, cache_key_of_params, recording
 from app.settings import Settings
@@ -57,6 +57,16 @@ MULTIPART = "multipart/form-data"
 # A multipart POST is a "simple" request a foreign page may send without a preflight (CSRF):
 # one is accepted only with this header, which no browser lets a page add without one.
 PREFLIGHT_HEADER = "apollo-require-preflight"
+
+
+class HttpRefusal(HTTPException):
+    """An HTTP refusal whose reason is a catalogue msgid with its parameters: answered in JSON
+    in the request's language (Accept-Language, else PARVIS_LOCALE)."""
+
+    def __init__(self, status_code: int, msgid: str, **params: Any) -> None:
+        super().__init__(status_code, msgid.format(**params))
+        self.msgid = msgid
+        self.params = params
 # The parts of an upload request: operations, map, and at most this many files.
 MAX_UPLOAD_FILES = 2
 MAX_FORM_FIELDS = 4
@@ -134,7 +144,10 @@ class GraphQLView(GraphQL[Context, None]):
                     response = await self.run(request)
                 except HTTPException as refused:
                     # Strawberry answers these in plain text: in JSON, with a code, like every error.
-                    response = error_response(refused.status_code, refused.reason)
+                    response = error_response(
+                        refused.status_code, getattr(refused, "msgid", refused.reason), language=language_of(scope),
+                        params=getattr(refused, "params", None),
+                    )
                 await response(scope, receive, send)
             finally:
                 await request.close()  # an upload's temporary files
@@ -154,28 +167,28 @@ class GraphQLView(GraphQL[Context, None]):
         if not request.headers.get(PREFLIGHT_HEADER):
             self.metrics.inc("parvis_http_rejected_total", reason="preflight")
             # 415 as for any body a foreign page may post without a preflight.
-            raise HTTPException(415, f"Multipart requests need the header `{PREFLIGHT_HEADER}: true` (CSRF).")
+            raise HttpRefusal(415, "Multipart requests need the header `{header}: true` (CSRF).", header=PREFLIGHT_HEADER)
         try:
             form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS,
                                       max_part_size=MAX_FORM_FIELD_BYTES)
         except StarletteHTTPException as exc:
-            raise HTTPException(400, f"Unreadable multipart body: {exc.detail}") from None
+            raise HttpRefusal(400, "Unreadable multipart body: {detail}", detail=exc.detail) from None
         except MultiPartException as exc:  # outside a Starlette app
-            raise HTTPException(400, f"Unreadable multipart body: {exc.message}") from None
+            raise HttpRefusal(400, "Unreadable multipart body: {detail}", detail=exc.message) from None
         for name in ("operations", "map"):
             if not isinstance(form.get(name), str):
-                raise HTTPException(400, f"A multipart GraphQL request needs the `{name}` field (JSON).")
+                raise HttpRefusal(400, "A multipart GraphQL request needs the `{field}` field (JSON).", field=name)
         try:
             files_map = orjson.loads(str(form["map"]))
         except orjson.JSONDecodeError:
-            raise HTTPException(400, "The multipart `map` must be JSON.") from None
+            raise HttpRefusal(400, "The multipart `map` must be JSON.") from None
         # Strawberry would answer a malformed map with a 500: {"0": ["variables.file"]} only.
         if not isinstance(files_map, dict) or not all(
             isinstance(paths, list) and all(isinstance(p, str) and p.startswith("variables.") for p in paths)
             and isinstance(form.get(part), UploadFile)
             for part, paths in files_map.items()
         ):
-            raise HTTPException(400, "The multipart `map` must name file parts and variables.* paths.")
+            raise HttpRefusal(400, "The multipart `map` must name file parts and variables.* paths.")
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Anonymous queries answer from the response cache when they can (docs/adr/0006)."""
@@ -277,7 +290,7 @@ class GraphQLView(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
         if not isinstance(parsed, (dict, list)):
-            raise HTTPException(400, "A GraphQL request is a JSON object.")
+            raise HttpRefusal(400, "A GraphQL request is a JSON object.")
         return parsed
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -286,11 +299,11 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.parse_upload_body(request)
         if request.method == "POST" and media not in JSON_MEDIA_TYPES:
             self.metrics.inc("parvis_http_rejected_total", reason="content_type")
-            raise HTTPException(415, "POST bodies must be application/json.")
+            raise HttpRefusal(415, "POST bodies must be application/json.")
         parsed = await super().parse_http_body(request)
         for one in parsed if isinstance(parsed, list) else (parsed,):
             if not isinstance(one.operation_name, (str, type(None))):
-                raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null.")
+                raise HttpRefusal(400, "The GraphQL operation's `operationName` must be a string or null.")
         return parsed
 
     async def parse_upload_body(self, request: Any) -> Any:
@@ -298,11 +311,11 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             parsed = await super().parse_http_body(request)
         except (IndexError, TypeError, ValueError, AttributeError):
-            raise HTTPException(400, "The multipart `map` does not fit the operation's variables.") from None
+            raise HttpRefusal(400, "The multipart `map` does not fit the operation's variables.") from None
         if isinstance(parsed, list) or not isinstance(parsed.operation_name, (str, type(None))):
-            raise HTTPException(400, "A multipart request carries one operation.")
+            raise HttpRefusal(400, "A multipart request carries one operation.")
         if selected_operation_type(parsed.query, parsed.operation_name) != OperationType.MUTATION:
-            raise HTTPException(400, "Multipart requests carry mutations only.")
+            raise HttpRefusal(400, "Multipart requests carry mutations only.")
         return parsed
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any,
@@ -310,7 +323,7 @@ class GraphQLView(GraphQL[Context, None]):
         selected = selected_operation_type(request_data.query, request_data.operation_name)
         if request_adapter.method == "GET" and selected == OperationType.MUTATION:
             # GraphQL over HTTP: GET serves queries only.
-            raise HTTPException(405, "Mutations must be sent with POST.")
+            raise HttpRefusal(405, "Mutations must be sent with POST.")
         timeout = self.settings.operation_timeout
         try:
             return await asyncio.wait_for(

@@ -23,6 +23,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from access.i18n import LOCALES, catalogue
+from app.middleware import HTTP_ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("models", "events", "sharing", "storage", "reads", "access", "delivery", "schema", "resolvers",
@@ -106,6 +107,11 @@ def scan() -> tuple[list[Use], list[str]]:
                     code = arg(2)
                     assert isinstance(code, ast.Constant)
                     take(arg(1), str(code.value))
+                elif name in ("HttpRefusal", "error_response") and isinstance(arg(0), ast.Constant):
+                    status, code = arg(0), arg(2)
+                    assert isinstance(status, ast.Constant)
+                    take(arg(1), str(code.value) if name == "error_response" and isinstance(code, ast.Constant)
+                         else HTTP_ERROR_CODES.get(int(str(status.value)), "BAD_REQUEST"))
                 elif name == "N_":
                     take(arg(0), None)
                 elif name == "LocalizedError":

@@ -89,3 +89,24 @@ async def test_a_refused_read_argument_is_said_in_the_readers_language(http: htt
         "fr": [("BAD_USER_INPUT", "`first` doit être compris entre 0 et 100.")],
         "en": [("BAD_USER_INPUT", "`first` must be between 0 and 100.")],
     }
+
+
+async def test_refusals_made_before_graphql_follow_accept_language(http: httpx.AsyncClient) -> None:
+    # When a client GETs a mutation and an unknown file, in French and in English (the test
+    # deployment speaks English: PARVIS_LOCALE=en)
+    answers = {}
+    for lang, header in (*LANGUAGES.items(), ("default", None)):
+        headers = {"Accept-Language": header} if header else {}
+        mutation = await http.get("/graphql", params={"query": "mutation { logOut }"}, headers=headers)
+        missing = await http.get("/files/nothing-here.pdf", headers=headers)
+        answers[lang] = [(r.status_code, r.json()["errors"][0]["extensions"]["code"], r.json()["errors"][0]["message"])
+                         for r in (mutation, missing)]
+
+    # Then each answer keeps its status and code, said in the client's language, else the territory's
+    assert answers == {
+        "fr": [(405, "METHOD_NOT_ALLOWED", "Les mutations doivent être envoyées avec POST."),
+               (404, "NOT_FOUND", "Ce fichier n'existe pas.")],
+        "en": [(405, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST."), (404, "NOT_FOUND", "No such file.")],
+        "default": [(405, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST."),
+                    (404, "NOT_FOUND", "No such file.")],
+    }
