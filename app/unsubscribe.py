@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from tortoise.transactions import in_transaction
 
+from access.i18n import N_, negotiate, translate
 from access.unsubscribe import Unsubscribe, read_unsubscribe_token
 from app.settings import Settings
 from models.accounts import Account
@@ -38,72 +39,50 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 
-# The page in the account mails' languages (delivery/mails.py): English when the browser
-# prefers it, French otherwise, as signUp chooses (resolvers/accounts.request_locale).
+# The page's texts, msgids of the catalogue (access/locales): said in the reader's language,
+# the browser's (Accept-Language), else the account's the link names, else the territory's.
 KIND_NAMES = {
-    "fr": {
-        "QUESTION_ANSWERED": "les réponses à vos questions",
-        "IDEA_STATUS_CHANGED": "l'avancement des idées",
-        "POLL_CLOSED": "les résultats des votes",
-        "NEW_COMMENT": "les nouveaux commentaires",
-        "CONTENT_HIDDEN": "la modération de vos contributions",
-        "QUESTION_DUE": "les rappels des questions à échéance",
-        "REPORTS_OPEN": "les rappels des signalements en attente",
-    },
-    "en": {
-        "QUESTION_ANSWERED": "replies to your questions",
-        "IDEA_STATUS_CHANGED": "status changes of ideas",
-        "POLL_CLOSED": "poll results",
-        "NEW_COMMENT": "new comments",
-        "CONTENT_HIDDEN": "moderation of your content",
-        "QUESTION_DUE": "reminders of questions falling due",
-        "REPORTS_OPEN": "reminders of open reports",
-    },
+    "QUESTION_ANSWERED": N_("replies to your questions"),
+    "IDEA_STATUS_CHANGED": N_("status changes of ideas"),
+    "POLL_CLOSED": N_("poll results"),
+    "NEW_COMMENT": N_("new comments"),
+    "CONTENT_HIDDEN": N_("moderation of your content"),
+    "QUESTION_DUE": N_("reminders of questions falling due"),
+    "REPORTS_OPEN": N_("reminders of open reports"),
 }
 TEXTS = {
-    "fr": {
-        "refused_title": "Lien non valable",
-        "refused": "Ce lien de désabonnement n'est pas valable. Vous pouvez choisir les emails que vous recevez "
-                   "dans les réglages de l'application.",
-        "ask_title": "Se désabonner",
-        "ask": "Ne plus recevoir d'emails pour : {what} ?",
-        "button": "Me désabonner",
-        "done_title": "Désabonnement enregistré",
-        "done": "Vous ne recevrez plus d'emails pour : {what}. Vos autres emails et les notifications dans "
-                "l'application ne changent pas ; les réglages de l'application les modifient.",
-        "not_one_click_title": "Rien n'a changé",
-        "not_one_click": "La demande ne demandait pas de désabonnement (List-Unsubscribe=One-Click).",
-    },
-    "en": {
-        "refused_title": "Link not valid",
-        "refused": "This unsubscribe link is not valid. You can choose which emails you get in the app's settings.",
-        "ask_title": "Unsubscribe",
-        "ask": "Stop emails about: {what}?",
-        "button": "Unsubscribe",
-        "done_title": "Unsubscribed",
-        "done": "You will no longer get emails about: {what}. Other emails, and notifications in the app, stay "
-                "as they were; the app's settings change them.",
-        "not_one_click_title": "Nothing changed",
-        "not_one_click": "The request did not ask to unsubscribe (List-Unsubscribe=One-Click).",
-    },
+    "refused_title": N_("Link not valid"),
+    "refused": N_("This unsubscribe link is not valid. You can choose which emails you get in the app's settings."),
+    "ask_title": N_("Unsubscribe"),
+    "ask": N_("Stop emails about: {what}?"),
+    "button": N_("Unsubscribe"),
+    "done_title": N_("Unsubscribed"),
+    "done": N_("You will no longer get emails about: {what}. Other emails, and notifications in the app, stay "
+               "as they were; the app's settings change them."),
+    "not_one_click_title": N_("Nothing changed"),
+    "not_one_click": N_("The request did not ask to unsubscribe (List-Unsubscribe=One-Click)."),
 }
 
 
-def locale_of(request: Request) -> str:
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "fr"
+def locale_of(request: Request, account_locale: str | None = None) -> str:
+    """The page's language: the browser's, else the account's (only once the link proved
+    valid: a refusal reads the same whoever it names), else the territory's."""
+    settings: Settings = request.app.state.settings
+    return negotiate(request.headers.get("accept-language"), account_locale, settings.locale)
 
 
 def page(locale: str, key: str, status: int = 200, *, named: Unsubscribe | None = None, form: bool = False) -> Response:
-    texts = TEXTS[locale]
-    title = html.escape(texts[f"{key}_title"])
-    what = ", ".join(KIND_NAMES[locale].get(kind.value, kind.value) for kind in named.kinds) if named else ""
-    body = f"<p>{html.escape(texts[key].format(what=what))}</p>"
+    title = html.escape(translate(locale, None, TEXTS[f"{key}_title"]))
+    what = ", ".join(
+        translate(locale, None, KIND_NAMES[kind.value]) if kind.value in KIND_NAMES else kind.value
+        for kind in named.kinds
+    ) if named else ""
+    body = f"<p>{html.escape(translate(locale, None, TEXTS[key], {'what': what}))}</p>"
     if form:
         # No action: the form posts to this very URL, token included, whatever prefix the
         # public address puts before /unsubscribe.
         body += ('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-                 f'<button type="submit">{html.escape(texts["button"])}</button></form>')
+                 f'<button type="submit">{html.escape(translate(locale, None, TEXTS["button"]))}</button></form>')
     document = (
         f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -116,6 +95,12 @@ def page(locale: str, key: str, status: int = 200, *, named: Unsubscribe | None 
 
 async def live_account(named: Unsubscribe) -> bool:
     return await Account.filter(id=named.account_id, deleted_at__isnull=True).exists()
+
+
+async def account_locale(named: Unsubscribe) -> str | None:
+    """The language of the account the link names (read once the link proved valid)."""
+    locale = await Account.filter(id=named.account_id).first().values_list("locale", flat=True)
+    return str(locale) if locale else None
 
 
 async def do_unsubscribe(named: Unsubscribe) -> bool:
@@ -167,7 +152,7 @@ async def unsubscribe(request: Request) -> Response:
             return page(locale, "not_one_click", 400)
         if not await do_unsubscribe(named):
             return page(locale, "refused", 400)
-        return page(locale, "done", named=named)
+        return page(locale_of(request, await account_locale(named)), "done", named=named)
     if not await live_account(named):
         return page(locale, "refused", 400)
-    return page(locale, "ask", named=named, form=True)
+    return page(locale_of(request, await account_locale(named)), "ask", named=named, form=True)

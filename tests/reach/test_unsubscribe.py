@@ -100,10 +100,14 @@ async def test_alice_unsubscribes_from_replies_by_email_in_one_click_and_still_g
         assert opened.headers["cache-control"] == "no-store"
         assert await preferences(call, alice.token) == before
 
-        # Her mail client POSTs the one-click body, with no login
+        # Her mail client POSTs the one-click body, with no login nor Accept-Language: the page
+        # speaks her account's language (English)
         clicked = await http.post(link, data=ONE_CLICK)
         assert clicked.status_code == 200, clicked.text
-        assert "Vous ne recevrez plus d&#x27;emails pour : les réponses à vos questions." in clicked.text
+        assert "You will no longer get emails about: replies to your questions." in clicked.text
+        # (a browser that prefers French reads it in French)
+        again = await http.post(link, data=ONE_CLICK, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+        assert "Vous ne recevrez plus d&#x27;emails pour : les réponses à vos questions." in again.text
 
         # Then replies by email are NEVER, and nothing else moved (other kinds, other channels)
         after = await preferences(call, alice.token)
