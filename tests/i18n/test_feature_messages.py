@@ -1,4 +1,4 @@
-"""The messages of editing, deleting and uploading, written as msgids with parameters: the
+"""The messages of editing, deleting, reads, timeouts and HTTP refusals, written as msgids with parameters: the
 same codes and params in French and English, each reader's words, the kind of content
 translated inside the sentence."""
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from access.errors import error_in
 from schema.authorship import COMMENT_EDIT_WINDOW
 from tests.comments.test_edit_delete import written_ago
 from tests.i18n.test_messages import post
@@ -110,3 +111,15 @@ async def test_refusals_made_before_graphql_follow_accept_language(http: httpx.A
         "default": [(405, "METHOD_NOT_ALLOWED", "Mutations must be sent with POST."),
                     (404, "NOT_FOUND", "No such file.")],
     }
+
+
+def test_errors_made_outside_the_error_extension_are_said_in_the_requests_language() -> None:
+    # A timeout and a websocket's rate limit are answered past the extension that translates
+    # errors: error_in says them in the request's language, keeping code and extensions
+    timeout = error_in("fr", "The operation took longer than {seconds} s and was stopped.", "TIMEOUT", seconds="1.5")
+    assert (timeout.message, timeout.extensions) == (
+        "L'opération a duré plus de 1.5 s et a été interrompue.", {"code": "TIMEOUT"})
+    limited = error_in("en", "Too many requests; retry in {retryAfterSeconds} seconds.", "RATE_LIMITED",
+                       {"retryAfter": 7}, retryAfterSeconds=7)
+    assert (limited.message, limited.extensions) == (
+        "Too many requests; retry in 7 seconds.", {"code": "RATE_LIMITED", "retryAfter": 7})
