@@ -28,7 +28,8 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.middleware import replay_body
+from access.i18n import DEFAULT_LOCALE, translate
+from app.middleware import language_of, replay_body
 from models.clients import TrustedDocument
 
 MAX_DOCUMENTS = 10_000
@@ -136,8 +137,14 @@ class TrustedDocuments:
 Documents = AutomaticDocuments | TrustedDocuments
 
 
-def error_body(refused: Refused) -> bytes:
-    return json.dumps({"errors": [{"message": str(refused), "extensions": {"code": refused.code}}]}).encode()
+# Apollo's clients match this message word for word (automatic persisted queries): never translated.
+PROTOCOL_WORDS = frozenset({"PERSISTED_QUERY_NOT_FOUND"})
+
+
+def error_body(refused: Refused, language: str = DEFAULT_LOCALE) -> bytes:
+    """The refusal as a GraphQL error, its message (a catalogue msgid) in `language`."""
+    message = str(refused) if refused.code in PROTOCOL_WORDS else translate(language, refused.code, str(refused))
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": refused.code}}]}).encode()
 
 
 class PersistedQueries:
@@ -158,7 +165,7 @@ class PersistedQueries:
             elif scope["method"] == "POST":
                 receive = await self._rewrite_body(receive)
         except Refused as refused:
-            await _answer(send, refused)
+            await _answer(send, refused, language_of(scope))
             return
         await self.app(scope, receive, send)
 
@@ -206,8 +213,8 @@ class PersistedQueries:
         return replay_body([{"type": "http.request", "body": body, "more_body": False}])
 
 
-async def _answer(send: Send, refused: Refused) -> None:
-    body = error_body(refused)
+async def _answer(send: Send, refused: Refused, language: str) -> None:
+    body = error_body(refused, language)
     start: Message = {
         "type": "http.response.start", "status": refused.status,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],

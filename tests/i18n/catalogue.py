@@ -112,6 +112,10 @@ def scan() -> tuple[list[Use], list[str]]:
                     assert isinstance(status, ast.Constant)
                     take(arg(1), str(code.value) if name == "error_response" and isinstance(code, ast.Constant)
                          else HTTP_ERROR_CODES.get(int(str(status.value)), "BAD_REQUEST"))
+                elif name == "Refused" and isinstance(arg(1), ast.Constant):  # app/persisted.py
+                    code = arg(1)
+                    assert isinstance(code, ast.Constant)
+                    take(arg(0), str(code.value))
                 elif name == "N_":
                     take(arg(0), None)
                 elif name == "LocalizedError":

@@ -123,3 +123,20 @@ def test_errors_made_outside_the_error_extension_are_said_in_the_requests_langua
                        {"retryAfter": 7}, retryAfterSeconds=7)
     assert (limited.message, limited.extensions) == (
         "Too many requests; retry in 7 seconds.", {"code": "RATE_LIMITED", "retryAfter": 7})
+
+
+async def test_persisted_query_refusals_are_translated_but_the_apollo_protocol_word(http: httpx.AsyncClient) -> None:
+    french = {"Accept-Language": "fr"}
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    invalid = {"persistedQuery": {"version": 2, "sha256Hash": "0" * 64}}
+
+    # When a French client sends an unknown hash, then a malformed persistedQuery
+    asked = await http.post("/graphql", json={"extensions": unknown}, headers=french)
+    malformed = await http.post("/graphql", json={"extensions": invalid}, headers=french)
+
+    # Then Apollo's link still reads its protocol word, and the refusal speaks French
+    assert asked.json() == {"errors": [{"message": "PersistedQueryNotFound",
+                                        "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+    assert malformed.status_code == 400
+    assert malformed.json() == {"errors": [{"message": "persistedQuery demande la version 1 et un sha256Hash.",
+                                            "extensions": {"code": "PERSISTED_QUERY_INVALID"}}]}
