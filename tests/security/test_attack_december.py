@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.documents.stories import PDF, project_with_odile, upload
 from tests.polls.stories import town
 
 BY_REFERENCE = """query($s: String!, $r: String!) { territory(slug: $s) {
@@ -28,3 +30,15 @@ async def test_an_odd_reference_is_no_internal_error(http: httpx.AsyncClient, re
     answer = response.json()
     assert "errors" not in answer, answer
     assert answer["data"]["territory"] == {"questionByReference": None, "ideaByReference": None}
+
+
+async def test_a_draft_url_with_a_superscript_expiry_is_a_403(gql: Any, http: httpx.AsyncClient) -> None:
+    """`"²".isdigit()` is True but int("²") raises: the signed-URL check crashed (a 500) on
+    `?expires=²`; it is a URL that was not signed here, like any other."""
+    place, odile, project_id = await project_with_odile(gql)
+    draft = (await upload(http, odile.token, project_id, PDF, draft=True))["data"]["uploadDocument"]["document"]
+    path = urlsplit(draft["url"]).path
+    for expires in ("²", "9²", "①", "٩٩٩٩٩٩٩٩٩٩"):
+        response = await http.get(path, params={"expires": expires, "signature": "abc"})
+        assert response.status_code == 403, (expires, response.text)
+        assert PDF not in response.content
