@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.documents.stories import PDF, project_with_odile, upload
+from tests.documents.stories import PDF, project_with_odile, replace, upload
 from tests.polls.stories import town
 from tests.surveys.stories import EXPORT, codes, full_answers, ok, opened_survey, submit
 
@@ -68,3 +68,21 @@ async def test_a_survey_answer_is_no_formula_in_the_staff_csv(gql: Any) -> None:
     as_json = json.loads((await ok(gql, EXPORT, "exportSurveyResponses", {"input": {"surveyId": sid, "format": "JSON"}},
                                    t.odile.token))["export"]["content"])
     assert sorted(r[2] for r in as_json["responses"]) == sorted(evil)
+
+
+async def test_a_public_file_is_not_kept_past_its_hiding(gql: Any, http: httpx.AsyncClient) -> None:
+    """ADR 0020: making a document a draft (or hiding its project) stops its files at once.
+    The public answer said `public, max-age=300`: a browser or a CDN went on serving the file
+    for five minutes after it was withdrawn, without asking. It now says `no-cache` (keep it,
+    but ask /files again before each reuse), and /files answers 403 once it is withdrawn."""
+    place, odile, project_id = await project_with_odile(gql)
+    document = (await upload(http, odile.token, project_id, PDF))["data"]["uploadDocument"]["document"]
+    path = urlsplit(document["url"]).path
+    served = await http.get(path)
+    assert served.status_code == 200 and served.content == PDF
+    directives = {d.strip() for d in served.headers["cache-control"].split(",")}
+    assert "no-cache" in directives or "max-age=0" in directives, served.headers["cache-control"]
+    # When odile makes it a draft, the next revalidation is refused
+    made_draft = await replace(http, odile.token, document["id"], PDF, draft=True)
+    assert made_draft["data"]["replaceDocument"]["userErrors"] == []
+    assert (await http.get(path)).status_code == 403
