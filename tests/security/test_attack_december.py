@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.settings import ConfigError, Settings
 from tests.documents.stories import PDF, project_with_odile, replace, upload
 from tests.polls.stories import town
 from tests.surveys.stories import EXPORT, codes, full_answers, ok, opened_survey, submit
@@ -86,3 +87,11 @@ async def test_a_public_file_is_not_kept_past_its_hiding(gql: Any, http: httpx.A
     made_draft = await replace(http, odile.token, document["id"], PDF, draft=True)
     assert made_draft["data"]["replaceDocument"]["userErrors"] == []
     assert (await http.get(path)).status_code == 403
+
+
+@pytest.mark.parametrize("raw", ["²", "1024²", "٢٠٤٨"])
+def test_an_upload_limit_in_other_digits_is_a_config_error(raw: str) -> None:
+    """PARVIS_UPLOAD_MAX_BYTES="²" passed `isdigit()` and crashed int() at startup with a
+    ValueError traceback instead of the ConfigError that names the variable."""
+    with pytest.raises(ConfigError, match="PARVIS_UPLOAD_MAX_BYTES"):
+        Settings.from_env({"PARVIS_UPLOAD_MAX_BYTES": raw})
