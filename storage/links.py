@@ -42,4 +42,5 @@ class FileLinks:
             return False
         if int(expires) < now:
             return False
-        return hmac.compare_digest(self._signature(key, int(expires)), signature)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError).
+        return hmac.compare_digest(self._signature(key, int(expires)).encode(), signature.encode())

@@ -95,3 +95,15 @@ def test_an_upload_limit_in_other_digits_is_a_config_error(raw: str) -> None:
     ValueError traceback instead of the ConfigError that names the variable."""
     with pytest.raises(ConfigError, match="PARVIS_UPLOAD_MAX_BYTES"):
         Settings.from_env({"PARVIS_UPLOAD_MAX_BYTES": raw})
+
+
+async def test_a_draft_url_with_a_non_ascii_signature_is_a_403(gql: Any, http: httpx.AsyncClient) -> None:
+    """hmac.compare_digest refuses a str with non-ASCII characters (TypeError): a signature
+    of `é` on an unexpired URL of a draft was a 500; it is a signature that does not match."""
+    place, odile, project_id = await project_with_odile(gql)
+    draft = (await upload(http, odile.token, project_id, PDF, draft=True))["data"]["uploadDocument"]["document"]
+    path = urlsplit(draft["url"]).path
+    for signature in ("é", "x" * 42 + "é", "\u2028"):
+        response = await http.get(path, params={"expires": "9999999999", "signature": signature})
+        assert response.status_code == 403, (signature, response.text)
+        assert PDF not in response.content
