@@ -287,7 +287,7 @@ def _upload_max(env: Mapping[str, str]) -> int:
     raw = (env.get("PARVIS_UPLOAD_MAX_BYTES") or "").strip()
     if not raw:
         return Settings.upload_max_bytes
-    if not raw.isdigit() or not 1024 <= int(raw) <= 2 * 1024**3:
+    if not (raw.isascii() and raw.isdigit()) or not 1024 <= int(raw) <= 2 * 1024**3:
         raise ConfigError(f"PARVIS_UPLOAD_MAX_BYTES must be a number of bytes from 1024 to 2 GiB (got {raw!r})")
     return int(raw)
 
