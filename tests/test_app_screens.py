@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from app.files import file_links, file_store
+from app.settings import Settings
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Member, Role
@@ -35,9 +37,9 @@ def operations() -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def demo() -> Territory:
+async def demo(settings: Settings) -> Territory:
     try:
-        await do_seed_demo(scale=1)
+        await do_seed_demo(scale=1, files=file_links(settings, file_store(settings)))
     except SeedRefused as refused:
         if "already exists" not in str(refused):  # seeded earlier in this session: the same demo
             raise

@@ -14,6 +14,8 @@ import pytest
 from tortoise.functions import Count
 
 from access.passwords import verify_password
+from app.files import file_links, file_store
+from app.settings import Settings
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Account, Member, Role
@@ -36,8 +38,8 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 
 @pytest.fixture(scope="module")
-async def demo() -> dict[str, Any]:
-    summary = await do_seed_demo(scale=1)
+async def demo(settings: Settings) -> dict[str, Any]:
+    summary = await do_seed_demo(scale=1, files=file_links(settings, file_store(settings)))
     territory = await Territory.get(slug=text.SLUG)
     return {"summary": summary, "territory": territory, "now": dt.datetime.now(dt.UTC)}
 
