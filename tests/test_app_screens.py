@@ -98,6 +98,14 @@ async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, g
             anonymous = await gql(document, variables)
             assert not anonymous.get("errors"), (name, anonymous)
         assert result["data"], name
+        if name == "ConsultationScreen":
+            # The information phase shows the draft plan as a file; the survey phase its answered survey.
+            information, survey_phase = result["data"]["node"]["phases"][:2]
+            assert information["documents"][0]["currentVersion"]["contentType"] == "application/pdf"
+            assert "/files/documents/" in information["documents"][0]["currentVersion"]["url"]
+            [survey] = survey_phase["surveys"]
+            assert survey["results"]["final"] and survey["results"]["totalSubmissions"] > 0
+            assert survey["viewerCanSubmit"] == {"allowed": False, "reason": "SURVEY_CLOSED"}
         if name == "ByReference":
             found_back = result["data"]["territory"]["questionByReference"]
             assert found_back is not None and found_back["reference"] == variables["reference"], result
