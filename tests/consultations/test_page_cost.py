@@ -18,8 +18,8 @@ from models.consultations import (
 from models.ideas import Idea
 from models.polls import Poll, PollOption
 from models.projects import Document, DocumentKind, DocumentVersion
-from models.surveys import QuestionKind, Survey, SurveyQuestion
 from models.questions import Question
+from models.surveys import QuestionKind, Survey, SurveyQuestion
 from models.territories import Territory
 from schema.relay import encode_id
 from tests.factories import make_person, make_territory
