@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import strawberry
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -147,6 +148,10 @@ async def insert_in_order(model: type[M], rows: Sequence[M], **scope: Any) -> li
     if len(ids) != len(rows):
         raise RuntimeError(f"read back {len(ids)} {model.__name__} ids for {len(rows)} rows")
     return ids
+
+
+def question_gid(pk: int) -> strawberry.ID:
+    return strawberry.ID(encode_id("SurveyQuestion", pk))
 
 
 class DemoSeeder:
@@ -553,16 +558,16 @@ class DemoSeeder:
         that), how much the plain's landscapes matter, and sometimes a word."""
         priority, drives, instead, landscapes, word = questions
         answers = [
-            SurveyAnswerInput(question_id=encode_id("SurveyQuestion", priority.id),
+            SurveyAnswerInput(question_id=question_gid(priority.id),
                               choices=[rng.choices(range(4), (3, 4, 5, 2))[0]]),
-            SurveyAnswerInput(question_id=encode_id("SurveyQuestion", drives.id), choices=[0 if rng.random() < 0.7 else 1]),
-            SurveyAnswerInput(question_id=encode_id("SurveyQuestion", landscapes.id), value=rng.choice((3, 4, 4, 5, 5))),
+            SurveyAnswerInput(question_id=question_gid(drives.id), choices=[0 if rng.random() < 0.7 else 1]),
+            SurveyAnswerInput(question_id=question_gid(landscapes.id), value=rng.choice((3, 4, 4, 5, 5))),
         ]
         if answers[1].choices == [0]:
-            answers.append(SurveyAnswerInput(question_id=encode_id("SurveyQuestion", instead.id),
+            answers.append(SurveyAnswerInput(question_id=question_gid(instead.id),
                                              choices=sorted(rng.sample(range(4), rng.randint(1, 2)))))
         if rng.random() < 0.25:
-            answers.append(SurveyAnswerInput(question_id=encode_id("SurveyQuestion", word.id),
+            answers.append(SurveyAnswerInput(question_id=question_gid(word.id),
                                              text=rng.choice(text.CONSULTATION_SURVEY_WORDS)))
         return answers
 

@@ -28,11 +28,14 @@ async def owner_of(loaders: Loaders, row: Document) -> Any | None:
     return None
 
 
-def owner_key(row: Document) -> tuple[str, int | None]:
-    """(kind, pk) of the owner, as reads/visibility.PARENTS walks it."""
-    if row.project_id is None and row.phase_id is not None:
+def owner_key(row: Document) -> tuple[str, int]:
+    """(kind, pk) of the owner, as reads/visibility.PARENTS walks it; an ownerless row names a
+    project that cannot exist (pk 0), so `sees` finds nothing to see, never top-level content."""
+    if row.project_id is not None:
+        return "Project", row.project_id
+    if row.phase_id is not None:
         return "ConsultationPhase", row.phase_id
-    return "Project", row.project_id
+    return "Project", 0
 
 
 async def consultation_of(loaders: Loaders, owner: Any) -> Consultation | None:

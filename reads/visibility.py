@@ -35,7 +35,7 @@ STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 DRAFT_READERS = STAFF_ROLES | {Role.OFFICIAL}
 
 # What each kind of row sits under, as (kind, pk) of its parent: hidden with it.
-PARENTS: dict[str, Callable[[Any], tuple[str, int]]] = {
+PARENTS: dict[str, Callable[[Any], tuple[str, int] | None]] = {
     "Reply": lambda row: ("Question", row.question_id),
     "Comment": lambda row: (row.subject_type, row.subject_id),
     # A project's document, or a consultation phase's (reads/documents.owner_key).
@@ -63,7 +63,7 @@ class Sight(Protocol):
 def parent_of(kind: str, row: Any) -> tuple[str, int] | None:
     """(kind, pk) of the row `row` sits under, or None for top-level content."""
     parent = PARENTS.get(kind)
-    return parent(row) if parent is not None else None  # type: ignore[no-any-return]
+    return parent(row) if parent is not None else None
 
 
 async def can_see(sight: Sight, row: Any) -> bool:

@@ -161,7 +161,7 @@ class DocumentsMutation:
             checks.done()
             data, kind = await check_file(input.file, await upload_limit(ctx, territory_id), alt_text)
             document = await DocumentRow.create(
-                **owner, title=title, url=None, kind=DocumentKindRow(input.kind.name),
+                project_id=owner.get("project_id"), phase_id=owner.get("phase_id"), title=title, url=None, kind=DocumentKindRow(input.kind.name),
                 language=language, alt_text=alt_text, draft=input.draft,
             )
             await do_keep_version(links_of(ctx), document, 1, getattr(input.file, "filename", None), data, kind, member.id)
