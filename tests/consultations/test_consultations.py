@@ -204,7 +204,7 @@ async def test_documents_and_polls_in_a_phase(gql):
     again = await gql(ATTACH_POLL, {"input": {"phaseId": consultation["phases"][1]["id"], "pollId": encode_id("Poll", poll.id)}},
                       token=odile.token)
     assert codes(again["data"]["attachPollToPhase"]) == [("TAKEN", ["input", "pollId"])]
-    assert await PhaseItem.filter(subject_type="Poll").count() == 1
+    assert await PhaseItem.filter(subject_type="Poll", subject_id=poll.id).count() == 1
 
 
 async def test_the_outcome_tells_alice_what_became_of_her_idea(gql):
