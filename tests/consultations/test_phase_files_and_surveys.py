@@ -4,6 +4,7 @@ survey phase; alice reads the file and answers the survey while its phase runs, 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from models.accounts import Role
@@ -15,6 +16,7 @@ from tests.consultations.stories import (
     at,
     codes,
     created,
+    now,
     pk_of,
     published,
     territory_gid,
@@ -181,9 +183,9 @@ async def test_a_phase_survey_takes_answers_only_while_its_phase_runs(gql):
 
     # When the phase runs (its dates moved to now), her submission is taken
     await ConsultationPhase.filter(id=pk_of(consultation["phases"][0]["id"], "ConsultationPhase")).update(
-        ends_at=at(days=-1), starts_at=at(days=-3))
+        ends_at=now() - dt.timedelta(days=1), starts_at=now() - dt.timedelta(days=3))
     await ConsultationPhase.filter(id=pk_of(survey_phase, "ConsultationPhase")).update(
-        starts_at=at(days=-1), ends_at=at(days=5))
+        starts_at=now() - dt.timedelta(days=1), ends_at=now() + dt.timedelta(days=5))
     taken = await submit(gql, alice.token, survey["id"], one)
     assert taken["userErrors"] == [], taken
     assert (await read(gql, alice.token, survey["id"]) or {})["viewerHasSubmitted"] is True
