@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from tortoise.queryset import QuerySet
 
 from access.errors import forbidden, unauthenticated
+from access.i18n import N_, negotiate
 from access.ratelimit import Limiter
 from events.brokers import Broker
 from events.envelopes import Event
@@ -54,6 +55,9 @@ class Context:
     parts: SharedParts | None = None
     # Where document files are kept and the URLs they are read at (storage/); None elsewhere.
     files: FileLinks | None = None
+    # The client's language preference when it is not the request's Accept-Language header:
+    # a websocket's connection_init `acceptLanguage` (app/view.py).
+    accept_language: str | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
@@ -67,6 +71,17 @@ class Context:
     def fresh_loaders(self) -> None:
         """New loaders, for a long-lived (websocket) context before each operation or event."""
         self._loaders = None
+
+    @property
+    def locale(self) -> str:
+        """The language of this request's messages (access/i18n.py): Accept-Language, else the
+        viewer's account locale, else the territory's (PARVIS_LOCALE), else French. Read from
+        the request each time, never from a global: an answer is in its own reader's language."""
+        header = self.accept_language
+        if header is None and self.request is not None:
+            header = self.request.headers.get("accept-language")
+        account_locale = self.account.locale if self.account is not None else None
+        return negotiate(header, account_locale, getattr(self.settings, "locale", None))
 
     @property
     def account_id(self) -> int | None:
@@ -91,7 +106,7 @@ class Context:
         self.require_account()
         member = await self.membership(territory_id)
         if member is None or member.role not in STAFF_ROLES:
-            raise forbidden("Only the territory's moderators and admins may do this.")
+            raise forbidden(N_("Only the territory's moderators and admins may do this."))
         return member
 
     async def check_role(self, territory_id: int, *roles: Role) -> Member:
@@ -99,7 +114,7 @@ class Context:
         member = await self.membership(territory_id)
         if member is None or member.role not in roles:
             names = ", ".join(r.value.lower() for r in roles)
-            raise forbidden(f"Only a member with one of these roles may do this: {names}.")
+            raise forbidden(N_("Only a member with one of these roles may do this: {roles}."), roles=names)
         return member
 
     # Visibility (reads/visibility.py): the viewer sees hidden content where they are staff.

@@ -71,7 +71,9 @@ def files_endpoint(links: FileLinks) -> Callable[[Request], Awaitable[Response]]
             return error_response(403, "This file needs a valid, unexpired signed URL.", "FORBIDDEN")
         kind = BY_CONTENT_TYPE.get(version.content_type)
         disposition = content_disposition(version.filename, kind.inline if kind else False)
-        cache = "public, max-age=300" if public else "private, no-store"
+        # A public file may be kept, but is asked for again before each reuse (no-cache): once
+        # withdrawn (a draft, its owner hidden) no browser or CDN serves it from its copy.
+        cache = "public, no-cache" if public else "private, no-store"
         headers = {**SAFE_HEADERS, "Cache-Control": cache}
         remote = await links.store.download_url(key, version.content_type, disposition, REDIRECT_SECONDS)
         if remote is not None:

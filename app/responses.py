@@ -2,7 +2,7 @@
 
 Only requests without an Authorization header whose document selects one `query` operation
 are looked up or stored, and only 200 answers without `errors` are kept. An entry is keyed by
-(query, variables, operationName, media type), holds the exact response bytes, and is served
+(query, variables, operationName, media type, negotiated language), holds the exact response bytes, and is served
 while the tables it read keep the versions it was computed under, before its time horizon
 and within `max_age`. Bounded LRU. Reasoning and the remaining windows: docs/adr/0006, 0012.
 """
@@ -19,23 +19,25 @@ from typing import Any
 import orjson
 from graphql import OperationType
 
+from access.i18n import DEFAULT_LOCALE
 from schema.limits import selected_operation_type
 from sharing.horizon import CURRENT, Horizon
 from sharing.stamp import DataStamp, Dependencies, Snapshot
 
-CacheKey = tuple[str, bytes, str | None, str]
+# (query, variables, operationName, media type, negotiated language)
+CacheKey = tuple[str, bytes, str | None, str, str]
 
 
-def cache_key(body: bytes, media_type: str) -> CacheKey | None:
+def cache_key(body: bytes, media_type: str, language: str = DEFAULT_LOCALE) -> CacheKey | None:
     """The key of a POSTed GraphQL request, or None when it is not a cacheable query."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    return cache_key_of(data, media_type)
+    return cache_key_of(data, media_type, language)
 
 
-def cache_key_of_params(params: Mapping[str, str], media_type: str) -> CacheKey | None:
+def cache_key_of_params(params: Mapping[str, str], media_type: str, language: str = DEFAULT_LOCALE) -> CacheKey | None:
     """The key of a GET request's query parameters (query, variables as JSON, operationName)."""
     data: dict[str, Any] = {name: params[name] for name in ("query", "operationName") if name in params}
     if "variables" in params:
@@ -45,10 +47,10 @@ def cache_key_of_params(params: Mapping[str, str], media_type: str) -> CacheKey 
             return None
     if set(params) - {"query", "variables", "operationName"}:
         return None
-    return cache_key_of(data, media_type)
+    return cache_key_of(data, media_type, language)
 
 
-def cache_key_of(data: Any, media_type: str) -> CacheKey | None:
+def cache_key_of(data: Any, media_type: str, language: str = DEFAULT_LOCALE) -> CacheKey | None:
     """The key of a request's GraphQL parameters, or None when it is not a cacheable query."""
     if not isinstance(data, dict) or set(data) - {"query", "variables", "operationName"}:
         return None  # batches, persisted queries, extensions: not handled here
@@ -65,7 +67,7 @@ def cache_key_of(data: Any, media_type: str) -> CacheKey | None:
         canonical = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
-    return query, canonical, operation_name, media_type
+    return query, canonical, operation_name, media_type, language
 
 
 @dataclass(frozen=True)

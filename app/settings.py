@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from access.i18n import LOCALES
 from access.ratelimit import parse_limits
 from app.middleware import FORWARDED_HEADERS, Network, parse_networks
 from delivery.push import VapidKeys
@@ -63,6 +64,9 @@ class Settings:
     response_cache_seconds: float = 60.0
     # max-age of anonymous GET answers for browsers and CDNs (they revalidate with ETag).
     http_cache_seconds: int = 0
+    # The territory's language (PARVIS_LOCALE, "fr" or "en"): messages to a client that names
+    # none in Accept-Language and has no account locale (access/i18n.py).
+    locale: str = "fr"
     # Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDRs);
     # none by default, loopback included: anyone else can write those headers.
     trusted_proxies: tuple[Network, ...] = ()
@@ -160,6 +164,7 @@ class Settings:
             response_cache=_flag(env, "PARVIS_RESPONSE_CACHE", True),
             response_cache_seconds=_seconds(env, "PARVIS_RESPONSE_CACHE_SECONDS", 60.0, maximum=3600),
             trusted_proxies=_networks(env, "PARVIS_TRUSTED_PROXIES"),
+            locale=_choice(env, "PARVIS_LOCALE", LOCALES),
             forwarded_header=_choice(env, "PARVIS_FORWARDED_HEADER", FORWARDED_HEADERS),
             trusted_documents=_flag(env, "PARVIS_TRUSTED_DOCUMENTS", False),
             graphiql_assets=_directory(env, "PARVIS_GRAPHIQL_ASSETS"),
@@ -282,7 +287,7 @@ def _upload_max(env: Mapping[str, str]) -> int:
     raw = (env.get("PARVIS_UPLOAD_MAX_BYTES") or "").strip()
     if not raw:
         return Settings.upload_max_bytes
-    if not raw.isdigit() or not 1024 <= int(raw) <= 2 * 1024**3:
+    if not (raw.isascii() and raw.isdigit()) or not 1024 <= int(raw) <= 2 * 1024**3:
         raise ConfigError(f"PARVIS_UPLOAD_MAX_BYTES must be a number of bytes from 1024 to 2 GiB (got {raw!r})")
     return int(raw)
 

@@ -37,6 +37,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from access.context import Context
+from access.i18n import negotiate
 from access.ratelimit import Limiter
 from access.tokens import account_for_token, bearer_token, touch
 from app.graphiql import graphiql_html
@@ -188,10 +189,13 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         json_media = wants_graphql_response_json(request.headers.get("accept", ""))
         media_type = "application/graphql-response+json" if json_media else "application/json"
+        # An answer may carry text in the reader's language: one entry per language, so a French
+        # answer is never served to an English reader (tests/i18n).
+        language = negotiate(request.headers.get("accept-language"), None, getattr(self.settings, "locale", None))
         if request.method == "GET":
-            key = cache_key_of_params(request.query_params, media_type)
+            key = cache_key_of_params(request.query_params, media_type, language)
         else:
-            key = cache_key(await request.body(), media_type)
+            key = cache_key(await request.body(), media_type, language)
         if key is None:
             return await super().run(request, context, root_value)
         entry = cache.get(key)
@@ -234,6 +238,12 @@ class GraphQLView(GraphQL[Context, None]):
         """connection_init {"authorization": "Bearer <token>"} authenticates the
         websocket; a bad token (there or in the upgrade's header) closes it with 4403."""
         params = getattr(context, "connection_params", None) or {}
+        # The client's language: connection_init's acceptLanguage (in a browser an app cannot
+        # choose the upgrade request's headers), else that header (access/context.py).
+        language = next((params[k] for k in ("acceptLanguage", "Accept-Language", "accept-language") if k in params),
+                        None) if isinstance(params, dict) else None
+        if isinstance(language, str):
+            context.accept_language = language[:1000]
         value = params.get("authorization", params.get("Authorization")) if isinstance(params, dict) else None
         if value is not None:
             token = bearer_token(value) if isinstance(value, str) else ""

@@ -1,7 +1,8 @@
 """The account emails: one template per kind, in French and English, as plain text and HTML.
 
-A template is a subject and paragraphs with `{placeholders}`; the HTML part is built from the
-same paragraphs (escaped), the link as a button. Payloads name the kind, the locale and the
+A template is a subject and paragraphs with `{placeholders}`, written in English as msgids of the
+catalogue (access/i18n.py) and translated when the mail is rendered, in the recipient's locale.
+The HTML part is built from the same paragraphs (escaped), the link as a button. Payloads name the kind, the locale and the
 parameters; the link's token travels in the payload's `secret` and is dropped once sent.
 """
 
@@ -11,8 +12,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-LOCALES = ("fr", "en")
-DEFAULT_LOCALE = "fr"
+from access.i18n import DEFAULT_LOCALE, LOCALES, N_, translate
 
 
 @dataclass(frozen=True)
@@ -31,132 +31,89 @@ class Mail:
     html: str
 
 
-TEMPLATES: dict[str, dict[str, Text]] = {
-    "verify_email": {
-        "fr": Text(
-            "Confirmez votre adresse email",
-            ("Bonjour {name},", "Pour confirmer l'adresse {email}, suivez ce lien dans les {hours} heures :"),
-            "/verify-email", "Confirmer mon adresse",
+# The English source of each mail (msgids of the catalogue, access/locales); the French and any
+# other language come from the catalogue when the mail is rendered.
+TEMPLATES: dict[str, Text] = {
+    "verify_email": Text(
+        N_('Confirm your email address'),
+        (
+            N_('Hello {name},'),
+            N_('To confirm the address {email}, follow this link within {hours} hours:'),
         ),
-        "en": Text(
-            "Confirm your email address",
-            ("Hello {name},", "To confirm the address {email}, follow this link within {hours} hours:"),
-            "/verify-email", "Confirm my address",
+        '/verify-email', N_('Confirm my address'),
+    ),
+    "account_exists": Text(
+        N_('Someone tried to sign up with your address'),
+        (
+            N_('Hello {name},'),
+            N_('Someone tried to create an account with your address. You already have one: log in, or ask for a new password if you forgot it.'),
+            N_('If it was not you, you can ignore this message.'),
         ),
-    },
-    "account_exists": {
-        "fr": Text(
-            "Tentative d'inscription avec votre adresse",
-            ("Bonjour {name},",
-             "Quelqu'un a voulu créer un compte avec votre adresse. Vous en avez déjà un : connectez-vous, "
-             "ou demandez un nouveau mot de passe si vous l'avez oublié.",
-             "Si ce n'était pas vous, vous pouvez ignorer ce message."),
+    ),
+    "reset_password": Text(
+        N_('Choose a new password'),
+        (
+            N_('Hello {name},'),
+            N_('To choose a new password, follow this link within {minutes} minutes:'),
+            N_('If you did not ask for it, ignore this message: your password stays the same.'),
         ),
-        "en": Text(
-            "Someone tried to sign up with your address",
-            ("Hello {name},",
-             "Someone tried to create an account with your address. You already have one: log in, or "
-             "ask for a new password if you forgot it.",
-             "If it was not you, you can ignore this message."),
+        '/reset-password', N_('Choose a password'),
+    ),
+    "password_changed": Text(
+        N_('Your password changed'),
+        (
+            N_('Hello {name},'),
+            N_('The password of your account just changed; your other devices were logged out.'),
+            N_('If it was not you, ask for a new password at once.'),
         ),
-    },
-    "reset_password": {
-        "fr": Text(
-            "Choisissez un nouveau mot de passe",
-            ("Bonjour {name},",
-             "Pour choisir un nouveau mot de passe, suivez ce lien dans les {minutes} minutes :",
-             "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas."),
-            "/reset-password", "Choisir un mot de passe",
+    ),
+    "notification": Text(
+        N_('News for you on Parvis'),
+        (
+            N_('Hello {name},'),
+            N_('{message}'),
+            N_('Find it in the app.'),
         ),
-        "en": Text(
-            "Choose a new password",
-            ("Hello {name},",
-             "To choose a new password, follow this link within {minutes} minutes:",
-             "If you did not ask for it, ignore this message: your password stays the same."),
-            "/reset-password", "Choose a password",
+        link_label=N_('Open in Parvis'),
+    ),
+    "digest": Text(
+        N_('Your daily summary on Parvis'),
+        (
+            N_('Hello {name},'),
+            N_('Since yesterday, {count} update(s):'),
+            N_('{lines}'),
+            N_('Find them in the app.'),
         ),
-    },
-    "password_changed": {
-        "fr": Text(
-            "Votre mot de passe a changé",
-            ("Bonjour {name},",
-             "Le mot de passe de votre compte vient de changer ; vos autres appareils ont été déconnectés.",
-             "Si ce n'était pas vous, demandez aussitôt un nouveau mot de passe."),
+    ),
+    "question_due": Text(
+        N_('A question awaits your reply by tomorrow'),
+        (
+            N_('Hello {name},'),
+            N_('The question “{title}” falls due in less than a day.'),
+            N_('Residents await your reply in the app.'),
         ),
-        "en": Text(
-            "Your password changed",
-            ("Hello {name},",
-             "The password of your account just changed; your other devices were logged out.",
-             "If it was not you, ask for a new password at once."),
+    ),
+    "reports_open": Text(
+        N_('Reports await a decision'),
+        (
+            N_('Hello {name},'),
+            N_('{count} report(s) await a moderation decision.'),
+            N_('Find them in the app.'),
         ),
-    },
-    "notification": {
-        "fr": Text(
-            "Du nouveau pour vous sur Parvis",
-            ("Bonjour {name},", "{message}", "Retrouvez-le dans l'application."),
-            link_label="Ouvrir dans Parvis",
+    ),
+    "email_changed": Text(
+        N_('The address of your account changed'),
+        (
+            N_('Hello {name},'),
+            N_('The email address of your account is now {new_email}.'),
+            N_('If it was not you, reply to this message.'),
         ),
-        "en": Text(
-            "News for you on Parvis",
-            ("Hello {name},", "{message}", "Find it in the app."),
-            link_label="Open in Parvis",
-        ),
-    },
-    "digest": {
-        "fr": Text(
-            "Votre résumé du jour sur Parvis",
-            ("Bonjour {name},", "Depuis hier, {count} nouveauté(s) :", "{lines}", "Retrouvez-les dans l'application."),
-        ),
-        "en": Text(
-            "Your daily summary on Parvis",
-            ("Hello {name},", "Since yesterday, {count} update(s):", "{lines}", "Find them in the app."),
-        ),
-    },
-    "question_due": {
-        "fr": Text(
-            "Une question attend votre réponse demain",
-            ("Bonjour {name},", "La question « {title} » arrive à échéance dans moins d'un jour.",
-             "Les habitants attendent votre réponse dans l'application."),
-        ),
-        "en": Text(
-            "A question awaits your reply by tomorrow",
-            ("Hello {name},", "The question “{title}” falls due in less than a day.",
-             "Residents await your reply in the app."),
-        ),
-    },
-    "reports_open": {
-        "fr": Text(
-            "Des signalements attendent une décision",
-            ("Bonjour {name},", "{count} signalement(s) attendent une décision de modération.",
-             "Retrouvez-les dans l'application."),
-        ),
-        "en": Text(
-            "Reports await a decision",
-            ("Hello {name},", "{count} report(s) await a moderation decision.", "Find them in the app."),
-        ),
-    },
-    "email_changed": {
-        "fr": Text(
-            "L'adresse de votre compte a changé",
-            ("Bonjour {name},",
-             "L'adresse email de votre compte est désormais {new_email}.",
-             "Si ce n'était pas vous, répondez à ce message."),
-        ),
-        "en": Text(
-            "The address of your account changed",
-            ("Hello {name},",
-             "The email address of your account is now {new_email}.",
-             "If it was not you, reply to this message."),
-        ),
-    },
+    ),
 }
 
 
 # The footer of a mail that carries an unsubscribe link (List-Unsubscribe, delivery/email.py).
-UNSUBSCRIBE_FOOTER = {
-    "fr": ("Vous ne voulez plus recevoir ces emails ? Désabonnez-vous :", "Se désabonner"),
-    "en": ("You no longer want these emails? Unsubscribe:", "Unsubscribe"),
-}
+UNSUBSCRIBE_FOOTER = (N_('You no longer want these emails? Unsubscribe:'), N_('Unsubscribe'))
 
 
 def render(
@@ -165,13 +122,21 @@ def render(
 ) -> Mail:
     """The mail of `kind` in `locale` (French when unknown); KeyError for an unknown kind.
     With `unsubscribe` (a link), a footer offers it."""
-    text = TEMPLATES[kind].get(locale) or TEMPLATES[kind][DEFAULT_LOCALE]
-    paragraphs = [p.format(**params) for p in text.paragraphs]
+    source = TEMPLATES[kind]
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    context = f"mail:{kind}"
+
+    def say(msgid: str, values: dict[str, Any] | None = None, where: str = context) -> str:
+        return translate(locale, where, msgid, values)
+
+    text = Text(say(source.subject, params), tuple(say(p, params) for p in source.paragraphs),
+                source.link_path, say(source.link_label) if source.link_label else "")
+    paragraphs = list(text.paragraphs)
     link = f"{public_url.rstrip('/')}{text.link_path}?token={token}" if text.link_path and token else None
     if link is None and isinstance(params.get("path"), str) and params["path"].startswith("/"):
         # A deep link to what a notification is about (Question.url, Idea.url): no token.
         link = f"{public_url.rstrip('/')}{params['path']}"
-    footer, footer_label = UNSUBSCRIBE_FOOTER.get(locale) or UNSUBSCRIBE_FOOTER[DEFAULT_LOCALE]
+    footer, footer_label = (say(msgid, where="mail:unsubscribe") for msgid in UNSUBSCRIBE_FOOTER)
     plain = "\n\n".join(
         paragraphs + ([link] if link else []) + ([f"--\n{footer}\n{unsubscribe}"] if unsubscribe else [])
     ) + "\n"

@@ -17,6 +17,11 @@ EMAIL_DOMAIN = "carcassonne-agglo.example"
 CITIZEN_EMAIL_DOMAIN = "habitants.example"
 ADMIN_EMAIL = f"admin@{EMAIL_DOMAIN}"
 PASSWORD = "demo-password-2026"
+# The accounts the README lists, one of each role, all with PASSWORD: the admin (ADMIN_EMAIL),
+# the first moderator and the president are staff_email() of their names; the citizen is the
+# first resident the seed creates, under this name and address.
+DEMO_CITIZEN_NAME = "Léa Garcia"
+DEMO_CITIZEN_EMAIL = "lea.garcia@habitants.example"
 
 CHARTER = """Charte de la participation citoyenne de Carcassonne Agglo
 

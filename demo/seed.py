@@ -235,7 +235,12 @@ class DemoSeeder:
             commune = "Carcassonne" if rng.random() < 0.45 else rng.choice(text.COMMUNES[1:])
             email = f"{ascii_slug(first)}.{ascii_slug(last)}.{i + 1}@{text.CITIZEN_EMAIL_DOMAIN}"
             verified = rng.random() < VERIFIED_SHARE
-            self.citizens.append(Person(f"{first} {last}", email, Role.CITIZEN, joined, commune, verified))
+            name = f"{first} {last}"
+            if i == 0:
+                # The citizen the README lists: a verified resident of Carcassonne with a known
+                # address (the draws above still happen, so the rest of the demo is unchanged).
+                name, email, commune, verified = text.DEMO_CITIZEN_NAME, text.DEMO_CITIZEN_EMAIL, "Carcassonne", True
+            self.citizens.append(Person(name, email, Role.CITIZEN, joined, commune, verified))
         self.citizens.sort(key=lambda p: p.joined_at)
         self.joined = [p.joined_at for p in self.citizens]
 
@@ -823,6 +828,7 @@ async def do_seed_demo(scale: int = 1, files: FileLinks | None = None) -> str:
         f"({counts['documents']} documents), {counts['polls']} polls ({counts['ballots']} ballots), "
         f"{counts['consultations']} consultation, {counts['news']} news posts, {counts['comments']} comments, {counts['reports']} reports, "
         f"{counts['notifications']} notifications, {counts['feed']} feed entries; "
-        f"log in as {text.ADMIN_EMAIL} with password {text.PASSWORD} "
-        f"(every demo account has this password)"
+        f"log in as {text.ADMIN_EMAIL} (admin), {staff_email(text.MODERATORS[0])} (moderator), "
+        f"{staff_email(text.OFFICIALS[0][1])} (official) or {text.DEMO_CITIZEN_EMAIL} (citizen) "
+        f"with password {text.PASSWORD} (every demo account has this password)"
     )

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from typing import Any
 
+from access.i18n import N_
 from access.tokens import hash_token
 from delivery import Job, enqueue, register_preparer
 from delivery.email import CHANNEL
@@ -26,7 +27,7 @@ RESET_MINUTES = 60
 # The payload kind of a reset asked for an address (prepared into "reset_password").
 RESET_REQUEST = "reset_request"
 VERIFY_REQUEST = "verify_request"
-INVALID_TOKEN_MESSAGE = "This link is invalid, used or expired."
+INVALID_TOKEN_MESSAGE = N_("This link is invalid, used or expired.")
 
 
 async def do_issue_email_token(account: Account, purpose: EmailTokenPurpose, email: str) -> tuple[EmailToken, str]:

@@ -12,6 +12,9 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
+from access.errors import LocalizedError
+from access.i18n import DEFAULT_LOCALE, N_, from_accept_language
+from access.i18n import LOCALES as I18N_LOCALES
 from access.passwords import PasswordsBusy, hash_password, verify_password
 from access.ratelimit import Decision, client_key, private_key
 from access.tokens import device_of, hash_token
@@ -26,15 +29,15 @@ from schema.errors import Refusal, UserError, UserErrorCode
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1000
 TOKEN_DAYS = 30
-TAKEN_MESSAGE = "This email is already used."
-LOCALES = ("fr", "en")
+TAKEN_MESSAGE = N_("This email is already used.")
+LOCALES = I18N_LOCALES
 
 
 def request_locale(ctx: Context) -> str:
-    """A new account's locale: the client's Accept-Language when it prefers English."""
-    header = ctx.request.headers.get("accept-language", "") if ctx.request is not None else ""
-    first = header.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "fr"
+    """A new account's locale: the language the client prefers most among ours
+    (Accept-Language, quality values counted), else French."""
+    header = ctx.request.headers.get("accept-language") if ctx.request is not None else None
+    return from_accept_language(header) or DEFAULT_LOCALE
 
 
 def normalize_email(email: str) -> str:
@@ -58,7 +61,7 @@ def check_email(checks: Checks, email: str, field: str = "email") -> str:
 
 def check_password(checks: Checks, password: str, field: str = "password") -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        checks.fail(f"Must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.", field)
+        checks.fail("Must be {min} to {max} characters long.", field, min=PASSWORD_MIN, max=PASSWORD_MAX)
     elif not is_utf8(password):
         checks.fail("Must be valid Unicode text.", field)
 
@@ -203,8 +206,8 @@ class AccountsMutation:
             matches = await verify_password(account, input.password)
         except PasswordsBusy as busy:
             error = busy_errors(busy)[0]
-            raise GraphQLError(error.message, extensions={
-                "code": "RATE_LIMITED", "retryAfter": error.retry_after_seconds}) from busy
+            raise LocalizedError(error.message, "RATE_LIMITED", error.arguments,
+                                 retryAfter=error.retry_after_seconds) from busy
         if not matches:
             raise GraphQLError("The password is wrong.", extensions={"code": "BAD_CREDENTIALS"})
 

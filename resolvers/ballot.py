@@ -133,7 +133,7 @@ def check_ballot(
         checks.fail("This poll takes exactly one option.", "optionIds")
         return []
     if len(option_ids) > len(own):
-        checks.fail(f"Choose at most {len(own)} options.", "optionIds")
+        checks.fail("Choose at most {max} options.", "optionIds", max=len(own))
         return []
     chosen: list[int] = []
     for index, global_id in enumerate(option_ids):

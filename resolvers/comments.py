@@ -69,7 +69,8 @@ async def do_notify_author_of_comment(
             NotificationKind.NEW_COMMENT,
             kind,
             subject.id,
-            f"{name} commented on “{title}”." if title else f"{name} commented on what you published.",
+            "{name} commented on “{title}”." if title else "{name} commented on what you published.",
+            name=name, title=title or "",
         )
         told.add(author.account_id)
     await do_notify_followers(
@@ -77,8 +78,8 @@ async def do_notify_author_of_comment(
         NotificationKind.NEW_COMMENT,
         kind,
         subject.id,
-        f"{name} commented on “{title}”, which you follow." if title else f"{name} commented on what you follow.",
-        told=told,
+        "{name} commented on “{title}”, which you follow." if title else "{name} commented on what you follow.",
+        told=told, name=name, title=title or "",
     )
 
 

@@ -9,7 +9,7 @@ from strawberry.types import Info
 from tortoise.exceptions import IntegrityError
 
 from access.context import Context
-from access.errors import not_found
+from access.errors import LocalizedError, not_found
 from access.passwords import PasswordsBusy, hash_password, verify_password
 from access.ratelimit import client_key, private_key
 from models import clock
@@ -51,8 +51,8 @@ from schema.relay import decode_id_of
 
 def rate_limited_error(errors: list[UserError]) -> GraphQLError:
     """A Boolean mutation over its limit: a top-level RATE_LIMITED error."""
-    return GraphQLError(
-        errors[0].message, extensions={"code": "RATE_LIMITED", "retryAfterSeconds": errors[0].retry_after_seconds}
+    return LocalizedError(
+        errors[0].message, "RATE_LIMITED", errors[0].arguments, retryAfterSeconds=errors[0].retry_after_seconds
     )
 
 
@@ -267,7 +267,7 @@ class CredentialsMutation:
             changes["display_name"] = checks.text(input.display_name, "displayName", max_length=100)
         if input.locale is not None:
             if input.locale not in LOCALES:
-                checks.fail(f"Must be one of: {', '.join(LOCALES)}.", "locale")
+                checks.fail("Must be one of: {choices}.", "locale", choices=", ".join(LOCALES))
             changes["locale"] = input.locale
         if checks.errors:
             return viewer_payload(None, checks.errors)

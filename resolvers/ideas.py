@@ -9,6 +9,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from access.context import Context
+from access.i18n import N_, Phrase
 from models import clock
 from models.accounts import Role
 from models.consultations import PhaseItem
@@ -40,6 +41,15 @@ from schema.relay import decode_id_of
 
 NOTE_MAX = 2000
 STATUS_SETTERS = (Role.OFFICIAL, Role.MODERATOR, Role.ADMIN)
+# How a notification names a status ("Your idea ... is now accepted.").
+STATUS_PHRASES = {
+    IdeaStatusRow.SUBMITTED: N_("submitted"),
+    IdeaStatusRow.UNDER_REVIEW: N_("under review"),
+    IdeaStatusRow.ACCEPTED: N_("accepted"),
+    IdeaStatusRow.IN_PROGRESS: N_("in progress"),
+    IdeaStatusRow.REALIZED: N_("realized"),
+    IdeaStatusRow.REJECTED: N_("rejected"),
+}
 
 
 async def check_idea(ctx: Context, global_id: str) -> IdeaRow:
@@ -184,17 +194,17 @@ class IdeasMutation:
                 and author.account_id != account.id
                 and author.account.deleted_at is None
             ):
-                message = f"Your idea “{idea.title}” is now {status.value.replace('_', ' ').lower()}."
-                if note:
-                    message += f" {note}"
                 await do_notify(
-                    ctx, author.account_id, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id, message
+                    ctx, author.account_id, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id,
+                    "Your idea “{title}” is now {status}. {note}" if note else "Your idea “{title}” is now {status}.",
+                    title=idea.title, status=Phrase(STATUS_PHRASES[status]), note=note or "",
                 )
             if changed:
                 told = {account.id} | ({author.account_id} if author is not None else set())
-                message = f"The idea “{idea.title}” you follow is now {status.value.replace('_', ' ').lower()}."
                 await do_notify_followers(
-                    ctx, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id, message, told=told
+                    ctx, NotificationKind.IDEA_STATUS_CHANGED, "Idea", idea.id,
+                    "The idea “{title}” you follow is now {status}.",
+                    told=told, title=idea.title, status=Phrase(STATUS_PHRASES[status]),
                 )
             return await IdeaRow.get(id=idea.id)
 

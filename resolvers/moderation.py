@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.i18n import N_, Phrase
 from events.envelopes import Event, territory_channel
 from models import clock
 from models.accounts import Member, Role
@@ -34,13 +35,13 @@ REPORTABLE_KINDS = ("Question", "Reply", "Idea", "Project", "NewsPost", "Poll", 
 REASON_MAX = 2000
 # How the notification names what was hidden.
 KIND_LABELS = {
-    "Question": "question",
-    "Reply": "reply",
-    "Idea": "idea",
-    "Project": "project",
-    "NewsPost": "news post",
-    "Poll": "poll",
-    "Comment": "comment",
+    "Question": N_("question"),
+    "Reply": N_("reply"),
+    "Idea": N_("idea"),
+    "Project": N_("project"),
+    "NewsPost": N_("news post"),
+    "Poll": N_("poll"),
+    "Comment": N_("comment"),
 }
 
 
@@ -81,15 +82,15 @@ async def do_notify_content_hidden(ctx: Context, kind: str, row: Any, reason: st
     if author is None or author.account.deleted_at is not None:
         return
     title = subject_title(row)
-    what = f"your {KIND_LABELS[kind]} “{title}”" if title else f"your {KIND_LABELS[kind]}"
-    why = reason or "It breaks the territory's charter."
+    why = Phrase(N_("It breaks the territory's charter.")) if reason is None else reason
     await do_notify(
         ctx,
         author.account_id,
         NotificationKind.CONTENT_HIDDEN,
         kind,
         row.id,
-        f"A moderator hid {what}. {why}",
+        "A moderator hid your {what} “{title}”. {reason}" if title else "A moderator hid your {what}. {reason}",
+        what=Phrase(KIND_LABELS[kind]), title=title, reason=why,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from tortoise.transactions import in_transaction
 
 from access.context import Context
+from access.i18n import N_, Phrase
 from access.ratelimit import Decision, Limiter
 from delivery import wake
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -95,15 +96,17 @@ async def mutate(
     return respond(result, errors)
 
 
-def rate_limited(decision: Decision, what: str = "attempts") -> list[UserError]:
+def rate_limited(decision: Decision, what: str = N_("attempts")) -> list[UserError]:
     """The userErrors of a mutation refused by a limit (field null)."""
     seconds = decision.retry_seconds
     return [
         UserError(
             field=None,
-            message=f"Too many {what}; retry in {seconds} second{'s' if seconds != 1 else ''}.",
+            message=("Too many {what}; retry in {retryAfterSeconds} seconds." if seconds != 1
+                     else "Too many {what}; retry in {retryAfterSeconds} second."),
             code=UserErrorCode.RATE_LIMITED,
             retry_after_seconds=seconds,
+            arguments={"what": Phrase(what), "retryAfterSeconds": seconds},
         )
     ]
 

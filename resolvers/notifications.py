@@ -8,9 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from access.context import Context
+from access.i18n import DEFAULT_LOCALE, LOCALES, translate
 from delivery.notification_mail import enqueue_notification_emails
 from delivery.push import enqueue_pushes
 from events.envelopes import Event, account_channel
+from models.accounts import Account
 from models.notifications import Notification, NotificationKind
 from models.reach import Channel, Follow, Frequency, NotificationPreference, frequency_of
 from reads.paging import bad_argument
@@ -25,17 +27,20 @@ async def do_notify(
     subject_type: str,
     subject_id: int,
     message: str,
+    **params: Any,
 ) -> Notification:
     """Store a notification for one person, queue its live event and its pushes (sent
     after commit). With IN_APP set to NEVER it is stored already read: pushes and emails
-    point at it."""
+    point at it. `message` is the catalogue's msgid, written in the recipient's language
+    (their account's locale: the app, the push and the email show the same text)."""
     in_app = await frequency_of(account_id, kind, Channel.IN_APP)
+    locales = await locales_of([account_id])
     row = await Notification.create(
         account_id=account_id,
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,
-        message=message,
+        message=translate(locales.get(account_id, DEFAULT_LOCALE), kind.value, message, params),
         read=in_app is Frequency.NEVER,
     )
     ctx.queue(Event(channel=account_channel(account_id), type="notification", data={"id": row.id}))
@@ -59,8 +64,10 @@ async def do_notify_many(
     subject_type: str,
     subject_id: int,
     message: str,
+    **params: Any,
 ) -> None:
-    """The same notification to many people in one insert (e.g. everyone who voted)."""
+    """The same notification to many people in one insert (e.g. everyone who voted), each in
+    their account's language."""
     if not account_ids:
         return
     recipients = sorted(set(account_ids))
@@ -71,13 +78,15 @@ async def do_notify_many(
         ).values_list("account_id", flat=True)
     )
     newest = await Notification.all().order_by("-id").first()
+    locales = await locales_of(recipients)
+    texts = {locale: translate(locale, kind.value, message, params) for locale in LOCALES}
     rows = [
         Notification(
             account_id=account_id,
             kind=kind,
             subject_type=subject_type,
             subject_id=subject_id,
-            message=message,
+            message=texts.get(locales.get(account_id, DEFAULT_LOCALE), texts[DEFAULT_LOCALE]),
             read=account_id in quiet,
         )
         for account_id in recipients
@@ -106,6 +115,7 @@ async def do_notify_followers(
     message: str,
     *,
     told: set[int],
+    **params: Any,
 ) -> None:
     """Tell the followers of a subject what happened to it, but for the accounts in `told`
     (already notified, or the one who acted) and erased accounts."""
@@ -113,8 +123,14 @@ async def do_notify_followers(
         subject_type=subject_type, subject_id=subject_id, account__deleted_at__isnull=True
     ).values_list("account_id", flat=True)
     await do_notify_many(
-        ctx, [int(a) for a in followers if int(a) not in told], kind, subject_type, subject_id, message
+        ctx, [int(a) for a in followers if int(a) not in told], kind, subject_type, subject_id, message, **params
     )
+
+
+async def locales_of(account_ids: list[int]) -> dict[int, str]:
+    """The accounts' languages (one query)."""
+    rows: list[Any] = await Account.filter(id__in=account_ids).values_list("id", "locale")
+    return {int(pk): str(locale) for pk, locale in rows}
 
 
 MAX_IDS = 1000

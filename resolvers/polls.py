@@ -62,7 +62,7 @@ async def check_poll(ctx: Context, global_id: str) -> PollRow:
 def check_options(checks: Checks, labels: list[str]) -> list[str]:
     """2 to 20 trimmed labels of 1 to 200 characters, distinct ignoring case."""
     if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
-        checks.fail(f"Give {MIN_OPTIONS} to {MAX_OPTIONS} options.", "options")
+        checks.fail("Give {min} to {max} options.", "options", min=MIN_OPTIONS, max=MAX_OPTIONS)
         if len(labels) > MAX_OPTIONS:
             return []  # one error for the list, not one per surplus label
     cleaned: list[str] = []
@@ -137,7 +137,8 @@ async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
         NotificationKind.POLL_CLOSED,
         "Poll",
         poll.id,
-        f"The poll you voted in is closed, see its results: {poll.question}",
+        "The poll you voted in is closed, see its results: {title}",
+        title=poll.question,
     )
     # Followers who did not vote learn of the results too (who voted is not told apart:
     # a voter who follows gets the voters' notification only).
@@ -146,7 +147,8 @@ async def do_close(ctx: Context, poll: PollRow, now: dt.datetime) -> None:
         NotificationKind.POLL_CLOSED,
         "Poll",
         poll.id,
-        f"A poll you follow is closed, see its results: {poll.question}",
+        "A poll you follow is closed, see its results: {title}",
+        title=poll.question,
         told={int(account_id) for account_id in voters},
     )
     ctx.queue(Event(channel=poll_channel(poll.id), type="closed", data={"poll": poll.id}))

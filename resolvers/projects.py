@@ -68,7 +68,7 @@ class ProjectsMutation:
             documents: list[DocumentRow] = []
             if input.documents is not None:
                 if len(input.documents) > DOCUMENTS_MAX:
-                    checks.fail(f"At most {DOCUMENTS_MAX} documents.", "documents")
+                    checks.fail("At most {max} documents.", "documents", max=DOCUMENTS_MAX)
                 else:
                     documents = [
                         check_document(checks, document, "documents", str(i))

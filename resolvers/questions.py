@@ -179,7 +179,8 @@ class QuestionsMutation:
                     NotificationKind.QUESTION_ANSWERED,
                     "Question",
                     question.id,
-                    f"{account.display_name} replied to your question: {question.title}",
+                    "{name} replied to your question: {title}",
+                    name=account.display_name, title=question.title,
                 )
                 told.add(asker.account_id)
             await do_notify_followers(
@@ -187,8 +188,8 @@ class QuestionsMutation:
                 NotificationKind.QUESTION_ANSWERED,
                 "Question",
                 question.id,
-                f"{account.display_name} replied to a question you follow: {question.title}",
-                told=told,
+                "{name} replied to a question you follow: {title}",
+                told=told, name=account.display_name, title=question.title,
             )
             await do_add_to_feed(ctx, question.territory_id, "Reply", reply.id)
             ctx.queue(

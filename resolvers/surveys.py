@@ -125,10 +125,20 @@ def export_content(fmt: SurveyExportFormat, questions: list[QuestionRow], respon
         )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([q.prompt for q in questions])
+    writer.writerow([inert(q.prompt) for q in questions])
     for line in table:
-        writer.writerow(["" if v is None else " | ".join(v) if isinstance(v, list) else v for v in line])
+        writer.writerow(["" if v is None else inert(" | ".join(v)) if isinstance(v, list) else inert(v) for v in line])
     return out.getvalue()
+
+
+# What makes a spreadsheet read a cell as a formula (CSV injection, CWE-1236).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (an answer
+    `=HYPERLINK(...)`) goes behind a quote; numbers stay numbers."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 @strawberry.type

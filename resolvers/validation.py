@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from schema.errors import Refusal, UserError, UserErrorCode
@@ -42,9 +43,10 @@ class Checks:
     def __init__(self) -> None:
         self.errors: list[UserError] = []
 
-    def fail(self, message: str, *field: str) -> None:
+    def fail(self, message: str, *field: str, **params: Any) -> None:
+        """An INVALID error: `message` is the catalogue's msgid, `params` its parameters."""
         self.errors.append(
-            UserError(field=["input", *field], message=message, code=UserErrorCode.INVALID)
+            UserError(field=["input", *field], message=message, code=UserErrorCode.INVALID, arguments=params)
         )
 
     def text(self, value: str, *field: str, max_length: int, min_length: int = 1) -> str:
@@ -53,7 +55,7 @@ class Checks:
         if not is_clean(cleaned):
             self.fail("Must not contain control characters.", *field)
         elif not min_length <= len(cleaned) <= max_length:
-            self.fail(f"Must be {min_length} to {max_length} characters long.", *field)
+            self.fail("Must be {min} to {max} characters long.", *field, min=min_length, max=max_length)
         return cleaned
 
     def title(self, value: str, *field: str) -> str:

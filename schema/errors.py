@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from dataclasses import field as dataclass_field
 from enum import Enum
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import FieldExtension, MaskErrors
+from strawberry.types import Info
+
+from access.errors import LocalizedError
+from access.i18n import DEFAULT_LOCALE, translate
 
 _log = logging.getLogger("parvis.errors")
 
@@ -129,12 +135,38 @@ class UserErrorCode(Enum):
     )
 
 
+@strawberry.type(description="A machine-readable parameter of a userError (e.g. min, max, retryAfterSeconds), "
+                  "so an app can write its own text.")
+class UserErrorParam:
+    name: str = strawberry.field(description="The parameter's name, e.g. \"min\".")
+    value: str = strawberry.field(description="Its value as text, e.g. \"3\".")
+
+
+def locale_of(info: Info) -> str:
+    """The request's negotiated language (access/context.py), French for a bare context."""
+    return str(getattr(info.context, "locale", DEFAULT_LOCALE))
+
+
+class Localized(FieldExtension):
+    """Puts a userError's message (a catalogue msgid) in the reader's language, when it is read:
+    the error itself holds no language, so it cannot be served to the wrong reader."""
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        msgid = next_(source, info, **kwargs)
+        code = getattr(source, "code", None)
+        return translate(locale_of(info), getattr(code, "value", None), msgid, getattr(source, "arguments", None))
+
+
 @strawberry.type(description="An expected failure of a mutation, with the input field it concerns.")
 class UserError:
     field: list[str] | None = strawberry.field(
         description="Path to the input field at fault (e.g. [\"input\", \"title\"]); null when none."
     )
-    message: str = strawberry.field(description="What went wrong, for people.")
+    message: str = strawberry.field(
+        description="What went wrong, for people, in the request's language (Accept-Language, else the "
+        "viewer's account locale, else the territory's).",
+        extensions=[Localized()],
+    )
     code: UserErrorCode = strawberry.field(description="What went wrong, for programs.")
     retry_after_seconds: int | None = strawberry.field(
         default=None,
@@ -144,6 +176,13 @@ class UserError:
         default=None,
         description="With FILE_TOO_LARGE: the largest file the territory accepts, in bytes; null otherwise.",
     )
+    # The message's parameters (min, max, retryAfterSeconds...), by name.
+    arguments: strawberry.Private[dict[str, Any]] = dataclass_field(default_factory=dict)
+
+    @strawberry.field(description="The message's parameters, machine-readable, the same in every language "
+                      "(e.g. min and max of a length, retryAfterSeconds), so an app can write its own text.")
+    def params(self) -> list[UserErrorParam]:
+        return [UserErrorParam(name=name, value=str(value)) for name, value in self.arguments.items()]
 
 
 class Refusal(Exception):
@@ -154,9 +193,11 @@ class Refusal(Exception):
         self.errors = errors
 
     @classmethod
-    def of(cls, code: UserErrorCode, message: str, *field: str) -> Refusal:
+    def of(cls, code: UserErrorCode, message: str, *field: str, **params: Any) -> Refusal:
+        """One userError: `message` is the catalogue's msgid (English, `{name}` placeholders),
+        `params` its machine-readable parameters."""
         path = ["input", *field] if field else None
-        return cls([UserError(field=path, message=message, code=code)])
+        return cls([UserError(field=path, message=message, code=code, arguments=params)])
 
 
 class ErrorCodes(MaskErrors):
@@ -186,7 +227,7 @@ class ErrorCodes(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         extensions = dict(error.extensions or {})
         if "code" in extensions:
-            return error
+            return self.localized(error, str(extensions["code"]))
         original = error.original_error
         if isinstance(error, GraphQLSyntaxError):
             code = "GRAPHQL_PARSE_FAILED"
@@ -210,7 +251,7 @@ class ErrorCodes(MaskErrors):
                 original_error=None,
                 extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
             )
-        return GraphQLError(
+        return self.localized(GraphQLError(
             error.message,
             nodes=error.nodes,
             source=error.source,
@@ -218,4 +259,17 @@ class ErrorCodes(MaskErrors):
             path=error.path,
             original_error=original,
             extensions={**extensions, "code": code},
-        )
+        ), code)
+
+    def localized(self, error: GraphQLError, code: str) -> GraphQLError:
+        """The error with its message in the request's language: a LocalizedError's msgid and
+        parameters, or a fixed message that is itself a msgid of the catalogue."""
+        source = next((e for e in (error, error.original_error) if isinstance(e, LocalizedError)), None)
+        msgid, params = (source.msgid, source.params) if source is not None else (error.message, {})
+        locale = str(getattr(self.execution_context.context, "locale", DEFAULT_LOCALE))
+        message = translate(locale, code, msgid, params, quiet=source is None)
+        if message == error.message:
+            return error
+        # A copy that keeps its msgid: the error may be shared (a cached validation result)
+        # with readers of another language.
+        return LocalizedError.located(error, msgid, params, message)

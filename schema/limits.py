@@ -44,6 +44,8 @@ from graphql import (
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from access.errors import LocalizedError
+
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
@@ -54,7 +56,8 @@ MUTATION_COST = 10
 
 
 def _error(message: str, code: str, **details: Any) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, **details})
+    """A refusal whose message is a catalogue msgid filled from its extensions (access/i18n.py)."""
+    return LocalizedError(message, code, details, **details)
 
 
 class DepthRule(ValidationRule):
@@ -65,7 +68,7 @@ class DepthRule(ValidationRule):
         depth = _depth(node.selection_set, fragments, 0, set())
         if depth > MAX_DEPTH:
             self.report_error(
-                _error(f"The query is {depth} levels deep; the limit is {MAX_DEPTH}.", "QUERY_TOO_DEEP",
+                _error("The query is {depth} levels deep; the limit is {limit}.", "QUERY_TOO_DEEP",
                        depth=depth, limit=MAX_DEPTH)
             )
 
@@ -105,10 +108,10 @@ class AliasAndFieldRule(ValidationRule):
 
     def leave_document(self, *_: Any) -> None:
         if self.aliases > MAX_ALIASES:
-            self.report_error(_error(f"The query has {self.aliases} aliases; the limit is {MAX_ALIASES}.",
+            self.report_error(_error("The query has {count} aliases; the limit is {limit}.",
                                      "TOO_MANY_ALIASES", count=self.aliases, limit=MAX_ALIASES))
         if self.fields > MAX_FIELDS:
-            self.report_error(_error(f"The query selects {self.fields} fields; the limit is {MAX_FIELDS}.",
+            self.report_error(_error("The query selects {count} fields; the limit is {limit}.",
                                      "TOO_MANY_FIELDS", count=self.fields, limit=MAX_FIELDS))
 
 
@@ -137,7 +140,7 @@ class QueryCost(SchemaExtension):
                 ctx.context.query_cost = self.cost
             if self.cost > MAX_COST:
                 raise _error(
-                    f"The query could return up to {self.cost} nodes; the limit is {MAX_COST}. "
+                    "The query could return up to {cost} nodes; the limit is {limit}. "
                     "Ask for smaller pages (first/last) or fewer nested connections.",
                     "MAX_COST_EXCEEDED", cost=self.cost, limit=MAX_COST,
                 )

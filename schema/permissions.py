@@ -19,6 +19,7 @@ import strawberry
 from graphql import GraphQLError
 
 from access.context import Context
+from access.i18n import Phrase
 from models.accounts import Member
 from models.territories import Territory as TerritoryRow
 from schema.errors import Refusal, UserErrorCode
@@ -69,7 +70,7 @@ async def check_member(ctx: Context, territory_id: int, action: str, *field: str
     ctx.require_account()
     member = await ctx.membership(territory_id)
     if member is None:
-        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, f"Join the territory to {action}.", *field)
+        raise Refusal.of(UserErrorCode.NOT_A_MEMBER, "Join the territory to {action}.", *field, action=Phrase(action))
     await check_email_verified(ctx, territory_id, action)
     return member
 
@@ -92,5 +93,6 @@ async def check_email_verified(
     if required:
         raise Refusal.of(
             UserErrorCode.EMAIL_NOT_VERIFIED,
-            f"Confirm your email (follow the link we mailed you) to {action}.",
+            "Confirm your email (follow the link we mailed you) to {action}.",
+            action=Phrase(action),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import strawberry
@@ -301,13 +302,16 @@ class Territory(Node):
 
 
 REFERENCE_MAX = 32
+# What a reference looks like (models/references.py format_reference): anything else, a NUL or a
+# lone surrogate among them (the database refuses both), is no reference.
+REFERENCE = re.compile(r"[A-Z]-[0-9]{4}-[0-9]{4,}", re.ASCII)
 
 
 async def by_reference(ctx: Context, model: type[Any], kind: str, territory_pk: int, reference: str) -> Any:
     """The row of `kind` with this reference in the territory, if the viewer may see it (the
     one visibility rule: a hidden or deleted item answers null, as an unknown reference)."""
     wanted = reference.strip().upper()
-    if not wanted or len(wanted) > REFERENCE_MAX:
+    if len(wanted) > REFERENCE_MAX or not REFERENCE.fullmatch(wanted):
         return None
     row = await model.filter(territory_id=territory_pk, reference=wanted).first()
     if row is None or not await sees(ctx, kind, row):

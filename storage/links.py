@@ -37,8 +37,10 @@ class FileLinks:
 
     def check_signature(self, key: str, expires: str | None, signature: str | None, now: float) -> bool:
         """Whether (expires, signature) were made here for `key` and have not expired."""
-        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+        # ASCII digits only: "²".isdigit() is True, and int("²") raises.
+        if not expires or not signature or not expires.isascii() or not expires.isdigit() or len(expires) > 12:
             return False
         if int(expires) < now:
             return False
-        return hmac.compare_digest(self._signature(key, int(expires)), signature)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError).
+        return hmac.compare_digest(self._signature(key, int(expires)).encode(), signature.encode())

@@ -76,10 +76,11 @@ async def close_redis_clients() -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    # Uploaded files go to a folder of the run, not to the checkout's var/files.
+    # Uploaded files go to a folder of the run, not to the checkout's var/files; English for a
+    # client that names no language (the stories assert English messages).
     files_dir = tempfile.mkdtemp(prefix="parvis-files-")
     return Settings(database_url=database_url, redis_url=os.environ.get("TEST_REDIS_URL") or None,
-                    files_dir=files_dir)
+                    files_dir=files_dir, locale="en")
 
 
 @pytest.fixture(scope="session", autouse=True)

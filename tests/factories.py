@@ -54,6 +54,8 @@ async def make_person(
         email=f"{name}.{uuid.uuid4().hex[:8]}@example.org",
         display_name=name.capitalize(),
         password_hash=_PASSWORD_HASH,
+        # The personas read English: the stories assert English messages (tests/i18n: French).
+        locale="en",
     )
     token = secrets.token_urlsafe(24)
     await AccessToken.create(

@@ -140,7 +140,7 @@ async def test_change_password_needs_the_current_one_and_ends_the_other_sessions
     assert (await gql(VIEWER, token=carol.token))["data"]["viewer"]["email"] == carol.account.email
     assert (await gql(VIEWER, token="carol-phone-token"))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     await mail()
-    assert "Votre mot de passe a changé" in [m["Subject"] for m in smtp.mailbox.wait_for(carol.account.email)]
+    assert "Your password changed" in [m["Subject"] for m in smtp.mailbox.wait_for(carol.account.email)]
 
 
 async def test_change_email_is_confirmed_again_at_the_new_address_and_the_old_one_is_told(gql, mail, smtp):

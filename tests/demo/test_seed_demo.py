@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -376,3 +377,28 @@ async def test_the_screens_render_through_the_api(demo, gql):
     )
     assert anonymous["data"]["territory"]["feed"]["totalCount"] == visible
     assert territory["feed"]["totalCount"] == visible
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+DEMO_ACCOUNTS = [
+    ("admin@carcassonne-agglo.example", "ADMIN"),
+    ("camille.roux@carcassonne-agglo.example", "MODERATOR"),
+    ("henri.vidal@carcassonne-agglo.example", "OFFICIAL"),
+    ("lea.garcia@habitants.example", "CITIZEN"),
+]
+
+
+@pytest.mark.parametrize(("email", "role"), DEMO_ACCOUNTS)
+async def test_every_demo_account_the_readme_lists_logs_in_with_its_role(demo, gql, email, role):
+    # The README's table of demo accounts, one of each role, all with the demo password
+    assert f"`{email}`" in README
+    logged = await gql(
+        "mutation($i: LogInInput!) { logIn(input: $i) { token userErrors { code } } }",
+        {"i": {"email": email, "password": text.PASSWORD}},
+    )
+    assert logged["data"]["logIn"]["userErrors"] == []
+    viewer = await gql("{ viewer { email memberships { role territory { slug } } } }",
+                       token=logged["data"]["logIn"]["token"])
+    assert viewer["data"]["viewer"]["email"] == email
+    assert viewer["data"]["viewer"]["memberships"] == [{"role": role, "territory": {"slug": text.SLUG}}]
+    assert email in demo["summary"]

@@ -149,7 +149,7 @@ async def story(call: Any, http: httpx.AsyncClient, smtp: SmtpServer, service: P
     await call(comment, {"i": {"subjectId": question, "body": "The council votes on it in February."}}, odile)
     await grace_passes(db)
     notified = (await mails(smtp, address, 2))[1]
-    assert "commented" in text_of(notified)
+    assert "a commenté" in text_of(notified)  # claire signed up in French, the default
     unsubscribe = str(notified["List-Unsubscribe"]).strip("<>")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/unsubscribe\?token=v1\.\d+\.NEW_COMMENT\.[A-Za-z0-9_-]{43}",
                         unsubscribe), unsubscribe

@@ -55,8 +55,8 @@ async def test_alice_gets_one_digest_of_the_days_unread_comments(
     assert await DeliveryJob.filter(channel=EMAIL_CHANNEL, recipient=alice.email, key__startswith="email:digest:").count() == 1
     [message] = smtp.mailbox.wait_for(alice.email)
     text = message.get_body(("plain",)).get_content()
-    assert message["Subject"] == "Votre résumé du jour sur Parvis"
-    assert "2 nouveauté(s)" in text
+    assert message["Subject"] == "Your daily summary on Parvis"
+    assert "2 update(s)" in text
     assert "Bob commented" in text and "Carol commented" in text
     for absent in ("Already read", "moderation hid", "Not a digest kind"):
         assert absent not in text

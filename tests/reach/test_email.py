@@ -67,13 +67,13 @@ async def test_alice_gets_odiles_reply_by_email_after_the_grace_period(
     assert job.run_after >= now() + GRACE - dt.timedelta(seconds=5)
     await mail_notifications()
     [message] = smtp.mailbox.wait_for(alice.email)
-    assert message["Subject"] == "Du nouveau pour vous sur Parvis"
+    assert message["Subject"] == "News for you on Parvis"
     assert "replied to your question" in message.get_body(("plain",)).get_content()
     # And it links to the question's canonical path (Question.url), by its reference
     year = now().year
     words = message.get_body(("plain",)).get_content().split()
     assert any(word.endswith(f"/t/{territory.slug}/questions/Q-{year}-0001") for word in words)
-    assert "Ouvrir dans Parvis" in message.get_body(("html",)).get_content()
+    assert "Open in Parvis" in message.get_body(("html",)).get_content()
 
 
 async def test_no_email_when_read_in_the_app_first_hidden_since_or_turned_off(

@@ -43,7 +43,7 @@ async def test_odile_is_reminded_once_of_a_question_due_tomorrow(
     await mail()
 
     [message] = smtp.mailbox.wait_for(odile.email)
-    assert message["Subject"] == "Une question attend votre réponse demain"
+    assert message["Subject"] == "A question awaits your reply by tomorrow"
     assert "Due tomorrow" in message.get_body(("plain",)).get_content()
 
 
@@ -66,5 +66,5 @@ async def test_moderators_get_one_mail_a_day_while_reports_wait(
     await mail()
 
     [message] = smtp.mailbox.wait_for(mona.email)
-    assert "2 signalement(s)" in message.get_body(("plain",)).get_content()
+    assert "2 report(s)" in message.get_body(("plain",)).get_content()
     assert smtp.mailbox.to(alice.email) == []

@@ -16,7 +16,7 @@ from tests.factories import make_territory
 
 @pytest.fixture
 async def production(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(Settings(database_url=settings.database_url, env="production"), manage_database=False)
+    app = build_app(Settings(database_url=settings.database_url, env="production", locale="en"), manage_database=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://prod") as client:
         yield client
 

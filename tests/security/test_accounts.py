@@ -74,7 +74,7 @@ async def test_signing_up_with_a_taken_address_says_taken_and_tells_the_owner_on
     await mail()
 
     [told] = smtp.mailbox.wait_for(bob.account.email)
-    assert told["Subject"] == "Tentative d'inscription avec votre adresse"
+    assert told["Subject"] == "Someone tried to sign up with your address"
     assert "Bob" in text_of(told)
     await mail()
     assert len(smtp.mailbox.to(bob.account.email)) == 1
@@ -172,7 +172,7 @@ async def test_a_token_is_good_only_for_its_purpose_and_its_address(gql, mail, s
     await mail()
     assert len(smtp.mailbox.wait_for(third)) == 1
     # (The second address is only told the account left it.)
-    assert [m["Subject"] for m in smtp.mailbox.to(second)] == ["L'adresse de votre compte a changé"]
+    assert [m["Subject"] for m in smtp.mailbox.to(second)] == ["The address of your account changed"]
 
 
 # Sessions

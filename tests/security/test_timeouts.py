@@ -90,8 +90,12 @@ async def test_a_write_stopped_by_the_timeout_leaves_the_database_writable(
         again = await propose(client, alice, territory, f"Again {n}")
         assert proposed(again), again
     titles = set(await Idea.filter(territory_id=territory.id).values_list("title", flat=True))
-    # and the stopped write rolled back (a stopped COMMIT had committed: it stays whole)
-    assert titles == {"Again 0", "Again 1", "Again 2"} | ({"Stopped"} if where == "commit" else set())
+    # and the stopped write rolled back; with a slow COMMIT it stays whole either way: committed
+    # when the cancellation landed after the COMMIT, rolled back when a busy machine made the
+    # work itself outlast the timeout
+    assert titles - {"Stopped"} == {"Again 0", "Again 1", "Again 2"}
+    if where != "commit":
+        assert "Stopped" not in titles
 
 
 async def test_many_writes_stopped_by_the_timeout_leave_the_pool_usable(
