@@ -42,6 +42,7 @@ from access.passwords import hash_password
 from access.ratelimit import deployment_namespace
 from app.api import schema
 from app.database import apply_migrations, check_database, check_migrations, tortoise_config
+from app.files import file_links, file_store
 from app.graphiql import fetch_assets, missing_assets
 from app.mail import delivery_policy, register_channels
 from app.observability import uvicorn_log_config
@@ -217,7 +218,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings, root: Compositio
 
     async def work() -> None:
         try:
-            summary = await do_seed_demo(scale=args.scale)
+            # The demo's files go where the app serves them from (PARVIS_FILES_DIR or S3).
+            summary = await do_seed_demo(scale=args.scale, files=file_links(settings, file_store(settings)))
         except SeedRefused as exc:
             raise ConfigError(str(exc)) from exc
         print(summary)

@@ -578,9 +578,44 @@ CONSULTATION_PHASES = (
     ("RESTITUTION", "Restitution",
      "Ce que la révision retient de vos contributions, et pourquoi.", 15, -45),
 )
-CONSULTATION_DOCUMENT = (
-    "Projet de SCoT arrêté (version provisoire)", f"{_DOCS}/scot/projet-scot-arrete.pdf", "DOCUMENT",
+# The draft plan, uploaded as a PDF file to the information phase: (title, file name, kind),
+# then the text of its one page.
+CONSULTATION_DOCUMENT = ("Projet de SCoT arrêté (version provisoire)", "projet-scot-arrete.pdf", "DOCUMENT")
+CONSULTATION_DOCUMENT_LINES = (
+    "Schéma de cohérence territoriale du Carcassonnais - projet arrêté",
+    "",
+    "1. Diagnostic : 82 communes, 110 000 habitants, une croissance de 0,8 % par an.",
+    "2. Habitat : 9 000 logements d'ici 2045, d'abord dans les friches et les centres-bourgs.",
+    "3. Mobilités : une voie verte le long du canal du Midi, des bus entre les bourgs.",
+    "4. Terres agricoles : les plaines irrigables de l'Aude sont protégées.",
+    "5. Économie : pas de nouvelle zone commerciale en périphérie.",
+    "",
+    "Document provisoire soumis à la concertation ; il évoluera avec vos contributions.",
 )
+# The survey phase's survey: (title, description, questions). A question is (kind, prompt,
+# options, condition): the condition (question position, option position) shows it only
+# when that earlier answer includes that option.
+CONSULTATION_SURVEY_TITLE = "Vos priorités pour le Carcassonnais en 2045"
+CONSULTATION_SURVEY_DESCRIPTION = (
+    "Cinq questions, trois minutes : vos réponses sont secrètes et comptées par lots, comme un vote."
+)
+CONSULTATION_SURVEY_QUESTIONS: tuple[tuple[str, str, tuple[str, ...], tuple[int, int] | None], ...] = (
+    ("SINGLE_CHOICE", "Quelle priorité le SCoT doit-il se donner d'abord ?",
+     ("Le logement", "Les mobilités", "Les terres agricoles", "L'emploi"), None),
+    ("SINGLE_CHOICE", "Prenez-vous la voiture tous les jours ?", ("Oui", "Non"), None),
+    ("MULTIPLE_CHOICE", "Qu'est-ce qui vous la ferait laisser au garage ?",
+     ("Des bus plus fréquents", "Des pistes cyclables sûres", "Le covoiturage", "Le télétravail"), (1, 0)),
+    ("SCALE", "Êtes-vous attaché(e) aux paysages agricoles de la plaine ?", (), None),
+    ("LONG_TEXT", "Un mot pour les élus ?", (), None),
+)
+CONSULTATION_SURVEY_WORDS = (
+    "Pensez aux villages de la Montagne Noire.",
+    "Protégez les vignes autour de la Cité.",
+    "Plus de trains vers Toulouse, s'il vous plaît.",
+    "Des logements pour les jeunes dans les bourgs.",
+)
+# How many residents answered it (at scale 1).
+CONSULTATION_SURVEY_ANSWERS = 48
 CONSULTATION_IDEAS = (
     ("Des liaisons cyclables entre les villages",
      "Relier chaque village à la voie verte du canal par un itinéraire cyclable sûr, avant toute "

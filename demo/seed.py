@@ -21,18 +21,22 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import random
+import secrets
 import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import strawberry
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from access.passwords import hash_password
+from access.sealing import keys_for
 from demo import content as text
+from demo.pdf import pdf_of
 from models import clock
 from models.accounts import Account, Member, Role
 from models.comments import Comment
@@ -42,7 +46,6 @@ from models.consultations import (
     ConsultationStatus,
     Outcome,
     OutcomeItem,
-    PhaseDocument,
     PhaseItem,
     PhaseKind,
 )
@@ -56,7 +59,19 @@ from models.projects import Document, DocumentKind, Project
 from models.questions import Question, QuestionStatus, Reply, due_date, reply_timing
 from models.reach import Follow
 from models.references import Referenced, give_references
+from models.surveys import Survey, SurveyParticipation
+from models.surveys import SurveyQuestion as SurveyQuestionRow
 from models.territories import Territory
+from resolvers.documents import check_content, do_keep_version
+from resolvers.survey_answers import check_answers, check_questions
+from resolvers.survey_box import do_fold_with, do_seal_response
+from resolvers.surveys import do_set_questions
+from resolvers.tally import fold_at_close
+from resolvers.validation import Checks
+from schema.relay import encode_id
+from schema.surveys.inputs import SurveyAnswerInput, SurveyConditionInput, SurveyQuestionInput
+from schema.surveys.kinds import SurveyQuestionKind
+from storage.links import FileLinks
 
 SEED = 2026
 BATCH = 1000
@@ -135,9 +150,14 @@ async def insert_in_order(model: type[M], rows: Sequence[M], **scope: Any) -> li
     return ids
 
 
+def question_gid(pk: int) -> strawberry.ID:
+    return strawberry.ID(encode_id("SurveyQuestion", pk))
+
+
 class DemoSeeder:
-    def __init__(self, scale: int, now: dt.datetime, password_hash: str) -> None:
+    def __init__(self, scale: int, now: dt.datetime, password_hash: str, files: FileLinks | None = None) -> None:
         self.rng = random.Random(SEED)
+        self.files = files
         self.scale = scale
         self.now = now
         self.launch = now - LAUNCH_DAYS_AGO * DAY
@@ -427,9 +447,9 @@ class DemoSeeder:
     # --- the SCoT consultation -----------------------------------------------------------
 
     async def seed_consultation(self) -> None:
-        """The SCoT revision in four phases: information (the draft plan as a document link),
-        a survey phase (its survey comes with the surveys), a call for ideas, and the current
-        restitution with its outcome answering two of the ideas."""
+        """The SCoT revision in four phases: information (the draft plan as an uploaded PDF),
+        a survey phase with its answered survey, a call for ideas, and the current restitution
+        with its outcome answering two of the ideas."""
         official = self.officials["scot"]
         first_start = self.now - text.CONSULTATION_PHASES[0][3] * DAY
         project = self.projects.get("scot")
@@ -463,10 +483,9 @@ class DemoSeeder:
                     self.notify(person, NotificationKind.CONSULTATION_PHASE_STARTED, "Consultation",
                                 consultation.id, f"“{text.CONSULTATION_TITLE}”: the phase “{title}” has started.",
                                 starts_at)
-        information, _survey, debate, restitution = phases
-        doc_title, url, kind = text.CONSULTATION_DOCUMENT
-        await PhaseDocument.create(phase_id=information.id, title=doc_title, url=url, kind=DocumentKind(kind),
-                                   created_at=first_start)
+        information, survey_phase, debate, restitution = phases
+        await self.seed_phase_document(information, official)
+        await self.seed_phase_survey(survey_phase, official)
         idea_ids = []
         for n, (title, body) in enumerate(text.CONSULTATION_IDEAS):
             created = debate.starts_at + (n + 1) * 5 * DAY
@@ -487,6 +506,75 @@ class DemoSeeder:
                         published)
         self.counts["consultations"] = 1
         self.counts["ideas"] = self.counts.get("ideas", 0) + len(idea_ids)
+
+    async def seed_phase_document(self, phase: ConsultationPhase, official: Person) -> None:
+        """The draft plan, a PDF made here, kept through the upload's own checks and store
+        (resolvers/documents.py); without a file store (tests of the seed alone), a link."""
+        title, filename, kind = text.CONSULTATION_DOCUMENT
+        document = await Document.create(phase_id=phase.id, title=title, kind=DocumentKind(kind), language="fr",
+                                         url=None if self.files else f"https://{text.EMAIL_DOMAIN}/{filename}",
+                                         created_at=phase.starts_at)
+        if self.files is not None:
+            data, file_kind = await check_content(pdf_of(title, text.CONSULTATION_DOCUMENT_LINES), None)
+            await do_keep_version(self.files, document, 1, filename, data, file_kind, official.member_id)
+
+    async def seed_phase_survey(self, phase: ConsultationPhase, official: Person) -> None:
+        """The survey phase's survey (one question shown on a condition), answered by residents
+        through the sealed path (checked answers, sealed and padded, who answered apart), then
+        counted by the fold that closes it: the results are final, the answers unlinkable."""
+        rng = random.Random(SEED + 14)  # its own draws: the rest of the demo stays as it was
+        checks = Checks()
+        rows = check_questions(checks, [
+            SurveyQuestionInput(
+                kind=SurveyQuestionKind[kind], prompt=prompt, options=list(options) or None,
+                required=kind == "SINGLE_CHOICE", max_choices=2 if kind == "MULTIPLE_CHOICE" else None,
+                min_label="Pas du tout" if kind == "SCALE" else None, max_label="Beaucoup" if kind == "SCALE" else None,
+                show_if=SurveyConditionInput(question_position=when[0], option_position=when[1]) if when else None,
+            )
+            for kind, prompt, options, when in text.CONSULTATION_SURVEY_QUESTIONS
+        ])
+        checks.done()
+        survey = await Survey.create(
+            territory_id=self.territory_id, phase_id=phase.id, created_by_id=official.member_id,
+            title=text.CONSULTATION_SURVEY_TITLE, description=text.CONSULTATION_SURVEY_DESCRIPTION,
+            opens_at=phase.starts_at, closes_at=phase.ends_at, published_at=phase.starts_at - DAY,
+            closed_at=phase.ends_at, tally={}, created_at=phase.starts_at - 5 * DAY,
+        )
+        await do_set_questions(survey.id, rows)
+        questions = list(await SurveyQuestionRow.filter(survey_id=survey.id).order_by("position"))
+        pool = self.citizens[:bisect.bisect_right(self.joined, phase.ends_at)] or self.citizens
+        respondents = rng.sample(pool, min(len(pool), text.CONSULTATION_SURVEY_ANSWERS * self.scale))
+        # Sealed under a key of this run only: the close's fold opens every one of them below.
+        keys = keys_for(secrets.token_hex(32))
+        for _ in respondents:
+            checks = Checks()
+            payload = check_answers(checks, questions, self.survey_answers(rng, questions), complete=True)
+            checks.done()
+            await do_seal_response(keys, survey.id, questions, payload)
+        rng.shuffle(respondents)
+        await SurveyParticipation.bulk_create(
+            [SurveyParticipation(survey_id=survey.id, member_id=p.member_id) for p in respondents], batch_size=BATCH)
+        await Survey.filter(id=survey.id).update(total_submissions=len(respondents))
+        await do_fold_with(keys, lambda _event: None, fold_at_close(survey.id))
+        self.counts["survey_answers"] = len(respondents)
+
+    def survey_answers(self, rng: random.Random, questions: list[SurveyQuestionRow]) -> list[SurveyAnswerInput]:
+        """One resident's answers: a priority, whether they drive (and if so what would change
+        that), how much the plain's landscapes matter, and sometimes a word."""
+        priority, drives, instead, landscapes, word = questions
+        answers = [
+            SurveyAnswerInput(question_id=question_gid(priority.id),
+                              choices=[rng.choices(range(4), (3, 4, 5, 2))[0]]),
+            SurveyAnswerInput(question_id=question_gid(drives.id), choices=[0 if rng.random() < 0.7 else 1]),
+            SurveyAnswerInput(question_id=question_gid(landscapes.id), value=rng.choice((3, 4, 4, 5, 5))),
+        ]
+        if answers[1].choices == [0]:
+            answers.append(SurveyAnswerInput(question_id=question_gid(instead.id),
+                                             choices=sorted(rng.sample(range(4), rng.randint(1, 2)))))
+        if rng.random() < 0.25:
+            answers.append(SurveyAnswerInput(question_id=question_gid(word.id),
+                                             text=rng.choice(text.CONSULTATION_SURVEY_WORDS)))
+        return answers
 
     # --- polls --------------------------------------------------------------------------
 
@@ -701,8 +789,10 @@ class SeedRefused(Exception):
     """The demo cannot be seeded here (bad scale, already seeded, schema missing)."""
 
 
-async def do_seed_demo(scale: int = 1) -> str:
+async def do_seed_demo(scale: int = 1, files: FileLinks | None = None) -> str:
     """Create the demo territory (Tortoise must be initialised); returns a one-line summary.
+    `files` is where the demo's uploaded files go (the app's store); without it, the
+    consultation's draft plan is a link.
 
     Refuses (SeedRefused) when the territory already exists, so re-running never duplicates.
     """
@@ -721,7 +811,7 @@ async def do_seed_demo(scale: int = 1) -> str:
     started = time.perf_counter()
     # One hash for every demo account: argon2 is slow on purpose, and the demo needs no secret.
     password_hash = await hash_password(text.PASSWORD)
-    seeder = DemoSeeder(scale, clock.now(), password_hash)
+    seeder = DemoSeeder(scale, clock.now(), password_hash, files)
     try:
         async with in_transaction():
             counts = await seeder.run()

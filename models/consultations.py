@@ -2,10 +2,11 @@
 
 A consultation (the SCoT revision) runs through phases with dates that do not overlap; the
 current phase is the one whose window holds the clock, so nobody presses a button. A phase
-holds items: link documents (PhaseDocument), and content of other domains through
-PhaseItem rows (an idea proposed in the phase, a question asked in it, a poll staff attach
-to it; later domains, surveys and file documents, add their own kinds the same way). An
-Outcome closes a phase: what was decided and why, linked to the items it answers.
+holds items: documents (models.projects.Document rows whose owner is the phase: files with
+versions, or links), surveys (models.surveys.Survey.phase), and content of other domains
+through PhaseItem rows (an idea proposed in the phase, a question asked in it, a poll staff
+attach to it). An Outcome closes a phase: what was decided and why, linked to the items it
+answers.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
-
-from models.projects import DocumentKind
 
 if TYPE_CHECKING:
     from models.accounts import Member
@@ -90,23 +89,6 @@ class ConsultationPhase(Model):
     class Meta:
         table = "consultation_phase"
         indexes = (("consultation_id", "starts_at"), ("start_announced", "starts_at"))
-
-
-class PhaseDocument(Model):
-    # A document published with a phase, as a link (the way projects have them).
-    id = fields.IntField(primary_key=True)
-    phase: fields.ForeignKeyRelation[ConsultationPhase] = fields.ForeignKeyField(
-        "models.ConsultationPhase", related_name="documents", on_delete=fields.CASCADE
-    )
-    title = fields.CharField(max_length=200)
-    url = fields.CharField(max_length=2000)
-    kind = fields.CharEnumField(DocumentKind, max_length=16)
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    phase_id: int
-
-    class Meta:
-        table = "phase_document"
 
 
 class PhaseItem(Model):

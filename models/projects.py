@@ -10,6 +10,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.accounts import Member
+    from models.consultations import ConsultationPhase
     from models.territories import Territory
 
 
@@ -43,14 +44,16 @@ class Project(Model):
 
 
 # A document: a link (`url`) or a file with its versions (docs/adr/0020-document-files.md).
-# Its owner is one of nullable foreign keys, exactly one set: a project today; another owner
-# (a consultation's phase) is one more nullable foreign key, and one more case in
-# `reads.documents.owner_of`.
+# Its owner is one of nullable foreign keys, exactly one set: a project, or a consultation's
+# phase; `reads.documents.owner_of` is the one place that reads them.
 class Document(Model):
 
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="documents", on_delete=fields.CASCADE, null=True
+    )
+    phase: fields.ForeignKeyNullableRelation[ConsultationPhase] = fields.ForeignKeyField(
+        "models.ConsultationPhase", related_name="documents", on_delete=fields.CASCADE, null=True
     )
     title = fields.CharField(max_length=200)
     # Link documents only; a file document's address is its current version's (storage/).
@@ -64,6 +67,7 @@ class Document(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     project_id: int | None
+    phase_id: int | None
 
     class Meta:
         table = "document"

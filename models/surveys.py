@@ -8,8 +8,9 @@ them, adds their sums to `Survey.tally` and releases them as SurveyResponse rows
 no member, no time): text answers and exports read those. A draft (SurveyDraft) is its
 author's, sealed too, and deleted by the submission's transaction.
 
-The owner is the territory (and optionally one of its projects): a consultation phase can
-be added later as one more nullable foreign key without touching the rest.
+The owner is the territory (and optionally one of its projects); a consultation's phase
+may hold it (`phase`, nullable): then it is answered only while that phase is current, and
+it is seen only by whom sees the consultation (a draft's: its staff).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.polls import ResultsVisibility
 
 if TYPE_CHECKING:
     from models.accounts import Member
+    from models.consultations import ConsultationPhase
     from models.projects import Project
     from models.territories import Territory
 
@@ -53,6 +55,9 @@ class Survey(Model):
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="surveys", null=True
     )
+    phase: fields.ForeignKeyNullableRelation[ConsultationPhase] = fields.ForeignKeyField(
+        "models.ConsultationPhase", related_name="surveys", on_delete=fields.SET_NULL, null=True
+    )
     created_by: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "models.Member", related_name="surveys_created"
     )
@@ -76,6 +81,7 @@ class Survey(Model):
 
     territory_id: int
     project_id: int | None
+    phase_id: int | None
     created_by_id: int
 
     class Meta:

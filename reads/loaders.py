@@ -18,11 +18,11 @@ from tortoise.models import Model
 from models.accounts import Account, Member
 from models.clock import now
 from models.comments import Comment
-from models.consultations import ConsultationPhase, Outcome, OutcomeItem, PhaseDocument, PhaseItem
+from models.consultations import ConsultationPhase, Outcome, OutcomeItem, PhaseItem
 from models.polls import PollOption
 from models.projects import Document, DocumentVersion
 from models.questions import Question, QuestionStatus, Reply
-from models.surveys import SurveyQuestion
+from models.surveys import Survey, SurveyQuestion
 from reads import sql
 from reads.lists import member_row
 from sharing.horizon import not_reusable
@@ -81,7 +81,8 @@ class Loaders:
         self.phases_by_consultation: DataLoader[int, list[ConsultationPhase]] = _grouped(
             ConsultationPhase, "consultation_id", "starts_at"
         )
-        self.documents_by_phase: DataLoader[int, list[PhaseDocument]] = _grouped(PhaseDocument, "phase_id")
+        self.documents_by_phase: DataLoader[int, list[Document]] = _grouped(Document, "phase_id")
+        self.surveys_by_phase: DataLoader[int, list[Survey]] = _grouped(Survey, "phase_id", "-id")
         self.items_by_phase: DataLoader[int, list[PhaseItem]] = _grouped(PhaseItem, "phase_id")
         self.outcome_by_phase = DataLoader(load_fn=self._outcomes)
         self.items_by_outcome: DataLoader[int, list[OutcomeItem]] = _grouped(OutcomeItem, "outcome_id")

@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 
 from models.accounts import AccessToken, Member
 from models.comments import Comment
-from models.consultations import Consultation, ConsultationPhase, ConsultationStatus, Outcome, PhaseDocument
+from models.consultations import Consultation, ConsultationPhase, ConsultationStatus, Outcome
 from models.ideas import Idea
 from models.moderation import Report
 from models.news import NewsPost
@@ -75,7 +75,6 @@ KINDS: dict[str, NodeKind] = {
     "Survey": NodeKind(Survey),
     "Consultation": NodeKind(Consultation),
     "ConsultationPhase": NodeKind(ConsultationPhase),
-    "PhaseDocument": NodeKind(PhaseDocument),
     "Outcome": NodeKind(Outcome),
 }
 
@@ -156,7 +155,8 @@ async def load_row(reader: Reader, kind_name: str, pk: int) -> Any | None:
     if kind_name == "Survey" and row.published_at is None:
         # A draft survey: its territory's officials, moderators and admins only.
         member = await reader.loaders.membership.load(row.territory_id) if reader.account_id is not None else None
-        return row if member is not None and member.role in SURVEY_STAFF else None
+        if member is None or member.role not in SURVEY_STAFF:
+            return None
     if not await sees(reader, kind_name, row):
         return None
     if kind_name == "Document" and row.draft:

@@ -2,7 +2,7 @@
 
 Moderation hides a row (`hidden`). A row is hidden from a reader when it was hidden, or when
 it sits under a row hidden from them (`PARENTS`: a reply under its question, a comment under
-what it comments, a document under its project, a feed entry under its subject). A
+what it comments, a document under its project or phase, a feed entry under its subject). A
 territory's moderators and admins (staff) see the hidden content of their territory; nobody
 else does, its author included (they are told why in a CONTENT_HIDDEN notification, whose
 subject alone shows them what was hidden).
@@ -23,6 +23,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.accounts import Member, Role
+from models.consultations import ConsultationStatus
+from reads.documents import owner_key
 
 Q_ = TypeVar("Q_", bound=QuerySet[Any])
 
@@ -33,13 +35,15 @@ STAFF_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 DRAFT_READERS = STAFF_ROLES | {Role.OFFICIAL}
 
 # What each kind of row sits under, as (kind, pk) of its parent: hidden with it.
-PARENTS: dict[str, Callable[[Any], tuple[str, int]]] = {
+PARENTS: dict[str, Callable[[Any], tuple[str, int] | None]] = {
     "Reply": lambda row: ("Question", row.question_id),
     "Comment": lambda row: (row.subject_type, row.subject_id),
-    "Document": lambda row: ("Project", row.project_id),
+    # A project's document, or a consultation phase's (reads/documents.owner_key).
+    "Document": lambda row: owner_key(row),
     "FeedEntry": lambda row: (row.subject_type, row.subject_id),
     "ConsultationPhase": lambda row: ("Consultation", row.consultation_id),
-    "PhaseDocument": lambda row: ("ConsultationPhase", row.phase_id),
+    # A survey a phase holds is seen by whom sees the phase's consultation (its draft: its staff).
+    "Survey": lambda row: ("ConsultationPhase", row.phase_id) if row.phase_id is not None else None,
     "Outcome": lambda row: ("ConsultationPhase", row.phase_id),
 }
 
@@ -83,25 +87,44 @@ async def visible(sight: Sight, query: Q_, territory_id: int) -> Q_:
     return query.filter(hidden=False)  # type: ignore[return-value]
 
 
-def _hidden_rows(models: dict[str, type[Model]], kind: str, staff_of: Subquery) -> Q:
-    """Rows of `kind` hidden from a reader who is staff of the territories `staff_of`: hidden
-    themselves, or under a parent hidden from them."""
+def _hidden_rows(models: dict[str, type[Model]], kind: str, account_id: int) -> Q:
+    """Rows of `kind` hidden from the reader `account_id`: hidden themselves (unless they are
+    staff of the row's territory), or under a parent hidden from them."""
+    staff_of = _staff_of(account_id)
     own = Q(hidden=True) & ~Q(territory_id__in=staff_of)
     if kind == "Reply":
-        return own | Q(question_id__in=_ids(models, "Question", staff_of))
+        return own | Q(question_id__in=_ids(models, "Question", account_id))
     if kind == "Document":
-        return Q(project_id__in=_ids(models, "Project", staff_of))
+        # Both owners guarded by IS NOT NULL: a NULL key must make the test false, not
+        # unknown (NOT of unknown would take a visible document out of a listing too).
+        return Q(
+            Q(project_id__isnull=False, project_id__in=_ids(models, "Project", account_id)),
+            Q(phase_id__isnull=False, phase_id__in=_draft_phases(models, account_id)),
+            join_type=Q.OR,
+        )
     if kind == "Comment":
         under = [
-            Q(subject_type=parent, subject_id__in=_ids(models, parent, staff_of))
+            Q(subject_type=parent, subject_id__in=_ids(models, parent, account_id))
             for parent in COMMENTED
         ]
         return Q(own, *under, join_type=Q.OR)
     return own
 
 
-def _ids(models: dict[str, type[Model]], kind: str, staff_of: Subquery) -> Subquery:
-    return Subquery(models[kind].filter(_hidden_rows(models, kind, staff_of)).values("id"))
+def _ids(models: dict[str, type[Model]], kind: str, account_id: int) -> Subquery:
+    return Subquery(models[kind].filter(_hidden_rows(models, kind, account_id)).values("id"))
+
+
+def _draft_phases(models: dict[str, type[Model]], account_id: int) -> Subquery:
+    """The phases of draft consultations `account_id` may not read (not of their territories
+    as an official, moderator or admin)."""
+    drafts = models["Consultation"].filter(status=ConsultationStatus.DRAFT).exclude(
+        territory_id__in=Subquery(
+            Member.filter(account_id=account_id, role__in=list(DRAFT_READERS), left_at__isnull=True)
+            .values("territory_id")
+        )
+    )
+    return Subquery(models["ConsultationPhase"].filter(consultation_id__in=Subquery(drafts.values("id"))).values("id"))
 
 
 # What comments are written on (Comment.subject_type).
@@ -114,9 +137,8 @@ def hidden_subjects(
     """Rows with (subject_type, subject_id) pointing at content of `kinds` that the reader
     `account_id` may not see (the same rule as `reads.nodes.sees`, in SQL), for a listing to
     leave out."""
-    staff_of = _staff_of(account_id)
     return Q(
-        *(Q(subject_type=kind, subject_id__in=_ids(models, kind, staff_of)) for kind in kinds),
+        *(Q(subject_type=kind, subject_id__in=_ids(models, kind, account_id)) for kind in kinds),
         join_type=Q.OR,
     )
 
@@ -133,7 +155,7 @@ def _staff_of(account_id: int) -> Subquery:
 def seen_ids(models: dict[str, type[Model]], kind: str, account_id: int) -> Subquery:
     """The ids of the rows of `kind` that exist and that the reader `account_id` may see (the
     rule of `reads.nodes.sees`, in SQL), for a listing of rows pointing at them to keep."""
-    return Subquery(models[kind].filter(~_hidden_rows(models, kind, _staff_of(account_id))).values("id"))
+    return Subquery(models[kind].filter(~_hidden_rows(models, kind, account_id)).values("id"))
 
 
 def seen_subjects(models: dict[str, type[Model]], account_id: int, kinds: tuple[str, ...]) -> Q:

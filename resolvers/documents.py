@@ -20,12 +20,15 @@ from starlette.datastructures import UploadFile
 from strawberry.types import Info
 
 from access.context import Context
+from models.accounts import Member
+from models.consultations import Consultation as ConsultationRow
 from models.projects import Document as DocumentRow
 from models.projects import DocumentKind as DocumentKindRow
 from models.projects import DocumentVersion as VersionRow
 from models.territories import Territory
 from reads.documents import territory_of
 from reads.nodes import load_row
+from resolvers.consultations.checks import check_phase, do_touch
 from resolvers.mutations import mutate
 from resolvers.projects import PROJECT_EDITORS
 from resolvers.validation import Checks
@@ -117,11 +120,30 @@ async def do_keep_version(links: FileLinks, document: DocumentRow, number: int, 
     return version
 
 
+async def check_owner(
+    ctx: Context, input: UploadDocumentInput
+) -> tuple[dict[str, int], int, Member, ConsultationRow | None]:
+    """The owner's column, its territory, the editor acting, and (for a phase) its consultation,
+    locked: exactly one of projectId and phaseId (INVALID), one the viewer may edit."""
+    if (input.project_id is None) == (input.phase_id is None):
+        raise Refusal.of(UserErrorCode.INVALID, "Give exactly one of projectId and phaseId.", "projectId")
+    if input.phase_id is not None:
+        phase, consultation, member = await check_phase(ctx, input.phase_id)
+        return {"phase_id": phase.id}, consultation.territory_id, member, consultation
+    project_id = decode_id_of(input.project_id or "", "Project")
+    project = await load_row(ctx, "Project", project_id) if project_id else None
+    if project is None:
+        raise Refusal.of(UserErrorCode.NOT_FOUND, "No such project.", "projectId")
+    member = await ctx.check_role(project.territory_id, *PROJECT_EDITORS)
+    return {"project_id": project.id}, project.territory_id, member, None
+
+
 @strawberry.type
 class DocumentsMutation:
     @strawberry.mutation(
         description=(
-            "Publish a file as a document of a project (officials and admins of its territory), sent as a "
+            "Publish a file as a document of a project or of a consultation phase (officials and admins of its "
+            "territory; exactly one of projectId and phaseId, else INVALID), sent as a "
             "multipart request with the header `Apollo-Require-Preflight: true`. Its type is read from its "
             "content; images need altText and are stored without their metadata (EXIF, GPS)."
         )
@@ -131,22 +153,20 @@ class DocumentsMutation:
 
         async def work() -> DocumentRow:
             ctx.require_account()
-            project_id = decode_id_of(input.project_id, "Project")
-            project = await load_row(ctx, "Project", project_id) if project_id else None
-            if project is None:
-                raise Refusal.of(UserErrorCode.NOT_FOUND, "No such project.", "projectId")
-            member = await ctx.check_role(project.territory_id, *PROJECT_EDITORS)
+            owner, territory_id, member, consultation = await check_owner(ctx, input)
             checks = Checks()
             title = checks.title(input.title, "title")
             language = check_language(checks, input.language)
             alt_text = check_alt_text(checks, input.alt_text)
             checks.done()
-            data, kind = await check_file(input.file, await upload_limit(ctx, project.territory_id), alt_text)
+            data, kind = await check_file(input.file, await upload_limit(ctx, territory_id), alt_text)
             document = await DocumentRow.create(
-                project_id=project.id, title=title, url=None, kind=DocumentKindRow(input.kind.name),
+                project_id=owner.get("project_id"), phase_id=owner.get("phase_id"), title=title, url=None, kind=DocumentKindRow(input.kind.name),
                 language=language, alt_text=alt_text, draft=input.draft,
             )
             await do_keep_version(links_of(ctx), document, 1, getattr(input.file, "filename", None), data, kind, member.id)
+            if consultation is not None:
+                await do_touch(ctx, consultation)
             return document
 
         return await mutate(ctx, work, payload, limit=UPLOAD_LIMIT)

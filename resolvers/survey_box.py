@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from access.context import Context
-from access.sealing import keys_for, open_padded, seal_padded
+from access.sealing import Keys, keys_for, open_padded, seal_padded
 from events.envelopes import Event, survey_channel
 from models import clock
 from models.accounts import Member
@@ -158,11 +159,7 @@ async def do_submit(ctx: Context, input: SurveyAnswersInput) -> Submitted:
     counts = await sql.fetchrow(_COUNT_POSTGRES if sql.postgres() else _WINDOW, survey.id, now)
     if counts is None:
         raise Refusal.of(UserErrorCode.SURVEY_CLOSED, "This survey has closed.", "surveyId")
-    sealed = seal_padded(
-        keys_for(ctx.settings.secret), response_label(survey.id), encode_payload(payload), sealed_size(box.questions)
-    )
-    response_id = uuid.uuid4()
-    await sql.execute(_SEAL, response_id if sql.postgres() else str(response_id), survey.id, sealed)
+    await do_seal_response(keys_for(ctx.settings.secret), survey.id, box.questions, payload)
     # The draft was the author's; it goes with the submission, in the same transaction.
     await sql.execute(_DROP_DRAFT, survey.id, box.member.id)
     # Says a submission was made, never by whom nor what (the total moved, nothing else).
@@ -204,6 +201,20 @@ def _add(tally: dict[str, Any], questions: list[QuestionRow], payload: dict[str,
 async def do_fold(ctx: Context, fold: Fold) -> bool:
     """Count a batch of the survey's sealed responses, inside the caller's transaction;
     False when there was nothing (or too little) to count."""
+    return await do_fold_with(keys_for(ctx.settings.secret), ctx.queue, fold)
+
+
+async def do_seal_response(keys: Keys, survey_pk: int, questions: list[QuestionRow], payload: dict[str, Any]) -> None:
+    """One submission's answers (checked: check_answers), sealed and padded to the survey's
+    fixed size under a random id, with no member and no time."""
+    sealed = seal_padded(keys, response_label(survey_pk), encode_payload(payload), sealed_size(questions))
+    response_id = uuid.uuid4()
+    await sql.execute(_SEAL, response_id if sql.postgres() else str(response_id), survey_pk, sealed)
+
+
+async def do_fold_with(keys: Keys, queue: Callable[[Event], None], fold: Fold) -> bool:
+    """do_fold with the keys the responses were sealed under, and where its event goes (the
+    demo seeds and counts its survey's answers through here)."""
     survey_pk = fold.poll_id
     postgres = sql.postgres()
     locked = await sql.fetchrow(_LOCK_POSTGRES if postgres else _LOCK_SQLITE, survey_pk)
@@ -213,7 +224,6 @@ async def do_fold(ctx: Context, fold: Fold) -> bool:
     if batch < fold.at_least:
         return False
     taken = await sql.fetch(_TAKE_POSTGRES if postgres else _TAKE_SQLITE, survey_pk, batch)
-    keys = keys_for(ctx.settings.secret)
     payloads = [json.loads(open_padded(keys, response_label(survey_pk), bytes(r["sealed"]))) for r in taken]
     questions = list(await QuestionRow.filter(survey_id=survey_pk).order_by("position"))
     survey = await SurveyRow.get(id=survey_pk)
@@ -226,7 +236,7 @@ async def do_fold(ctx: Context, fold: Fold) -> bool:
     await SurveyRow.filter(id=survey_pk).update(
         counted_submissions=F("counted_submissions") + len(payloads), tally=tally
     )
-    ctx.queue(Event(channel=survey_channel(survey_pk), type="tally", data={"survey": survey_pk}))
+    queue(Event(channel=survey_channel(survey_pk), type="tally", data={"survey": survey_pk}))
     return True
 
 

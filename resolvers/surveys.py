@@ -12,10 +12,14 @@ from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from tortoise.expressions import Q, Subquery
 
 from access.context import Context
 from models import clock
 from models.clock import as_utc
+from models.consultations import Consultation as ConsultationRow
+from models.consultations import ConsultationPhase as PhaseRow
+from models.consultations import ConsultationStatus
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.surveys import QuestionKind
 from models.surveys import Survey as SurveyRow
@@ -23,6 +27,7 @@ from models.surveys import SurveyQuestion as QuestionRow
 from models.surveys import SurveyResponse as ResponseRow
 from models.territories import Territory as TerritoryRow
 from reads.nodes import load_row
+from resolvers.consultations.checks import do_touch
 from resolvers.mutations import check_account_rate, mutate, run_in_transaction
 from resolvers.polls import check_project
 from resolvers.survey_answers import check_body, check_questions
@@ -65,6 +70,23 @@ def check_dates(checks: Checks, opens_at: dt.datetime | None, closes_at: dt.date
 async def do_set_questions(survey_pk: int, rows: list[dict[str, Any]]) -> None:
     await QuestionRow.filter(survey_id=survey_pk).delete()
     await QuestionRow.bulk_create([QuestionRow(survey_id=survey_pk, **row) for row in rows])
+
+
+async def check_survey_phase(
+    ctx: Context, checks: Checks, territory_id: int, global_id: str | None
+) -> tuple[int, ConsultationRow] | None:
+    """The pk of a phase of the territory the viewer sees, with its consultation, else a
+    NOT_FOUND error in `checks` (a draft consultation's phase exists for its staff only)."""
+    if global_id is None:
+        return None
+    pk = decode_id_of(global_id, "ConsultationPhase")
+    phase = await load_row(ctx, "ConsultationPhase", pk) if pk is not None else None
+    consultation = await ctx.loaders.by_id(ConsultationRow).load(phase.consultation_id) if phase else None
+    if phase is None or consultation is None or consultation.territory_id != territory_id:
+        checks.errors.append(UserError(field=["input", "phaseId"], message="No such phase in this territory.",
+                                       code=UserErrorCode.NOT_FOUND))
+        return None
+    return phase.id, consultation
 
 
 def payload(row: SurveyRow | None, errors: list[UserError]) -> SurveyPayload:
@@ -127,7 +149,9 @@ class SurveysQuery:
         row = await load_row(info.context, "Survey", pk) if pk is not None else None
         return Survey.from_model(row) if row is not None else None
 
-    @strawberry.field(description="A territory's surveys, newest first; drafts for its staff only.")
+    @strawberry.field(
+        description="A territory's surveys, newest first; drafts, and those of draft consultations, for its staff only."
+    )
     async def surveys(
         self,
         info: Info[Context, None],
@@ -139,7 +163,11 @@ class SurveysQuery:
         query = SurveyRow.filter(territory_id=pk)
         member = await info.context.membership(pk)
         if member is None or member.role not in SURVEY_STAFF:
-            query = query.filter(published_at__isnull=False)
+            # Nor the surveys of a draft consultation's phases (OR IS NULL: NOT IN on a NULL is unknown).
+            drafts = PhaseRow.filter(consultation__status=ConsultationStatus.DRAFT).values("id")
+            query = query.filter(published_at__isnull=False).filter(
+                Q(phase_id__isnull=True) | ~Q(phase_id__in=Subquery(drafts))
+            )
         return await paginate(query, Survey.from_model, first=first, after=after)
 
 
@@ -166,10 +194,12 @@ class SurveysMutation:
             check_dates(checks, input.opens_at, input.closes_at, now)
             rows = check_questions(checks, input.questions)
             project_pk = await check_project(ctx, checks, territory.id, input.project_id)
+            consultation = await check_survey_phase(ctx, checks, territory.id, input.phase_id)
             checks.done()
             survey = await SurveyRow.create(
                 territory_id=territory.id,
                 project_id=project_pk,
+                phase_id=consultation[0] if consultation else None,
                 created_by_id=member.id,
                 title=title,
                 description=description,
@@ -181,6 +211,8 @@ class SurveysMutation:
                 tally={},
             )
             await do_set_questions(survey.id, rows)
+            if consultation is not None:
+                await do_touch(ctx, consultation[1])
             return survey
 
         return await mutate(ctx, work, payload)

@@ -54,7 +54,9 @@ def version_of(row: mpr.DocumentVersion, links: FileLinks | None, public: bool) 
     )
 
 
-@strawberry.type(description="A document published with a project: a link, or a file with its versions.")
+@strawberry.type(
+    description="A document published with a project or a consultation phase: a link, or a file with its versions."
+)
 class Document(Node):
     id: strawberry.ID = strawberry.field(description="The document's global id.")
     title: str = strawberry.field(description="The document's title.")
@@ -104,9 +106,16 @@ class Document(Node):
         return [version_of(row, info.context.files, public) for row in rows]
 
 
-@strawberry.input(description="A file to publish as a document of a project (a multipart request).")
+@strawberry.input(
+    description="A file to publish as a document of a project or of a consultation phase (a multipart request)."
+)
 class UploadDocumentInput:
-    project_id: strawberry.ID = strawberry.field(description="The project's global id.")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The project's global id; give exactly one of projectId and phaseId."
+    )
+    phase_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The consultation phase's global id; give exactly one of projectId and phaseId."
+    )
     file: Upload = strawberry.field(
         description="The file: PDF, PNG, JPEG, WebP, or an office document (docx, xlsx, pptx, odt, ods, odp), "
         "within the territory's size limit; its type is read from its content."

@@ -27,7 +27,8 @@ from models.consultations import Consultation as ConsultationRow
 from models.consultations import ConsultationPhase as PhaseRow
 from reads.nodes import load_row, sees
 from schema.consultations.inputs import ConsultationChange, ConsultationEvent
-from schema.consultations.types import Consultation, ConsultationPhase, PhaseState, phase_state
+from schema.consultations.state import PhaseState, phase_state
+from schema.consultations.types import Consultation, ConsultationPhase
 from schema.relay import decode_id_of
 from subscriptions.hubs import Hubs, LatestHub, hubs_for
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from app.files import file_links, file_store
+from app.settings import Settings
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Member, Role
@@ -35,9 +37,9 @@ def operations() -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-async def demo() -> Territory:
+async def demo(settings: Settings) -> Territory:
     try:
-        await do_seed_demo(scale=1)
+        await do_seed_demo(scale=1, files=file_links(settings, file_store(settings)))
     except SeedRefused as refused:
         if "already exists" not in str(refused):  # seeded earlier in this session: the same demo
             raise
@@ -96,6 +98,14 @@ async def test_every_operation_of_the_app_screens_guide_runs_on_the_demo(demo, g
             anonymous = await gql(document, variables)
             assert not anonymous.get("errors"), (name, anonymous)
         assert result["data"], name
+        if name == "ConsultationScreen":
+            # The information phase shows the draft plan as a file; the survey phase its answered survey.
+            information, survey_phase = result["data"]["node"]["phases"][:2]
+            assert information["documents"][0]["currentVersion"]["contentType"] == "application/pdf"
+            assert "/files/documents/" in information["documents"][0]["currentVersion"]["url"]
+            [survey] = survey_phase["surveys"]
+            assert survey["results"]["final"] and survey["results"]["totalSubmissions"] > 0
+            assert survey["viewerCanSubmit"] == {"allowed": False, "reason": "SURVEY_CLOSED"}
         if name == "ByReference":
             found_back = result["data"]["territory"]["questionByReference"]
             assert found_back is not None and found_back["reference"] == variables["reference"], result

@@ -21,8 +21,8 @@ from models.clock import as_utc
 from models.consultations import Consultation as ConsultationRow
 from models.consultations import ConsultationPhase as PhaseRow
 from models.consultations import ConsultationStatus, PhaseKind
-from models.consultations import PhaseDocument as PhaseDocumentRow
 from models.consultations import PhaseItem as PhaseItemRow
+from models.projects import Document as DocumentRow
 from reads.nodes import load_row
 from resolvers.consultations.checks import (
     CONSULTATION_EDITORS,
@@ -243,7 +243,8 @@ class ConsultationsMutation:
         return await mutate(ctx, work, consultation_payload)
 
     @strawberry.mutation(
-        description="Publish a document (a link) with a phase (officials and admins of its territory)."
+        description="Publish a link document with a phase (officials and admins of its territory); a file is "
+        "published with uploadDocument's phaseId, and replaceDocument gives a link document a file."
     )
     async def add_phase_document(self, info: Info[Context, None], input: AddPhaseDocumentInput) -> PhasePayload:
         ctx = info.context
@@ -253,9 +254,7 @@ class ConsultationsMutation:
             checks = Checks()
             document = check_document(checks, input.document, "document")
             checks.done()
-            await PhaseDocumentRow.create(
-                phase_id=phase.id, title=document.title, url=document.url, kind=document.kind
-            )
+            await DocumentRow.create(phase_id=phase.id, title=document.title, url=document.url, kind=document.kind)
             await do_touch(ctx, consultation)
             return phase
 

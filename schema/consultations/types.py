@@ -22,8 +22,10 @@ from models import ideas as mi
 from models import polls as mp
 from models import questions as mq
 from models.clock import as_utc, now
+from reads.documents import sees_drafts
 from reads.nodes import load_row, sees
-from schema.documents import DocumentKind
+from schema.consultations.state import PhaseState, phase_state
+from schema.documents import Document
 from schema.errors import Refusal, UserErrorCode
 from schema.ideas import Idea
 from schema.permissions import Permission, check_member, permission
@@ -31,7 +33,7 @@ from schema.placement import AboutProject, InTerritory
 from schema.polls import Poll
 from schema.questions import Question
 from schema.relay import Node, decode_id_of, encode_id, register_node
-from sharing.horizon import note_boundary
+from schema.surveys.survey import Survey, may_see_draft
 
 
 @strawberry.enum(description="Where a consultation stands.")
@@ -56,27 +58,6 @@ class PhaseKind(Enum):
     RESTITUTION = strawberry.enum_value(
         "RESTITUTION", description="The territory says what it decided and why."
     )
-
-
-@strawberry.enum(description="Where a phase stands in time.")
-class PhaseState(Enum):
-    UPCOMING = strawberry.enum_value("UPCOMING", description="startsAt is ahead.")
-    CURRENT = strawberry.enum_value("CURRENT", description="Between startsAt (included) and endsAt.")
-    PAST = strawberry.enum_value("PAST", description="endsAt has passed.")
-
-
-def phase_state(row: mc.ConsultationPhase, at: dt.datetime | None = None) -> PhaseState:
-    """UPCOMING before startsAt, CURRENT until endsAt, PAST after; an answer kept for reuse
-    expires at the boundary compared with."""
-    at = at or now()
-    starts, ends = as_utc(row.starts_at), as_utc(row.ends_at)
-    if at < starts:
-        note_boundary(starts)
-        return PhaseState.UPCOMING
-    if at < ends:
-        note_boundary(ends)
-        return PhaseState.CURRENT
-    return PhaseState.PAST
 
 
 def status_of(row: mc.Consultation) -> ConsultationStatus:
@@ -108,23 +89,6 @@ async def visible_items(ctx: Context, model: Any, pks: list[int], first: FirstIt
 
 def item_pks(items: list[Any], kind: str) -> list[int]:
     return [int(item.subject_id) for item in items if item.subject_type == kind]
-
-
-@strawberry.type(description="A document published with a consultation phase (a link to it).")
-class PhaseDocument(Node):
-    id: strawberry.ID = strawberry.field(description="The document's global id.")
-    title: str = strawberry.field(description="The document's title.")
-    url: str = strawberry.field(description="Where to read the document (http or https).")
-    kind: DocumentKind = strawberry.field(description="What the document is.")
-
-    @classmethod
-    def from_model(cls, row: mc.PhaseDocument) -> PhaseDocument:
-        return cls(
-            id=strawberry.ID(encode_id("PhaseDocument", row.id)),
-            title=row.title,
-            url=row.url,
-            kind=DocumentKind(str(getattr(row.kind, "value", row.kind))),
-        )
 
 
 @strawberry.type(description="What a phase decided and why, linked to the contributions it answers.")
@@ -225,9 +189,25 @@ class ConsultationPhase(Node):
     async def consultation(self, info: Info[Context, None]) -> Consultation:
         return Consultation.from_model(await info.context.loaders.row_of(mc.Consultation, self.consultation_pk))
 
-    @strawberry.field(description="The documents published with the phase, in the order they were added.")
-    async def documents(self, info: Info[Context, None]) -> list[PhaseDocument]:
-        return [PhaseDocument.from_model(r) for r in await info.context.loaders.documents_by_phase.load(self.pk)]
+    @strawberry.field(
+        description="The documents published with the phase (files with their versions, or links), in the order "
+        "they were added; drafts for the territory's officials, admins and moderators only."
+    )
+    async def documents(self, info: Info[Context, None]) -> list[Document]:
+        rows = await info.context.loaders.documents_by_phase.load(self.pk)
+        if any(row.draft for row in rows):
+            consultation = await info.context.loaders.row_of(mc.Consultation, self.consultation_pk)
+            if not await sees_drafts(info.context.loaders, consultation.territory_id):
+                rows = [row for row in rows if not row.draft]
+        return [Document.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="The surveys the phase holds, newest first (drafts for the territory's officials, moderators "
+        "and admins only). They take answers only while the phase is current (else PHASE_CLOSED)."
+    )
+    async def surveys(self, info: Info[Context, None]) -> list[Survey]:
+        rows = await info.context.loaders.surveys_by_phase.load(self.pk)
+        return [Survey.from_model(row) for row in rows if await may_see_draft(info.context, row)]
 
     @strawberry.field(
         description="The ideas proposed in the phase (those the viewer may see), newest first: `first` of them, "
@@ -381,5 +361,4 @@ async def check_may_contribute(ctx: Context, phase: mc.ConsultationPhase, what: 
 
 register_node("Consultation", Consultation.from_model)
 register_node("ConsultationPhase", ConsultationPhase.from_model)
-register_node("PhaseDocument", PhaseDocument.from_model)
 register_node("Outcome", Outcome.from_model)

@@ -54,6 +54,12 @@ class CreateSurveyInput:
     project_id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of a project of that territory the survey is about."
     )
+    phase_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global id of a consultation phase of that territory to hold the survey (any kind of phase): "
+        "it then takes answers only while the phase is current (PHASE_CLOSED otherwise), and is seen only by "
+        "whom sees the consultation.",
+    )
     title: str = strawberry.field(description="1 to 200 characters.")
     description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
     opens_at: dt.datetime | None = strawberry.field(default=None, description="When answering opens; default at openSurvey.")

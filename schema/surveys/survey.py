@@ -19,6 +19,8 @@ from models import surveys as ms
 from models.accounts import Member
 from models.clock import as_utc
 from reads.loaders import Loaders
+from reads.nodes import sees
+from schema.consultations.state import check_phase_current
 from schema.errors import Refusal, UserErrorCode
 from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
@@ -41,12 +43,18 @@ from schema.surveys.results import (
 )
 
 
-async def may_see(ctx: Context, row: ms.Survey) -> bool:
+async def may_see_draft(ctx: Context, row: ms.Survey) -> bool:
     """Published surveys for everyone; drafts for the territory's officials, moderators and admins."""
     if row.published_at is not None:
         return True
     member = await ctx.membership(row.territory_id)
     return member is not None and member.role in SURVEY_STAFF
+
+
+async def may_see(ctx: Context, row: ms.Survey) -> bool:
+    """may_see_draft, and a survey a phase holds only for whom sees the phase's consultation
+    (a draft consultation's: its officials and staff)."""
+    return await may_see_draft(ctx, row) and await sees(ctx, "Survey", row)
 
 
 def already_submitted() -> Refusal:
@@ -56,7 +64,8 @@ def already_submitted() -> Refusal:
 async def check_may_answer(ctx: Context, survey: ms.Survey, at: dt.datetime | None = None) -> Member:
     """saveSurveyDraft's and submitSurvey's checks of the viewer and the survey's window, for a
     survey the viewer may see: a member (NOT_A_MEMBER, EMAIL_NOT_VERIFIED), verified when the
-    survey says so (NOT_VERIFIED), the survey open (SURVEY_NOT_OPEN, SURVEY_CLOSED). One
+    survey says so (NOT_VERIFIED), the survey open (SURVEY_NOT_OPEN, SURVEY_CLOSED), and its
+    phase, if a phase holds it, current in a published consultation (PHASE_CLOSED). One
     submission per member is the database's (the unique participation), not checked here."""
     member = await check_member(ctx, survey.territory_id, "answer this survey", "surveyId")
     if survey.verified_only and not member.verified:
@@ -66,6 +75,9 @@ async def check_may_answer(ctx: Context, survey: ms.Survey, at: dt.datetime | No
         raise Refusal.of(UserErrorCode.SURVEY_CLOSED, "This survey has closed.", "surveyId")
     if status != SurveyStatus.OPEN:
         raise Refusal.of(UserErrorCode.SURVEY_NOT_OPEN, "This survey is not open yet.", "surveyId")
+    if survey.phase_id is not None:
+        # A phase's survey takes answers only while its phase does (and its own window).
+        await check_phase_current(ctx.loaders, survey.phase_id, at)
     return member
 
 
@@ -136,7 +148,7 @@ class Survey(InTerritory, AboutProject, Node):
     @strawberry.field(
         description="Whether submitSurvey would take the viewer's answers now, else the code it would "
         "answer (UNAUTHENTICATED, NOT_A_MEMBER, EMAIL_NOT_VERIFIED, NOT_VERIFIED, SURVEY_NOT_OPEN, "
-        "SURVEY_CLOSED, ALREADY_SUBMITTED); the answers themselves are checked on submission."
+        "SURVEY_CLOSED, PHASE_CLOSED, ALREADY_SUBMITTED); the answers themselves are checked on submission."
     )
     async def viewer_can_submit(self, info: Info[Context, None]) -> Permission:
         return await permission(check_may_submit_again(info.context, self.row))

@@ -12,14 +12,14 @@ from models.consultations import (
     ConsultationStatus,
     Outcome,
     OutcomeItem,
-    PhaseDocument,
     PhaseItem,
     PhaseKind,
 )
 from models.ideas import Idea
 from models.polls import Poll, PollOption
-from models.projects import DocumentKind
+from models.projects import Document, DocumentKind, DocumentVersion
 from models.questions import Question
+from models.surveys import QuestionKind, Survey, SurveyQuestion
 from models.territories import Territory
 from schema.relay import encode_id
 from tests.factories import make_person, make_territory
@@ -29,7 +29,8 @@ PAGE = """query($id: ID!) { node(id: $id) { ... on Consultation {
   id title status url territory { name } currentPhase { id title }
   phases {
     id kind title state isCurrent position startsAt endsAt
-    documents { title url kind }
+    documents { title url kind currentVersion { url size } versions { number } }
+    surveys { id title status viewerHasSubmitted questions { prompt options { label } } results { totalSubmissions } }
     ideas { id title supportCount author { displayName } outcomes { id summary } }
     questions { id title status author { displayName } }
     polls { id question status options { label } }
@@ -62,8 +63,17 @@ async def fill(territory: Territory, phases: int, items: int) -> str:
             poll = await Poll.create(territory=territory, created_by=odile.member, question=f"Poll {p}.{i}",
                                      opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=1))
             await PollOption.create(poll=poll, position=0, label="Yes")
-            await PhaseDocument.create(phase=phase, title=f"Doc {p}.{i}", url="https://example.org/d.pdf",
-                                       kind=DocumentKind.REPORT)
+            document = await Document.create(phase=phase, title=f"Doc {p}.{i}", url="https://example.org/d.pdf",
+                                             kind=DocumentKind.REPORT)
+            if i % 2:  # a file document, with its version
+                await DocumentVersion.create(document=document, number=1, key=f"documents/{document.id}/d.pdf",
+                                             filename="d.pdf", content_type="application/pdf", size=10, sha256="0")
+            survey = await Survey.create(
+                territory=territory, phase=phase, created_by=odile.member, title=f"Survey {p}.{i}",
+                opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=1), published_at=now, tally={},
+            )
+            await SurveyQuestion.create(survey=survey, position=0, kind=QuestionKind.SINGLE_CHOICE, prompt="Yes?",
+                                        options=["Yes", "No"])
             for kind, pk in (("Idea", idea.id), ("Question", question.id), ("Poll", poll.id)):
                 await PhaseItem.create(phase=phase, subject_type=kind, subject_id=pk)
                 await OutcomeItem.create(outcome=outcome, subject_type=kind, subject_id=pk)
@@ -87,6 +97,8 @@ async def test_a_consultation_page_costs_the_same_statements_whatever_its_size(g
     assert len(phases) == 6
     # (the hidden idea of each phase is left out for a citizen)
     assert {len(p["ideas"]) for p in phases} == {7} and {len(p["polls"]) for p in phases} == {8}
+    assert {len(p["documents"]) for p in phases} == {8} and {len(p["surveys"]) for p in phases} == {8}
+    assert phases[0]["documents"][1]["currentVersion"]["url"].endswith("/d.pdf")
     assert len(phases[0]["ideas"][0]["outcomes"]) == 1
     assert len(many.queries) == len(few.queries), "\n".join(["FEW", *few.queries, "MANY", *many.queries])
     assert len(many.queries) <= 25, "\n".join(many.queries)

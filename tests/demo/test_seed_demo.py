@@ -7,6 +7,7 @@ database); every read is scoped to the demo territory.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,25 @@ import pytest
 from tortoise.functions import Count
 
 from access.passwords import verify_password
+from app.files import file_links, file_store
+from app.settings import Settings
 from demo import content as text
 from demo.seed import SeedRefused, do_seed_demo
 from models.accounts import Account, Member, Role
 from models.comments import Comment
-from models.consultations import Consultation
+from models.consultations import Consultation, PhaseKind
 from models.feed import FeedEntry
 from models.ideas import Idea, IdeaStatus, Support
 from models.moderation import Report, ReportStatus
 from models.news import NewsPost
 from models.notifications import Notification, NotificationKind
 from models.polls import Poll, PollOption, PollParticipation, ResultsVisibility
-from models.projects import Document, DocumentKind, Project
+from models.projects import Document, DocumentKind, DocumentVersion, Project
 from models.questions import Question, QuestionStatus, Reply
 from models.reach import REMINDER_KINDS
+from models.surveys import SealedSurveyResponse, Survey, SurveyParticipation, SurveyResponse
 from models.territories import Territory
+from schema.relay import encode_id
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -37,8 +42,8 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 
 @pytest.fixture(scope="module")
-async def demo() -> dict[str, Any]:
-    summary = await do_seed_demo(scale=1)
+async def demo(settings: Settings) -> dict[str, Any]:
+    summary = await do_seed_demo(scale=1, files=file_links(settings, file_store(settings)))
     territory = await Territory.get(slug=text.SLUG)
     return {"summary": summary, "territory": territory, "now": dt.datetime.now(dt.UTC)}
 
@@ -235,6 +240,48 @@ async def test_the_scot_revision_runs_as_a_consultation_in_four_phases(demo, gql
     answered = {text.CONSULTATION_IDEAS[i][0] for i in text.CONSULTATION_ANSWERED}
     assert {i["title"] for i in outcome["ideas"]} == answered
     assert {i["title"] for i in phases[2]["ideas"] if i["outcomes"]} == answered
+
+
+async def test_the_information_phase_holds_the_draft_plan_as_an_uploaded_pdf(demo, gql, http):
+    query = """query($s: String!) { territory(slug: $s) { consultations(first: 1) { edges { node {
+      phases { documents { title url draft currentVersion { url contentType size filename } versions { number } } }
+    } } } } }"""
+    result = await gql(query, {"s": text.SLUG})
+    assert "errors" not in result, result
+    [document] = result["data"]["territory"]["consultations"]["edges"][0]["node"]["phases"][0]["documents"]
+    assert document["title"] == text.CONSULTATION_DOCUMENT[0] and document["draft"] is False
+    version = document["currentVersion"]
+    assert version["contentType"] == "application/pdf" and version["filename"] == "projet-scot-arrete.pdf"
+    assert document["versions"] == [{"number": 1}] and document["url"] == version["url"]
+    # Public, so served to anyone at its stable URL: a real PDF, as stored.
+    served = await http.get("/files/" + version["url"].split("/files/", 1)[1])
+    assert served.status_code == 200 and served.headers["content-type"] == "application/pdf"
+    assert served.content.startswith(b"%PDF-1.4") and served.content.rstrip().endswith(b"%%EOF")
+    assert len(served.content) == version["size"]
+    stored = await DocumentVersion.get(document__phase__consultation__territory_id=demo["territory"].id)
+    assert hashlib.sha256(served.content).hexdigest() == stored.sha256
+
+
+async def test_the_survey_phase_holds_a_survey_whose_sealed_answers_were_counted(demo, gql):
+    territory = demo["territory"]
+    survey = await Survey.get(territory_id=territory.id, phase__kind=PhaseKind.SURVEY)
+    count = text.CONSULTATION_SURVEY_ANSWERS
+    # Who answered, apart from what: every submission counted by the close's fold, none left sealed.
+    assert await SurveyParticipation.filter(survey_id=survey.id).count() == count
+    assert await SealedSurveyResponse.filter(survey_id=survey.id).count() == 0
+    assert await SurveyResponse.filter(survey_id=survey.id).count() == count
+    assert (survey.total_submissions, survey.counted_submissions) == (count, count)
+    query = """query($id: ID!) { survey(id: $id) { status questions { showIf { questionPosition optionPosition } }
+      results { final totalSubmissions questions { answered options { count } } } } }"""
+    result = await gql(query, {"id": encode_id("Survey", survey.id)})
+    assert "errors" not in result, result
+    data = result["data"]["survey"]
+    assert data["status"] == "CLOSED" and data["results"]["final"] and data["results"]["totalSubmissions"] == count
+    # The third question shows only to those who drive every day, and only they answered it.
+    assert data["questions"][2]["showIf"] == {"questionPosition": 1, "optionPosition": 0}
+    drives = data["results"]["questions"][1]["options"][0]["count"]
+    assert 0 < data["results"]["questions"][2]["answered"] == drives < count
+    assert data["results"]["questions"][0]["answered"] == count
 
 
 async def test_moderators_have_a_pending_report_and_hid_content(demo):

@@ -1,17 +1,24 @@
 """The SCoT revision, over the API of a real `python server.py serve`: odile the official
-prepares a consultation in phases and publishes it; alice the citizen reads it, proposes an
-idea in the call for ideas, is refused in a phase that is over, watches the next phase start
-live over a websocket (nobody presses a button: the clock moves it), is told of it as a
-follower, and reads the outcome linked to her idea."""
+prepares a consultation in phases, uploads the draft plan as a PDF to its information phase
+(a multipart request) and holds a survey in its call for ideas, and publishes it; alice the
+citizen reads it, downloads the plan by its URL, answers the phase's survey, proposes an idea
+in the call for ideas, is refused in a phase that is over, watches the next phase start live
+over a websocket (nobody presses a button: the clock moves it), is told of it as a follower,
+and reads the outcome linked to her idea."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import tempfile
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
+from demo.pdf import pdf_of
 from tests.e2e.server import ServerProcess, new_database_url
 from tests.live.harness import Http, Live, log_in, prepare_database, server_env, sign_up
 
@@ -24,6 +31,16 @@ PAGE = """query($id: ID!) { node(id: $id) { ... on Consultation {
   title status currentPhase { title }
   phases { id title kind state documents { title url } ideas { id title outcomes { summary } }
            outcome { summary ideas { id } } } } } }"""
+UPLOAD = """mutation($i: UploadDocumentInput!) { uploadDocument(input: $i) {
+  document { id title currentVersion { contentType size url } } userErrors { code field } } }"""
+FILES = """query($id: ID!) { node(id: $id) { ... on Consultation { phases {
+  documents { title currentVersion { url contentType size } }
+  surveys { id title viewerCanSubmit { allowed reason } questions { id prompt } results { totalSubmissions } } } } } }"""
+CREATE_SURVEY = """mutation($i: CreateSurveyInput!) { createSurvey(input: $i) { survey { id } userErrors { code field } } }"""
+OPEN_SURVEY = """mutation($s: ID!) { openSurvey(input: {surveyId: $s}) { survey { status } userErrors { code } } }"""
+SUBMIT = """mutation($i: SurveyAnswersInput!) { submitSurvey(input: $i) {
+  survey { viewerHasSubmitted results { totalSubmissions } } userErrors { code field } } }"""
+PLAN = pdf_of("Projet de SCoT arrêté", ("Habitat, mobilités, terres agricoles : le projet de plan.",))
 LIST = """query($s: String!) { territory(slug: $s) { consultations(first: 5) { edges { node { id title } } } } }"""
 PROPOSE = """mutation($i: ProposeIdeaInput!) { proposeIdea(input: $i) { idea { id } userErrors { code field } } }"""
 FOLLOW = """mutation($s: ID!) { follow(input: {subjectId: $s}) { following } }"""
@@ -41,8 +58,26 @@ SLUG = "scot-agglo"
 def server() -> Iterator[ServerProcess]:
     db = new_database_url()
     prepare_database(db, SLUG)
-    with ServerProcess(db, **server_env(), PARVIS_POLL_CLOSER_SECONDS="0.3") as process:
+    process = ServerProcess(db, **server_env(), PARVIS_POLL_CLOSER_SECONDS="0.3",
+                            PARVIS_FILES_DIR=tempfile.mkdtemp(prefix="parvis-e2e-files-"))
+    # File URLs name this server (its port is chosen when the process is made).
+    process.env["PARVIS_FILES_URL"] = f"{process.url}/files"
+    with process:
         yield process
+
+
+async def upload(url: str, token: str, variables: dict[str, Any], content: bytes) -> dict[str, Any]:
+    """uploadDocument as a browser's upload link sends it: the GraphQL multipart request, with
+    the header that proves it is no cross-site form."""
+    data = {"operations": json.dumps({"query": UPLOAD, "variables": variables}),
+            "map": json.dumps({"0": ["variables.i.file"]})}
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(f"{url}/graphql", data=data, files={"0": ("scot.pdf", content, "application/pdf")},
+                                     headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]["uploadDocument"]  # type: ignore[no-any-return]
 
 
 def at(seconds: float) -> str:
@@ -62,7 +97,7 @@ async def test_the_scot_revision_runs_in_phases_from_draft_to_outcome(server: Se
 
     # Odile prepares the consultation: information (over), call for ideas (a few seconds
     # left), restitution (starting when the call ends)
-    switch = 12.0
+    switch = 25.0
     created = (await odile.http(CREATE, {"i": {
         "territoryId": territory, "title": "Révision du SCoT du Carcassonnais",
         "summary": "Le schéma de cohérence territoriale, révisé avec les habitants.",
@@ -81,6 +116,24 @@ async def test_the_scot_revision_runs_in_phases_from_draft_to_outcome(server: Se
     added = await odile.http(ADD_DOCUMENT, {"i": {"phaseId": information, "document": {
         "title": "Projet de SCoT", "url": "https://scot.example.org/projet.pdf", "kind": "MAP"}}})
     assert added["addPhaseDocument"]["userErrors"] == []
+    # She uploads the draft plan itself, a PDF, to the information phase
+    uploaded = await upload(url, odile.token, {"i": {"phaseId": information, "title": "Projet de SCoT arrêté",
+                                                     "language": "fr", "file": None}}, PLAN)
+    assert uploaded["userErrors"] == [], uploaded
+    assert uploaded["document"]["currentVersion"]["contentType"] == "application/pdf"
+    # and holds a survey in the call for ideas (open now, answered while the phase runs)
+    survey = (await odile.http(CREATE_SURVEY, {"i": {
+        "territoryId": territory, "phaseId": debate, "title": "Vos priorités pour 2045", "closesAt": at(86400),
+        "questions": [
+            {"kind": "SINGLE_CHOICE", "prompt": "Prenez-vous la voiture tous les jours ?", "required": True,
+             "options": ["Oui", "Non"]},
+            {"kind": "SHORT_TEXT", "prompt": "Qu'est-ce qui vous la ferait laisser ?",
+             "showIf": {"questionPosition": 0, "optionPosition": 0}},
+        ]}}))["createSurvey"]
+    assert survey["userErrors"] == [], survey
+    survey_id = survey["survey"]["id"]
+    assert (await odile.http(OPEN_SURVEY, {"s": survey_id}))["openSurvey"] == {
+        "survey": {"status": "OPEN"}, "userErrors": []}
     # The draft is odile's until published
     assert (await alice.http(PAGE, {"id": consultation["id"]}))["node"] is None
     assert (await alice.http(LIST, {"s": SLUG}))["territory"]["consultations"]["edges"] == []
@@ -90,7 +143,23 @@ async def test_the_scot_revision_runs_in_phases_from_draft_to_outcome(server: Se
     # Alice reads it, follows it, and proposes an idea in the call for ideas
     page = (await alice.http(PAGE, {"id": consultation["id"]}))["node"]
     assert page["currentPhase"] == {"title": "Appel à idées"}
-    assert page["phases"][0]["documents"] == [{"title": "Projet de SCoT", "url": "https://scot.example.org/projet.pdf"}]
+    assert page["phases"][0]["documents"][0] == {"title": "Projet de SCoT", "url": "https://scot.example.org/projet.pdf"}
+    # She downloads the plan by its URL: the very bytes odile sent
+    files = (await alice.http(FILES, {"id": consultation["id"]}))["node"]["phases"]
+    plan = files[0]["documents"][1]
+    assert plan["title"] == "Projet de SCoT arrêté" and plan["currentVersion"]["size"] == len(PLAN)
+    async with httpx.AsyncClient(timeout=30) as client:
+        served = await client.get(plan["currentVersion"]["url"])
+    assert served.status_code == 200 and served.content == PLAN
+    assert served.headers["content-type"] == "application/pdf"
+    # She answers the call's survey, the question shown on her first answer included
+    [held] = files[1]["surveys"]
+    assert held["id"] == survey_id and held["viewerCanSubmit"] == {"allowed": True, "reason": None}
+    answered = (await alice.http(SUBMIT, {"i": {"surveyId": survey_id, "answers": [
+        {"questionId": held["questions"][0]["id"], "choices": [0]},
+        {"questionId": held["questions"][1]["id"], "text": "Un bus toutes les vingt minutes"},
+    ]}}))["submitSurvey"]
+    assert answered["userErrors"] == [] and answered["survey"]["viewerHasSubmitted"] is True
     assert (await alice.http(FOLLOW, {"s": consultation["id"]}))["follow"]["following"] is True
     proposed = (await alice.http(PROPOSE, {"i": {
         "territoryId": territory, "phaseId": debate, "title": "Des pistes cyclables entre villages",
@@ -110,7 +179,10 @@ async def test_the_scot_revision_runs_in_phases_from_draft_to_outcome(server: Se
         moved = (await live.next(op, timeout=switch + 10))["consultationUpdates"]
         assert moved["change"] == "PHASE_CHANGED" and moved["currentPhase"] == {"title": "Restitution"}
 
-    # The call for ideas is over now: PHASE_CLOSED
+    # The call for ideas is over now: PHASE_CLOSED, for its survey too (odile never answered it)
+    after = (await odile.http(FILES, {"id": consultation["id"]}))["node"]["phases"][1]["surveys"][0]
+    assert after["viewerCanSubmit"] == {"allowed": False, "reason": "PHASE_CLOSED"}
+    assert after["results"]["totalSubmissions"] == 1
     late = (await alice.http(PROPOSE, {"i": {
         "territoryId": territory, "phaseId": debate, "title": "Une idée de plus", "body": "…"}}))["proposeIdea"]
     assert late["userErrors"] == [{"code": "PHASE_CLOSED", "field": ["input", "phaseId"]}]

@@ -52,7 +52,6 @@ from models.consultations import (
     ConsultationStatus,
     Outcome,
     OutcomeItem,
-    PhaseDocument,
     PhaseItem,
     PhaseKind,
 )
@@ -75,7 +74,7 @@ GRAPH = schema._schema
 CONTENT = frozenset({
     "Question", "Reply", "Idea", "Poll", "Project", "Document", "NewsPost", "Comment",
     # A consultation's draft, and what sits under it, is the staff's and its officials' (see `drafts`).
-    "Consultation", "ConsultationPhase", "PhaseDocument", "Outcome",
+    "Consultation", "ConsultationPhase", "Outcome",
 })
 # Types that point at content: their subject is a path of its own.
 POINTERS = frozenset({"Notification", "Report"})
@@ -342,9 +341,10 @@ async def build_world() -> World:
         )
         gids.append(w.add("ConsultationPhase", phase.id, text))
         doc_text = w.secret("phase-document-under-draft") if draft else "open phase document"
-        document = await PhaseDocument.create(phase=phase, title=doc_text, url="https://example.org/d",
-                                              kind=list(DocumentKind)[0])
-        gids.append(w.add("PhaseDocument", document.id, doc_text))
+        # A phase's document is a Document owned by the phase (a link here): under the draft, it is the draft's.
+        document = await Document.create(phase=phase, title=doc_text, url="https://example.org/d",
+                                          kind=list(DocumentKind)[0])
+        gids.append(w.add("Document", document.id, doc_text))
         outcome_text = w.secret("outcome-under-draft") if draft else "open outcome"
         outcome = await Outcome.create(phase=phase, published_by=odile, summary=outcome_text)
         gids.append(w.add("Outcome", outcome.id, outcome_text))
