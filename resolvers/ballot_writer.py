@@ -46,10 +46,28 @@ log = logging.getLogger("parvis.polls")
 # The most ballots one transaction writes.
 MAX_BATCH = 64
 
-# $1 poll, $2 the members. Returns the members who had no ballot in the poll.
+# $1 poll, $2 the members, sorted. Locks their participant rows (models/stats.py) first, in
+# member order, making those that do not exist yet with no contribution: a batch then takes
+# its locks in a single ballot's order (each voter's participant row, then the territory's
+# counters), so it cannot deadlock with another transaction's contribution of one of its
+# voters, nor with another process's batch, where a batch taking the counters row at its
+# first voter's trigger and then waiting for a later voter's participant row could.
+_LOCK_PARTICIPANTS = (
+    'WITH locked AS (INSERT INTO "participant" ("territory_id", "member_id", "contributions") '
+    'SELECT p."territory_id", m, 0 FROM "poll" p, unnest($2::int[]) AS m WHERE p."id" = $1 ORDER BY m '
+    'ON CONFLICT ("territory_id", "member_id") DO UPDATE SET "contributions" = "participant"."contributions" '
+    'RETURNING 1) SELECT count(*) FROM locked'
+)
+# The rows made above for members whose ballot was refused (none when every voter was new).
+_UNLOCK_PARTICIPANTS = (
+    'WITH gone AS (DELETE FROM "participant" WHERE "territory_id" = (SELECT "territory_id" FROM "poll" '
+    'WHERE "id" = $1) AND "member_id" = ANY($2::int[]) AND "contributions" <= 0 RETURNING 1) '
+    'SELECT count(*) FROM gone'
+)
+# $1 poll, $2 the members, sorted. Returns the members who had no ballot in the poll.
 _TAKE_PART_POSTGRES = (
     'WITH taken AS (INSERT INTO "poll_participation" ("poll_id", "member_id") '
-    'SELECT $1, m FROM unnest($2::int[]) AS m ON CONFLICT ("poll_id", "member_id") DO NOTHING '
+    'SELECT $1, m FROM unnest($2::int[]) AS m ORDER BY m ON CONFLICT ("poll_id", "member_id") DO NOTHING '
     'RETURNING "member_id") SELECT "member_id" FROM taken'
 )
 _TAKE_PART_SQLITE = (
@@ -221,8 +239,13 @@ async def do_write_ballots(poll_id: int, ballots: Sequence[tuple[int, bytes]]) -
     new: set[int] = set()
     postgres = sql.postgres()
     if postgres:
-        rows = await sql.fetch(_TAKE_PART_POSTGRES, poll_id, [member for member, _ in ballots])
+        members = sorted(member for member, _ in ballots)
+        if len(members) > 1:  # one ballot takes its locks in this order anyway
+            await sql.fetch(_LOCK_PARTICIPANTS, poll_id, members)
+        rows = await sql.fetch(_TAKE_PART_POSTGRES, poll_id, members)
         new = {int(r["member_id"]) for r in rows}
+        if len(members) > 1 and len(new) < len(members):
+            await sql.fetch(_UNLOCK_PARTICIPANTS, poll_id, [m for m in members if m not in new])
     else:
         for member, _ in ballots:
             if await sql.fetch(_TAKE_PART_SQLITE, poll_id, member):

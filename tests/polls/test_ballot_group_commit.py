@@ -15,8 +15,11 @@ from access.sealing import keys_for, seal_ballot
 from events.brokers import InProcessBroker
 from models.accounts import Member
 from models.polls import SealedBallot
+from models.stats import Participant
+from schema.errors import Refusal, UserErrorCode
 from tests.factories import make_person
 from tests.polls.stories import COLOURS, counters, created, option_ids, pk_of, town, vote
+from tests.territories.test_maintained_stats import counted_again, stats
 
 
 def outcome(result: dict[str, Any]) -> str:
@@ -117,3 +120,35 @@ async def test_a_voter_whose_request_stops_while_queued_still_has_their_ballot_c
     again = await vote(gql, t.alice.token, poll["id"], option_ids(poll)[2])
     assert outcome(again) == "ALREADY_VOTED"
     assert await counters(poll["id"]) == (2, {"Blue": 0, "Green": 0, "Red": 0}, 2)
+
+
+async def test_a_batch_mixing_new_voters_and_a_second_ballot_keeps_the_participation_figures(
+    gql: Any, settings: Any
+) -> None:
+    # Given bob, who already voted, and three members who never took part in anything
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    await vote(gql, t.bob.token, poll["id"], option_ids(poll)[0])
+    newcomers = [await make_person(f"newcomer{i}", t.territory) for i in range(3)]
+    pk = pk_of(poll["id"], "Poll")
+    keys = keys_for(settings.secret)
+    broker = InProcessBroker()
+    members = [t.bob.member, *(p.member for p in newcomers)]
+
+    # When their ballots are queued at once (one batch: bob's second ballot among them)
+    results = await asyncio.gather(
+        *(writer.cast_ballot(pk, 1, broker, m.id, seal_ballot(keys, pk, [1])) for m in members if m is not None),
+        return_exceptions=True,
+    )
+
+    # Then bob is told he already voted and the three others are cast
+    assert isinstance(results[0], Refusal) and results[0].errors[0].code == UserErrorCode.ALREADY_VOTED
+    assert all(isinstance(r, writer.Outcome) and r.tally is not None for r in results[1:])
+    assert await counters(poll["id"]) == (4, {"Blue": 1, "Green": 0, "Red": 0}, 4)
+    # And the territory's participation figures are those counted from the rows: one
+    # contribution each, no row left for a refused ballot
+    rows = dict(await Participant.filter(territory_id=t.territory.id).values_list("member_id", "contributions"))
+    assert all(rows[m.id] == 1 for m in members if m is not None)
+    assert 0 not in rows.values()
+    figures = await stats(gql, t.territory)
+    assert figures["participants"] == (await counted_again(t.territory.id))["participants"]
