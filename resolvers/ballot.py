@@ -1,41 +1,34 @@
 """castVote's statements: fixed SQL, in few round trips, who and what never in the clear.
 
-One ballot is three statements inside the mutation's transaction: read the poll, its options,
-its territory's K and the voter's membership; record who voted (the unique (poll, member) row
-takes one ballot per member); then, under the poll's row lock that re-checks the open window,
-count one more ballot cast and store the choice SEALED (AES-GCM, random id, no timestamp).
-No option counter moves in the voter's transaction: resolvers/tally.py folds sealed ballots
-into them later, by batches mixed across voters. A process lets a few ballots of one poll
-into their transaction at once (`ballot_gate`). Reasoning: docs/adr/0001, 0007, 0009.
+One ballot is one read, before any transaction: the poll, its options, its territory's K and
+the voter's membership; the choice is then SEALED here (AES-GCM, random id, no timestamp) and
+handed to its poll's writer (resolvers/ballot_writer.py), which writes the ballots a process
+received at once in one transaction (group commit): who voted (the unique (poll, member) row
+takes one ballot per member), then, under the poll's row lock that re-checks the open window,
+the ballots counted cast and stored sealed. No option counter moves in a voter's
+transaction: resolvers/tally.py folds sealed ballots into them later, by batches mixed
+across voters. Reasoning: docs/adr/0001, 0007, 0009, 0022.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import datetime as dt
 import functools
-import uuid
-from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import strawberry
-from tortoise.exceptions import IntegrityError
 
 from access.context import STAFF_ROLES, Context
-from access.sealing import Keys, keys_for, seal_ballot
-from events.envelopes import Event, poll_channel
+from access.sealing import keys_for, seal_ballot
 from models import clock
 from models.accounts import Member
 from models.polls import Poll as PollRow
-from models.polls import PollOption as PollOptionRow
 from reads import sql
 from reads.loaders import PollTally
-from resolvers.tally import Fold, fold_for_open_poll
+from resolvers.ballot_writer import cast_ballot
+from resolvers.tally import Fold
 from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
-from schema.polls import CastVoteInput, already_voted, check_may_vote
+from schema.polls import CastVoteInput, check_may_vote
 from schema.relay import decode_id_of
 
 
@@ -55,35 +48,6 @@ def _read_sql() -> str:
         'AND m."left_at" IS NULL '
         'WHERE p."id" = $1'
     )
-
-
-_TAKE_PART = 'INSERT INTO "poll_participation" ("poll_id", "member_id") VALUES ($1, $2)'
-
-# $1 poll, $2 now, $3 the sealed ballot's random id, $4 the sealed ballot. The poll's row
-# lock orders the ballots of one poll and the folds (resolvers/tally.py), and its WHERE
-# re-checks the window after a concurrent closePoll committed. The options are only read (as
-# of the statement's snapshot): no option row version carries the voter's transaction id.
-_CAST_POSTGRES = (
-    "WITH cast_ AS ("
-    'UPDATE "poll" SET "total_votes" = "total_votes" + 1 '
-    'WHERE "id" = $1 AND "closed_at" IS NULL AND "opens_at" <= $2 AND "closes_at" > $2 '
-    'RETURNING "id", "total_votes", "counted_votes"), '
-    "sealed AS ("
-    'INSERT INTO "poll_sealed_ballot" ("id", "poll_id", "sealed") SELECT $3, "id", $4 FROM cast_) '
-    'SELECT c."total_votes", c."counted_votes", o."id", o."position", o."label", o."votes" '
-    'FROM cast_ c LEFT JOIN "poll_option" o ON o."poll_id" = c."id"'
-)
-
-# SQLite. (Not on PostgreSQL: Tortoise's asyncpg client runs a statement that starts with
-# UPDATE, INSERT or DELETE without fetching, so its RETURNING rows would be lost; behind
-# WITH they come back.)
-_CAST_POLL_SQLITE = (
-    'UPDATE "poll" SET "total_votes" = "total_votes" + 1 '
-    'WHERE "id" = $1 AND "closed_at" IS NULL AND "opens_at" <= $2 AND "closes_at" > $2 '
-    'RETURNING "total_votes", "counted_votes"'
-)
-_SEAL_SQLITE = 'INSERT INTO "poll_sealed_ballot" ("id", "poll_id", "sealed") VALUES ($1, $2, $3)'
-_OPTIONS_SQLITE = 'SELECT "id", "position", "label", "votes" FROM "poll_option" WHERE "poll_id" = $1'
 
 
 @dataclass
@@ -147,120 +111,36 @@ def check_ballot(
     return chosen
 
 
-async def do_take_part(poll: PollRow, member: Member) -> None:
-    """Record that the member voted in the poll (never what they chose)."""
-    try:
-        await sql.execute(_TAKE_PART, poll.id, member.id)
-    except IntegrityError as exc:
-        # The transaction is aborted on PostgreSQL: refuse at once (rolled back).
-        raise already_voted() from exc
-
-
-async def do_seal_ballot(keys: Keys, poll: PollRow, positions: list[int], now: dt.datetime) -> PollTally:
-    """Count one more ballot cast and store its choice sealed, if the poll is still open at
-    this very statement; returns the tally as of then (ballots cast, the counters as the last
-    fold left them). The choice is never written in the clear by the voter's transaction."""
-    sealed = seal_ballot(keys, poll.id, positions)
-    ballot_id = uuid.uuid4()
-    total: Any
-    counted: Any = 0
-    rows: Sequence[Any]
-    if sql.postgres():
-        rows = await sql.fetch(_CAST_POSTGRES, poll.id, now, ballot_id, sealed)
-        total = rows[0]["total_votes"] if rows else None
-        counted = rows[0]["counted_votes"] if rows else 0
-        if rows and rows[0]["id"] is None:
-            rows = ()  # cast, in a poll without options
-    else:
-        cast = await sql.fetchrow(_CAST_POLL_SQLITE, poll.id, now)
-        total = cast["total_votes"] if cast is not None else None
-        rows = ()
-        if cast is not None:
-            counted = cast["counted_votes"]
-            await sql.execute(_SEAL_SQLITE, str(ballot_id), poll.id, sealed)
-            rows = await sql.fetch(_OPTIONS_SQLITE, poll.id)
-    if total is None:
-        # The checks saw it open and opensAt cannot move later: it closed since.
-        raise Refusal.of(UserErrorCode.POLL_CLOSED, "This poll has closed.", "pollId")
-    options = [
-        PollOptionRow._init_from_db(
-            id=r["id"], poll_id=poll.id, position=r["position"], label=r["label"], votes=r["votes"]
-        )
-        for r in rows
-    ]
-    options.sort(key=lambda option: (option.position, option.id))
-    return PollTally(int(total), options, int(counted))
-
-
 @dataclass
 class Cast:
-    """A ballot cast: the poll as read, the tally right after it, its territory's K."""
+    """A ballot cast: the poll as read, the tally right after its batch, its territory's K,
+    and the fold its batch made due (given to one request of the batch)."""
 
     poll: PollRow
     tally: PollTally
     batch: int
+    fold: Fold | None = None
 
 
 async def do_cast_vote(ctx: Context, input: CastVoteInput) -> Cast:
-    """castVote's work, inside the mutation's transaction: the checks, who voted, then the
-    ballot sealed. Returns the poll as read and the tally right after the ballot."""
+    """castVote's work: the checks (outside any transaction: the write re-checks what can
+    change), the ballot sealed, then written by its poll's writer with the other ballots
+    queued at the same time (resolvers/ballot_writer.py). Raises a Refusal."""
     box = await check_ballot_box(ctx, input.poll_id)
     poll = box.poll
-    now = clock.now()
-    member = await check_may_vote(ctx, poll, now)
+    member = await check_may_vote(ctx, poll, clock.now())
     checks = Checks()
     chosen = check_ballot(checks, poll, input.option_ids, box.options)
     checks.done()
-
-    await do_take_part(poll, member)
-    tally = await do_seal_ballot(keys_for(ctx.settings.secret), poll, [box.options[pk] for pk in chosen], now)
-    ctx.queue(Event(channel=poll_channel(poll.id), type="vote", data={"poll": poll.id}))
-    return Cast(poll, tally, box.batch)
+    sealed = seal_ballot(keys_for(ctx.settings.secret), poll.id, [box.options[pk] for pk in chosen])
+    outcome = await cast_ballot(poll.id, box.batch, ctx.broker, member.id, sealed)
+    assert outcome.tally is not None  # a refusal was raised
+    return Cast(poll, outcome.tally, box.batch, outcome.fold)
 
 
 def fold_after(cast: Cast) -> Fold | None:
-    """The fold this ballot's commit makes due, if any (resolvers/tally.py)."""
-    total, counted = cast.tally.total_votes, cast.tally.counted_votes
-    return fold_for_open_poll(cast.poll.id, total, total - counted, cast.batch)
-
-
-# castVote transactions of one poll let through at once by this process; the others wait
-# here, in order, for a place. A popular poll's ballots all rewrite the same rows (the poll and
-# every option): past a few, more of them in flight only queue on those rows' locks inside
-# PostgreSQL, and each commit then wakes every waiting backend, which on a small machine takes
-# the CPU from the ballot holding the locks. Measured (32 concurrent voters on one poll,
-# a pool of 20, 2 CPUs): about 400 ballots/s without this gate, 550-630/s with 3 to 8.
-BALLOTS_AT_ONCE = 4
-
-
-class _Gate:
-    __slots__ = ("ballots", "users")
-
-    def __init__(self) -> None:
-        self.ballots = asyncio.Semaphore(BALLOTS_AT_ONCE)
-        self.users = 0  # ballots inside or waiting: the gate goes away with the last one
-
-
-_gates: dict[int, _Gate] = {}
-
-
-@contextlib.asynccontextmanager
-async def ballot_gate(poll_pk: int | None) -> AsyncIterator[None]:
-    """Wait for one of BALLOTS_AT_ONCE places among this process's ballots of the poll."""
-    if poll_pk is None:
-        yield
-        return
-    gate = _gates.get(poll_pk)
-    if gate is None:
-        gate = _gates[poll_pk] = _Gate()
-    gate.users += 1
-    try:
-        async with gate.ballots:
-            yield
-    finally:
-        gate.users -= 1
-        if not gate.users:
-            del _gates[poll_pk]
+    """The fold this ballot's batch made due, if it falls to this request (resolvers/tally.py)."""
+    return cast.fold
 
 
 def _not_found() -> Refusal:

@@ -29,7 +29,7 @@ from models.polls import PollParticipation
 from models.polls import ResultsVisibility as ResultsVisibilityRow
 from models.territories import Territory as TerritoryRow
 from reads.nodes import load_row
-from resolvers.ballot import Cast, ballot_gate, do_cast_vote, fold_after
+from resolvers.ballot import do_cast_vote, fold_after
 from resolvers.feed import do_add_to_feed
 from resolvers.mutations import check_account_rate, mutate, run_in_transaction
 from resolvers.notifications import do_notify_followers, do_notify_many
@@ -243,16 +243,13 @@ class PollsMutation:
         if limited := await check_account_rate(ctx, "vote", "votes"):
             return PollPayload(poll=None, user_errors=limited)
 
-        async def work() -> Cast:
-            return await do_cast_vote(ctx, input)
-
-        async with ballot_gate(decode_id_of(input.poll_id, "Poll")):
-            done, errors = await run_in_transaction(ctx, work)
-        if done is None:
-            return PollPayload(poll=None, user_errors=errors)
+        try:
+            done = await do_cast_vote(ctx, input)
+        except Refusal as refusal:
+            return PollPayload(poll=None, user_errors=refusal.errors)
         tally = done.tally
-        # The ballot committed; if enough are sealed now, a batch is counted in a transaction
-        # of its own (never this voter's: see resolvers/tally.py).
+        # The ballot committed (with the others of its batch); if enough are sealed now, a
+        # batch is counted in a transaction of its own (never a voter's: resolvers/tally.py).
         if (fold := fold_after(done)) is not None:
             tally = await do_fold_after_commit(ctx, fold) or tally
         # The payload is built from what the transactions knew: the poll as read (its window

@@ -93,6 +93,17 @@ def fold_for_open_poll(poll_id: int, total: int, pending: int, batch: int) -> Fo
     return Fold(poll_id, keep=keep, at_least=k)
 
 
+def fold_for_batch(poll_id: int, total: int, pending: int, batch: int, cast: int) -> Fold | None:
+    """The fold due after a batch of `cast` ballots that made `total` (group commit,
+    resolvers/ballot_writer.py): as fold_for_open_poll, where the batch "tries" when one of
+    its ballots made a multiple of K."""
+    k = max(batch, 1)
+    keep = k if k > 1 else 0
+    if total // k == (total - cast) // k or pending - keep < k:
+        return None
+    return Fold(poll_id, keep=keep, at_least=k)
+
+
 def fold_at_close(poll_id: int) -> Fold:
     """At close, every sealed ballot left is counted."""
     return Fold(poll_id, keep=0, at_least=1)

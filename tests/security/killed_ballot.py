@@ -16,14 +16,13 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from access.context import Context
-from access.sealing import keys_for
+from access.sealing import keys_for, seal_ballot
 from app.database import tortoise_config
 from app.settings import Settings
 from events.brokers import InProcessBroker
-from models import clock
 from models.accounts import Member
 from models.polls import Poll
-from resolvers.ballot import do_seal_ballot, do_take_part
+from resolvers.ballot_writer import do_write_ballots
 from resolvers.tally import do_fold, fold_at_close
 
 
@@ -35,8 +34,10 @@ async def main(mode: str, database_url: str, poll_id: int, rest: list[str]) -> N
         poll = await Poll.get(id=poll_id)
         if mode == "vote":
             member = await Member.get(id=int(rest[0]))
-            await do_take_part(poll, member)
-            await do_seal_ballot(keys_for(settings.secret), poll, [int(rest[1])], clock.now())
+            # The statements of castVote's writer (group commit), for a batch of one.
+            sealed = seal_ballot(keys_for(settings.secret), poll.id, [int(rest[1])])
+            new, _ = await do_write_ballots(poll.id, [(member.id, sealed)])
+            assert new == {member.id}
         else:
             assert await do_fold(ctx, fold_at_close(poll_id)) is not None, "nothing to fold"
         print("READY", flush=True)
