@@ -30,7 +30,14 @@ class Migration(migrations.Migration):
         ),
         ops.RunSQL(
             'INSERT INTO "document" ("phase_id", "title", "url", "kind", "draft", "created_at") '
-            'SELECT "phase_id", "title", "url", "kind", FALSE, "created_at" FROM "phase_document" ORDER BY "id"'
+            'SELECT "phase_id", "title", "url", "kind", FALSE, "created_at" FROM "phase_document" ORDER BY "id"',
+            # Back: a phase's link documents return to phase_document (its files have no home there).
+            reverse_sql=[
+                'INSERT INTO "phase_document" ("phase_id", "title", "url", "kind", "created_at") '
+                'SELECT "phase_id", "title", "url", "kind", "created_at" FROM "document" '
+                'WHERE "phase_id" IS NOT NULL AND "url" IS NOT NULL ORDER BY "id"',
+                'DELETE FROM "document" WHERE "phase_id" IS NOT NULL',
+            ],
         ),
         ops.DeleteModel(name='PhaseDocument'),
     ]
