@@ -23,7 +23,7 @@ from reads.nodes import MODELS
 from reads.visibility import COMMENTED, seen_ids, seen_subjects
 
 # What a person can follow (resolvers/reach.py checks a follow against the same kinds).
-FOLLOWABLE = ("Question", "Idea", "Project", "Poll")
+FOLLOWABLE = ("Question", "Idea", "Project", "Poll", "Consultation")
 
 
 def comments_of(account_id: int) -> QuerySet[Comment]:

@@ -102,6 +102,9 @@ def _hidden_rows(models: dict[str, type[Model]], kind: str, account_id: int) -> 
             Q(phase_id__isnull=False, phase_id__in=_draft_phases(models, account_id)),
             join_type=Q.OR,
         )
+    if kind == "Consultation":
+        # A draft is read by its territory's officials, moderators and admins only.
+        return Q(status=ConsultationStatus.DRAFT) & ~Q(territory_id__in=_draft_readers_of(account_id))
     if kind == "Comment":
         under = [
             Q(subject_type=parent, subject_id__in=_ids(models, parent, account_id))
@@ -119,12 +122,18 @@ def _draft_phases(models: dict[str, type[Model]], account_id: int) -> Subquery:
     """The phases of draft consultations `account_id` may not read (not of their territories
     as an official, moderator or admin)."""
     drafts = models["Consultation"].filter(status=ConsultationStatus.DRAFT).exclude(
-        territory_id__in=Subquery(
-            Member.filter(account_id=account_id, role__in=list(DRAFT_READERS), left_at__isnull=True)
-            .values("territory_id")
-        )
+        territory_id__in=_draft_readers_of(account_id)
     )
     return Subquery(models["ConsultationPhase"].filter(consultation_id__in=Subquery(drafts.values("id"))).values("id"))
+
+
+def _draft_readers_of(account_id: int) -> Subquery:
+    """The territories whose draft consultations `account_id` reads (official, moderator or
+    admin there, a membership not left)."""
+    return Subquery(
+        Member.filter(account_id=account_id, role__in=list(DRAFT_READERS), left_at__isnull=True)
+        .values("territory_id")
+    )
 
 
 # What comments are written on (Comment.subject_type).

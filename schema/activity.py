@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from schema.questions import Question
 
 
-@strawberry.interface(description="Something a person can follow (follow): a question, an idea, a project or a poll.")
+@strawberry.interface(description="Something a person can follow (follow): a question, an idea, a project, a poll or a consultation.")
 class Followable(Node):
     id: strawberry.ID = strawberry.field(description="The object's global id.")
 
@@ -145,7 +145,7 @@ class MyActivity:
         return await paginate(activity.supports_of(self.account_pk), IdeaSupport.from_model, first=first, after=after)
 
     @strawberry.field(
-        description="What the viewer follows (questions, ideas, projects, polls), most recently followed "
+        description="What the viewer follows (questions, ideas, projects, polls, consultations), most recently followed "
         "first; what is hidden from the viewer is left out."
     )
     async def follows(self, first: int | None = None, after: str | None = None) -> Connection[Following]:

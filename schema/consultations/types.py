@@ -24,6 +24,7 @@ from models import questions as mq
 from models.clock import as_utc, now
 from reads.documents import sees_drafts
 from reads.nodes import load_row, sees
+from schema.activity import Followable
 from schema.consultations.state import PhaseState, phase_state
 from schema.documents import Document
 from schema.errors import Refusal, UserErrorCode
@@ -263,7 +264,7 @@ class ConsultationPhase(Node):
         "only by the territory's officials, moderators and admins."
     )
 )
-class Consultation(InTerritory, AboutProject, Node):
+class Consultation(InTerritory, AboutProject, Followable, Node):
     id: strawberry.ID = strawberry.field(description="The consultation's global id.")
     title: str = strawberry.field(description="The consultation's title.")
     summary: str = strawberry.field(description="What is consulted on, and why.")
