@@ -83,6 +83,8 @@ class ConsultationPhase(Model):
     # Set once the phase's start went to the feed and to followers (claimed by one process).
     start_announced = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by updateConsultationPhase (ConsultationPhase.updatedAt); null until then.
+    updated_at = fields.DatetimeField(null=True)
 
     consultation_id: int
 

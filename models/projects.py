@@ -65,6 +65,8 @@ class Document(Model):
     # Drafts are read by the territory's editors and staff only, by expiring signed URLs.
     draft = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by replaceDocument (Document.updatedAt); null until then.
+    updated_at = fields.DatetimeField(null=True)
 
     project_id: int | None
     phase_id: int | None

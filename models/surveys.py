@@ -78,6 +78,8 @@ class Survey(Model):
     # Aggregates per question position, moved by folds only (resolvers/survey_box.py).
     tally: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by updateSurvey, openSurvey and closeSurvey (Survey.updatedAt); null until then.
+    updated_at = fields.DatetimeField(null=True)
 
     territory_id: int
     project_id: int | None

@@ -21,6 +21,8 @@ class Territory(Model):
     # PARVIS_UPLOAD_MAX_BYTES caps it.
     upload_max_bytes = fields.IntField(default=20 * 1024 * 1024)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by updateTerritory (Territory.updatedAt); null until the first change.
+    updated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "territory"

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from strawberry.types import Info
 
 from access.context import Context
+from models import clock
 from models.accounts import Member
 from models.consultations import Consultation as ConsultationRow
 from models.projects import Document as DocumentRow
@@ -207,6 +208,7 @@ class DocumentsMutation:
             data, kind = await check_file(input.file, await upload_limit(ctx, territory_id), document.alt_text)
             last = await VersionRow.filter(document_id=document.id).order_by("-number").first()
             document.url = None
+            document.updated_at = clock.now()
             await document.save()
             number = (last.number if last else 0) + 1
             await do_keep_version(links_of(ctx), document, number, getattr(input.file, "filename", None), data, kind, member.id)

@@ -256,7 +256,7 @@ async def do_close(ctx: Context, survey: SurveyRow, now: dt.datetime) -> None:
     """Close the survey (once) and count every sealed response left."""
     if survey.closed_at is None:
         closed_at = min(now, clock.as_utc(survey.closes_at))
-        await SurveyRow.filter(id=survey.id, closed_at__isnull=True).update(closed_at=closed_at)
+        await SurveyRow.filter(id=survey.id, closed_at__isnull=True).update(closed_at=closed_at, updated_at=now)
         ctx.queue(Event(channel=survey_channel(survey.id), type="closed", data={"survey": survey.id}))
     await do_fold(ctx, fold_at_close(survey.id))
     # Drafts can no longer be submitted: they go (they were their authors' only).

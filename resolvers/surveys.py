@@ -246,7 +246,7 @@ class SurveysMutation:
             checks.done()
             # Under the row lock: a concurrent openSurvey cannot slip between check and write.
             updated = await SurveyRow.filter(id=survey.id, published_at__isnull=True).update(
-                **(changes or {"title": survey.title})
+                **(changes or {"title": survey.title}), updated_at=clock.now()
             )
             if not updated:
                 raise Refusal.of(UserErrorCode.SURVEY_NOT_DRAFT, "This survey is published.", "surveyId")
@@ -270,7 +270,7 @@ class SurveysMutation:
             if as_utc(survey.closes_at) <= now:
                 raise Refusal.of(UserErrorCode.INVALID, "closesAt has passed: move it first.", "surveyId")
             opens = max(as_utc(survey.opens_at), now)
-            await SurveyRow.filter(id=survey.id, published_at__isnull=True).update(published_at=now, opens_at=opens)
+            await SurveyRow.filter(id=survey.id, published_at__isnull=True).update(published_at=now, opens_at=opens, updated_at=now)
             return await SurveyRow.get(id=survey.id)
 
         return await mutate(ctx, work, payload)

@@ -133,7 +133,7 @@ class TerritoriesMutation:
                 changes["upload_max_bytes"] = input.upload_max_bytes
             checks.done()
             if changes:
-                await TerritoryRow.filter(id=territory.id).update(**changes)
+                await TerritoryRow.filter(id=territory.id).update(**changes, updated_at=clock.now())
             return await TerritoryRow.get(id=territory.id)
 
         return await mutate(ctx, work, territory_payload)

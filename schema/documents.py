@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from access.context import Context
 from models import projects as mpr
+from models.clock import as_utc
 from reads.documents import is_public
 from schema.errors import UserError
 from schema.relay import Node, encode_id, register_node
@@ -66,6 +67,9 @@ class Document(Node):
     draft: bool = strawberry.field(
         description="A draft is read only by the territory's officials, admins and moderators, by signed URLs."
     )
+    updated_at: dt.datetime = strawberry.field(
+        description="When a new version replaced its file (replaceDocument); its creation until then."
+    )
     row: strawberry.Private[Any]
 
     @classmethod
@@ -77,6 +81,7 @@ class Document(Node):
             language=row.language,
             alt_text=row.alt_text,
             draft=row.draft,
+            updated_at=as_utc(row.updated_at or row.created_at),
             row=row,
         )
 

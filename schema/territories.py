@@ -88,6 +88,9 @@ class Territory(Node):
     email_verification_required: bool = strawberry.field(
         description="Whether members must confirm their email before they write (they may still read and join)."
     )
+    updated_at: dt.datetime = strawberry.field(
+        description="When an admin last changed its settings (updateTerritory); its creation until then."
+    )
     pk: strawberry.Private[int]
     upload_limit: strawberry.Private[int] = 20 * 1024 * 1024
 
@@ -108,6 +111,7 @@ class Territory(Node):
             charter=row.charter,
             reply_deadline_days=row.reply_deadline_days,
             email_verification_required=row.email_verification_required,
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             upload_limit=row.upload_max_bytes,
         )

@@ -217,7 +217,7 @@ class ConsultationsMutation:
                 # the past unannounced is announced by the clock's next round.
                 changes["start_announced"] = bool(phase.start_announced) and starts <= clock.now()
             if changes:
-                await PhaseRow.filter(id=phase.id).update(**changes)
+                await PhaseRow.filter(id=phase.id).update(**changes, updated_at=clock.now())
                 await do_touch(ctx, consultation)
             return await PhaseRow.get(id=phase.id)
 

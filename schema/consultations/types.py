@@ -153,6 +153,9 @@ class ConsultationPhase(Node):
         description="Whether members may ask the officials questions in the phase while it is current "
         "(askQuestion's phaseId)."
     )
+    updated_at: dt.datetime = strawberry.field(
+        description="When its title, description, dates or flags last changed; its creation until then."
+    )
     pk: strawberry.Private[int]
     consultation_pk: strawberry.Private[int]
     row: strawberry.Private[mc.ConsultationPhase]
@@ -168,6 +171,7 @@ class ConsultationPhase(Node):
             ends_at=as_utc(row.ends_at),
             accepts_ideas=row.accepts_ideas,
             accepts_questions=row.accepts_questions,
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             consultation_pk=row.consultation_id,
             row=row,

@@ -102,6 +102,9 @@ class Survey(InTerritory, AboutProject, Node):
     results_visibility: ResultsVisibility = strawberry.field(
         description="Whether results show live or only once the survey is closed."
     )
+    updated_at: dt.datetime = strawberry.field(
+        description="When it was last changed, opened or closed by its staff or the clock; its creation until then."
+    )
     pk: strawberry.Private[int]
     territory_pk: strawberry.Private[int]
     project_pk: strawberry.Private[int | None]
@@ -119,6 +122,7 @@ class Survey(InTerritory, AboutProject, Node):
             closes_at=as_utc(row.closes_at),
             verified_only=row.verified_only,
             results_visibility=ResultsVisibility(getattr(visibility, "value", visibility)),
+            updated_at=as_utc(row.updated_at or row.created_at),
             pk=row.id,
             territory_pk=row.territory_id,
             project_pk=row.project_id,
