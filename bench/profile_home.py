@@ -82,7 +82,7 @@ async def run_schema(url: str, n: int, authenticated: bool) -> None:
     from events.brokers import InProcessBroker
 
     await Tortoise.init(config=tortoise_config(url))
-    token = await make_viewer(url) if authenticated else None
+    token = (await make_viewer(url))[0] if authenticated else None
     broker = InProcessBroker()
     query = home_query(authenticated)
 
@@ -108,7 +108,7 @@ async def run_app(url: str, n: int, authenticated: bool) -> None:
 
     os.environ.update(PARVIS_ENV="production", PARVIS_RATE_LIMITS="requests_ip=1000000000/60")
     app = server.build_app(Settings.from_env(os.environ))
-    token = await make_viewer(url) if authenticated else None
+    token = (await make_viewer(url))[0] if authenticated else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"query": home_query(authenticated), "variables": {"slug": DEMO_SLUG}}
     async with app.router.lifespan_context(app), httpx.AsyncClient(

@@ -30,13 +30,11 @@ from schema.consultations.inputs import ConsultationChange, ConsultationEvent
 from schema.consultations.state import PhaseState, phase_state
 from schema.consultations.types import Consultation, ConsultationPhase
 from schema.relay import decode_id_of
-from subscriptions.hubs import Hubs, LatestHub, hubs_for
+from subscriptions.hubs import CLOCK_SLACK, RETRY_AFTER, Hubs, LatestHub, hubs_for
 
 log = logging.getLogger("parvis.live")
 
 # Wake a little after a boundary, so the state computed then is already the new one.
-CLOCK_SLACK = 0.05
-RETRY_AFTER = 1.0
 # What staff writes announce, as the stream names them.
 CHANGES = {"outcome": ConsultationChange.OUTCOME_PUBLISHED, "phase": ConsultationChange.PHASE_CHANGED}
 

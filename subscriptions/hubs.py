@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -112,6 +113,95 @@ class LatestHub(Generic[T]):
 
     async def _run(self) -> None:
         raise NotImplementedError
+
+
+class Snapshot(Protocol):
+    """What a TickedHub publishes: subscribers tell two apart by `key`; `final` ends the stream."""
+
+    @property
+    def key(self) -> tuple[Any, ...]: ...
+
+    @property
+    def final(self) -> bool: ...
+
+
+S = TypeVar("S", bound=Snapshot)
+
+# A ticked hub reads at most once per TICK seconds, with the latest state; when its state
+# changes by the clock, it reads a little after the instant (so what it computes then is
+# already the new state).
+TICK = 0.25
+CLOCK_SLACK = 0.05
+RETRY_AFTER = 1.0
+
+
+def seconds_until_window_change(opens: dt.datetime, closes: dt.datetime, at: dt.datetime) -> float:
+    """Seconds until something open between `opens` and `closes` opens or closes, at `at`."""
+    instant = opens if at < opens else closes
+    return max(0.0, (instant - at).total_seconds()) + CLOCK_SLACK
+
+
+class TickedHub(LatestHub[S]):
+    """One task per watched channel (a poll's tally, a survey's results): reads the state once
+    per coalesced tick after events on `channel`, or when the clock changes it, publishes it
+    when subscribers can tell it from the last, and ends once it is final or gone."""
+
+    def __init__(self, hubs: Hubs, key: Hashable, channel: str) -> None:
+        super().__init__(hubs, key)
+        self.channel = channel
+        self.ticks = 0  # states published
+
+    async def _read(self) -> S | None:
+        """The state now; None when what is watched is gone."""
+        raise NotImplementedError
+
+    def _until_change(self, snapshot: S) -> float | None:
+        """Seconds until the clock changes the state (None: it does not)."""
+        return None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            # Listen before the first read: a write committed in between is not missed.
+            async with self.hubs.broker.listen(self.channel) as queue:
+                while True:
+                    snapshot = await self._compute()
+                    last = loop.time()
+                    if snapshot is None:
+                        break
+                    # An event can arrive after a read that already saw its write: the same
+                    # state is not sent twice.
+                    if self.latest is None or snapshot.key != self.latest.key:
+                        self.ticks += 1
+                        self._publish(snapshot)
+                    if snapshot.final:
+                        break
+                    # (asyncio.timeout: wait_for may swallow the hub's cancellation on 3.11)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._until_change(snapshot)):
+                            await queue.get()
+                    # Coalesce a storm of writes: at most one read per tick, and always one
+                    # after the last write (its event is what woke us up).
+                    pause = last + TICK - loop.time()
+                    if pause > 0:
+                        await asyncio.sleep(pause)
+                    while not queue.empty():
+                        queue.get_nowait()
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("hub %s failed", self.key)
+        finally:
+            if not self.finished:
+                self._finish()
+
+    async def _compute(self) -> S | None:
+        while True:
+            try:
+                return await self._read()
+            except Exception as exc:  # noqa: BLE001 - the database hiccuped: try again
+                log.warning("hub %s not read (%s); retrying", self.key, exc)
+                await asyncio.sleep(RETRY_AFTER)
 
 
 class Hubs:

@@ -6,8 +6,6 @@ vote; each subscriber's right to see the poll is checked per snapshot.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -18,23 +16,15 @@ from strawberry.types import Info
 
 from access.context import Context
 from access.errors import not_found
-from events.envelopes import Event, poll_channel
+from events.envelopes import poll_channel
 from models.clock import as_utc, now
 from models.polls import Poll as PollRow
 from reads.loaders import Loaders
 from schema.polls import Poll, PollResults, poll_results
 from schema.relay import decode_id_of
-from subscriptions.hubs import Hubs, LatestHub, hubs_for
+from subscriptions.hubs import Hubs, TickedHub, hubs_for, seconds_until_window_change
 
 log = logging.getLogger("parvis.live")
-
-# A poll's results go out at most once per POLL_TICK seconds, with the latest state.
-POLL_TICK = 0.25
-# When a poll opens or closes by the clock, push a little after the instant (so the
-# status computed then is already the new one).
-CLOCK_SLACK = 0.05
-RETRY_AFTER = 1.0
-
 
 @dataclass(frozen=True)
 class PollSnapshot:
@@ -55,74 +45,22 @@ class PollSnapshot:
         return (self.results.total_votes, votes, self.results.poll.status, self.row.hidden)
 
 
-class PollHub(LatestHub[PollSnapshot]):
+class PollHub(TickedHub[PollSnapshot]):
     """One task per watched poll: reads the tally once per coalesced tick, fans it out."""
 
     def __init__(self, hubs: Hubs, poll_id: int) -> None:
-        super().__init__(hubs, ("poll", poll_id))
+        super().__init__(hubs, ("poll", poll_id), poll_channel(poll_id))
         self.poll_id = poll_id
-        self.ticks = 0
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            # Listen before the first read: a vote committed in between is not missed.
-            async with self.hubs.broker.listen(poll_channel(self.poll_id)) as queue:
-                while True:
-                    snapshot = await self._compute()
-                    last = loop.time()
-                    if snapshot is None:
-                        break  # the poll is gone
-                    # An event can arrive after a read that already saw its vote: the
-                    # same state is not sent twice.
-                    if self.latest is None or snapshot.key != self.latest.key:
-                        self.ticks += 1
-                        self._publish(snapshot)
-                    if snapshot.final:
-                        break
-                    # (asyncio.timeout: wait_for may swallow the hub's cancellation on 3.11)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(_until_status_change(snapshot.row)):
-                            await queue.get()
-                    # Coalesce a storm of votes: at most one read per tick, and always
-                    # one after the last vote (its event is what woke us up).
-                    pause = last + POLL_TICK - loop.time()
-                    if pause > 0:
-                        await asyncio.sleep(pause)
-                    _drain(queue)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("poll hub %s failed", self.poll_id)
-        finally:
-            if not self.finished:
-                self._finish()
+    async def _read(self) -> PollSnapshot | None:
+        row = await PollRow.filter(id=self.poll_id).first()
+        if row is None:
+            return None
+        return PollSnapshot(row=row, results=await poll_results(Loaders(None), Poll.from_model(row)))
 
-    async def _compute(self) -> PollSnapshot | None:
-        while True:
-            try:
-                row = await PollRow.filter(id=self.poll_id).first()
-                if row is None:
-                    return None
-                poll = Poll.from_model(row)
-                results = await poll_results(Loaders(None), poll)
-                return PollSnapshot(row=row, results=results)
-            except Exception as exc:  # noqa: BLE001 - the database hiccuped: try again
-                log.warning("poll %s results not read (%s); retrying", self.poll_id, exc)
-                await asyncio.sleep(RETRY_AFTER)
-
-
-def _until_status_change(row: PollRow) -> float | None:
-    """Seconds until the poll opens or closes by the clock (None: nothing scheduled)."""
-    at = now()
-    opens, closes = as_utc(row.opens_at), as_utc(row.closes_at)
-    instant = opens if at < opens else closes
-    return max(0.0, (instant - at).total_seconds()) + CLOCK_SLACK
-
-
-def _drain(queue: asyncio.Queue[Event]) -> None:
-    while not queue.empty():
-        queue.get_nowait()
+    def _until_change(self, snapshot: PollSnapshot) -> float | None:
+        """Until the poll opens or closes by the clock."""
+        return seconds_until_window_change(as_utc(snapshot.row.opens_at), as_utc(snapshot.row.closes_at), now())
 
 
 def poll_hub(hubs: Hubs, poll_id: int) -> PollHub:

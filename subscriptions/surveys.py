@@ -7,8 +7,6 @@ the start; a published survey never becomes a draft again.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -19,21 +17,16 @@ from strawberry.types import Info
 
 from access.context import Context
 from access.errors import not_found
-from events.envelopes import Event, survey_channel
+from events.envelopes import survey_channel
 from models.clock import as_utc, now
 from models.surveys import Survey as SurveyRow
 from reads.loaders import Loaders
 from schema.relay import decode_id_of
 from schema.surveys.results import SurveyResults
 from schema.surveys.survey import Survey, may_see, survey_results
-from subscriptions.hubs import Hubs, LatestHub, hubs_for
+from subscriptions.hubs import Hubs, TickedHub, hubs_for, seconds_until_window_change
 
 log = logging.getLogger("parvis.live")
-
-SURVEY_TICK = 0.25
-CLOCK_SLACK = 0.05
-RETRY_AFTER = 1.0
-
 
 @dataclass(frozen=True)
 class SurveySnapshot:
@@ -43,72 +36,33 @@ class SurveySnapshot:
     results: SurveyResults
 
     @property
+    def final(self) -> bool:
+        return self.results.final
+
+    @property
     def key(self) -> tuple[Any, ...]:
         r = self.results
         return (r.total_submissions, r.counted_submissions, r.status, r.questions is None)
 
 
-class SurveyHub(LatestHub[SurveySnapshot]):
+class SurveyHub(TickedHub[SurveySnapshot]):
     """One task per watched survey: reads its results once per coalesced tick, fans them out."""
 
     def __init__(self, hubs: Hubs, survey_id: int) -> None:
-        super().__init__(hubs, ("survey", survey_id))
+        super().__init__(hubs, ("survey", survey_id), survey_channel(survey_id))
         self.survey_id = survey_id
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            # Listen before the first read: a submission committed in between is not missed.
-            async with self.hubs.broker.listen(survey_channel(self.survey_id)) as queue:
-                while True:
-                    snapshot = await self._compute()
-                    last = loop.time()
-                    if snapshot is None:
-                        break
-                    if self.latest is None or snapshot.key != self.latest.key:
-                        self._publish(snapshot)
-                    if snapshot.results.final:
-                        break
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(_until_status_change(snapshot.row)):
-                            await queue.get()
-                    pause = last + SURVEY_TICK - loop.time()
-                    if pause > 0:
-                        await asyncio.sleep(pause)
-                    _drain(queue)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("survey hub %s failed", self.survey_id)
-        finally:
-            if not self.finished:
-                self._finish()
+    async def _read(self) -> SurveySnapshot | None:
+        row = await SurveyRow.filter(id=self.survey_id).first()
+        if row is None:
+            return None
+        return SurveySnapshot(row=row, results=await survey_results(Loaders(None), Survey.from_model(row)))
 
-    async def _compute(self) -> SurveySnapshot | None:
-        while True:
-            try:
-                row = await SurveyRow.filter(id=self.survey_id).first()
-                if row is None:
-                    return None
-                return SurveySnapshot(row=row, results=await survey_results(Loaders(None), Survey.from_model(row)))
-            except Exception as exc:  # noqa: BLE001 - the database hiccuped: try again
-                log.warning("survey %s results not read (%s); retrying", self.survey_id, exc)
-                await asyncio.sleep(RETRY_AFTER)
-
-
-def _until_status_change(row: SurveyRow) -> float | None:
-    """Seconds until the survey opens or closes by the clock (None: a draft, nothing scheduled)."""
-    if row.published_at is None:
-        return None
-    at = now()
-    opens, closes = as_utc(row.opens_at), as_utc(row.closes_at)
-    instant = opens if at < opens else closes
-    return max(0.0, (instant - at).total_seconds()) + CLOCK_SLACK
-
-
-def _drain(queue: asyncio.Queue[Event]) -> None:
-    while not queue.empty():
-        queue.get_nowait()
+    def _until_change(self, snapshot: SurveySnapshot) -> float | None:
+        """Until the survey opens or closes by the clock (None: a draft, nothing scheduled)."""
+        if snapshot.row.published_at is None:
+            return None
+        return seconds_until_window_change(as_utc(snapshot.row.opens_at), as_utc(snapshot.row.closes_at), now())
 
 
 def survey_hub(hubs: Hubs, survey_id: int) -> SurveyHub:
