@@ -214,32 +214,31 @@ class ConsultationPhase(Node):
         rows = await info.context.loaders.surveys_by_phase.load(self.pk)
         return [Survey.from_model(row) for row in rows if await may_see_draft(info.context, row)]
 
+    async def _held(self, info: Info[Context, None], model: Any, kind: str, first: int | None) -> list[Any]:
+        """The rows of `kind` the phase holds that the viewer may see, newest first."""
+        items = await info.context.loaders.items_by_phase.load(self.pk)
+        return await visible_items(info.context, model, item_pks(items, kind), first)
+
     @strawberry.field(
         description="The ideas proposed in the phase (those the viewer may see), newest first: `first` of them, "
         "at most 100 (the default)."
     )
     async def ideas(self, info: Info[Context, None], first: FirstItems = None) -> list[Idea]:
-        items = await info.context.loaders.items_by_phase.load(self.pk)
-        rows = await visible_items(info.context, mi.Idea, item_pks(items, "Idea"), first)
-        return [Idea.from_model(r) for r in rows]
+        return [Idea.from_model(r) for r in await self._held(info, mi.Idea, "Idea", first)]
 
     @strawberry.field(
         description="The questions asked in the phase (those the viewer may see), newest first: `first` of them, "
         "at most 100 (the default)."
     )
     async def questions(self, info: Info[Context, None], first: FirstItems = None) -> list[Question]:
-        items = await info.context.loaders.items_by_phase.load(self.pk)
-        rows = await visible_items(info.context, mq.Question, item_pks(items, "Question"), first)
-        return [Question.from_model(r) for r in rows]
+        return [Question.from_model(r) for r in await self._held(info, mq.Question, "Question", first)]
 
     @strawberry.field(
         description="The polls held in the phase (those the viewer may see), newest first: `first` of them, "
         "at most 100 (the default)."
     )
     async def polls(self, info: Info[Context, None], first: FirstItems = None) -> list[Poll]:
-        items = await info.context.loaders.items_by_phase.load(self.pk)
-        rows = await visible_items(info.context, mp.Poll, item_pks(items, "Poll"), first)
-        return [Poll.from_model(r) for r in rows]
+        return [Poll.from_model(r) for r in await self._held(info, mp.Poll, "Poll", first)]
 
     @strawberry.field(
         description="Whether proposeIdea with this phaseId would take the viewer's idea now, else the code it "
