@@ -180,7 +180,13 @@ async def _write_all(key: tuple[asyncio.AbstractEventLoop, int], queue: _Queue) 
                 else:
                     kept.append(ballot)
             queue.waiting = kept
-            await _write_batch(queue, taken)
+            try:
+                await _write_batch(queue, taken)
+            except BaseException:  # the writer stopped mid-batch: no voter of it waits forever
+                for ballot in taken:
+                    if not ballot.outcome.done():
+                        ballot.outcome.set_exception(RuntimeError("the ballot writer stopped"))
+                raise
     finally:
         queue.writer = None
         if queue.waiting:  # stopped with ballots left (the loop closing): never silently
@@ -215,6 +221,10 @@ async def _write_batch(queue: _Queue, ballots: list[_Ballot]) -> None:
             if not ballot.outcome.done():
                 ballot.outcome.set_exception(RuntimeError("the ballot could not be written"))
         return
+    # Each voter's answer first: a writer stopped while announcing leaves no voter waiting.
+    for ballot, outcome in zip(ballots, outcomes, strict=True):
+        if not ballot.outcome.done():
+            ballot.outcome.set_result(outcome)
     if any(o.refusal is None for o in outcomes):
         await announce_write(queue.broker)
         try:
@@ -222,9 +232,6 @@ async def _write_batch(queue: _Queue, ballots: list[_Ballot]) -> None:
                                              data={"poll": queue.poll_id}))
         except Exception:  # noqa: BLE001 - the ballots are committed; the stream catches up
             log.warning("could not publish the votes of poll %s", queue.poll_id, exc_info=True)
-    for ballot, outcome in zip(ballots, outcomes, strict=True):
-        if not ballot.outcome.done():
-            ballot.outcome.set_result(outcome)
 
 
 class PollClosedBefore(Exception):
