@@ -15,7 +15,7 @@ already sees, `hidden_subjects` for rows that point at content of any kind (noti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from tortoise.expressions import Q, Subquery
@@ -129,11 +129,8 @@ def _draft_phases(models: dict[str, type[Model]], account_id: int) -> Subquery:
 
 def _draft_readers_of(account_id: int) -> Subquery:
     """The territories whose draft consultations `account_id` reads (official, moderator or
-    admin there, a membership not left)."""
-    return Subquery(
-        Member.filter(account_id=account_id, role__in=list(DRAFT_READERS), left_at__isnull=True)
-        .values("territory_id")
-    )
+    admin there)."""
+    return _territories_where(account_id, DRAFT_READERS)
 
 
 # What comments are written on (Comment.subject_type).
@@ -153,11 +150,15 @@ def hidden_subjects(
 
 
 def _staff_of(account_id: int) -> Subquery:
-    """The territories `account_id` moderates or administers (a membership they have not left,
-    as the request context's `is_staff` has it)."""
+    """The territories `account_id` moderates or administers (as the request context's
+    `is_staff` has it)."""
+    return _territories_where(account_id, STAFF_ROLES)
+
+
+def _territories_where(account_id: int, roles: Iterable[Role]) -> Subquery:
+    """The territories where `account_id` holds one of `roles` by a membership not left."""
     return Subquery(
-        Member.filter(account_id=account_id, role__in=list(STAFF_ROLES), left_at__isnull=True)
-        .values("territory_id")
+        Member.filter(account_id=account_id, role__in=list(roles), left_at__isnull=True).values("territory_id")
     )
 
 
