@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError, GraphQLInterfaceType, GraphQLObjectType
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.observability import OperationMetrics
+from app.validation_cache import DocumentValidationCache
 from resolvers.accounts import AccountsMutation, AccountsQuery
 from resolvers.comments import CommentsMutation
 from resolvers.consultations.mutations import ConsultationsMutation
@@ -149,7 +150,7 @@ def build_schema(execution_context_class: type = FastExecutionContext) -> strawb
             OperationMetrics,
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: DocumentValidationCache(maxsize=256),
             QueryLimits,
             QueryCost,
         ],

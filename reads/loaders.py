@@ -10,6 +10,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -65,41 +66,92 @@ class Loaders:
     def __init__(self, viewer_account_id: int | None) -> None:
         self._viewer = viewer_account_id
         self._by_model: dict[type[Model], DataLoader[int, Any]] = {}
-        self.member = _by_id(Member, "account")
-        self.options_by_poll: DataLoader[int, list[PollOption]] = _grouped(
-            PollOption, "poll_id", "position"
-        )
-        self.documents_by_project: DataLoader[int, list[Document]] = _grouped(
-            Document, "project_id"
-        )
-        self.versions_by_document: DataLoader[int, list[DocumentVersion]] = _grouped(
-            DocumentVersion, "document_id", "number"
-        )
-        self.reply_by_question = DataLoader(load_fn=self._replies)
-        # Consultations (schema/consultations/types.py): a page of phases and their items costs one
-        # statement per kind, whatever the number of phases.
-        self.phases_by_consultation: DataLoader[int, list[ConsultationPhase]] = _grouped(
-            ConsultationPhase, "consultation_id", "starts_at"
-        )
-        self.documents_by_phase: DataLoader[int, list[Document]] = _grouped(Document, "phase_id")
-        self.surveys_by_phase: DataLoader[int, list[Survey]] = _grouped(Survey, "phase_id", "-id")
-        self.items_by_phase: DataLoader[int, list[PhaseItem]] = _grouped(PhaseItem, "phase_id")
-        self.outcome_by_phase = DataLoader(load_fn=self._outcomes)
-        self.items_by_outcome: DataLoader[int, list[OutcomeItem]] = _grouped(OutcomeItem, "outcome_id")
-        self.outcomes_of_subject = DataLoader(load_fn=self._outcomes_of)
-        self.membership = DataLoader(load_fn=self._memberships)
-        self.viewer_voted = DataLoader(load_fn=self._voted)
-        self.viewer_supports = DataLoader(load_fn=self._supports)
-        self.comment_count = DataLoader(load_fn=self._comment_counts)
-        self.official_stats = DataLoader(load_fn=self._official_stats)
-        self.poll_tallies = DataLoader(load_fn=self._poll_tallies)
-        self.questions_by_survey: DataLoader[int, list[SurveyQuestion]] = _grouped(
-            SurveyQuestion, "survey_id", "position"
-        )
-        self.viewer_submitted = DataLoader(load_fn=self._submitted)
         # Whether a territory requires a verified email to write, when a statement of this
         # request already read it (the ballot box does): no query for it then.
         self.email_required: dict[int, bool] = {}
+
+    # Each loader is made the first time the request asks for it (most requests ask for few).
+    @cached_property
+    def member(self) -> DataLoader[int, Member | None]:
+        return _by_id(Member, "account")
+
+    @cached_property
+    def options_by_poll(self) -> DataLoader[int, list[PollOption]]:
+        return _grouped(PollOption, "poll_id", "position")
+
+    @cached_property
+    def documents_by_project(self) -> DataLoader[int, list[Document]]:
+        return _grouped(Document, "project_id")
+
+    @cached_property
+    def versions_by_document(self) -> DataLoader[int, list[DocumentVersion]]:
+        return _grouped(DocumentVersion, "document_id", "number")
+
+    @cached_property
+    def reply_by_question(self) -> DataLoader[int, Reply | None]:
+        return DataLoader(load_fn=self._replies)
+
+    # Consultations (schema/consultations/types.py): a page of phases and their items costs one
+    # statement per kind, whatever the number of phases.
+    @cached_property
+    def phases_by_consultation(self) -> DataLoader[int, list[ConsultationPhase]]:
+        return _grouped(ConsultationPhase, "consultation_id", "starts_at")
+
+    @cached_property
+    def documents_by_phase(self) -> DataLoader[int, list[Document]]:
+        return _grouped(Document, "phase_id")
+
+    @cached_property
+    def surveys_by_phase(self) -> DataLoader[int, list[Survey]]:
+        return _grouped(Survey, "phase_id", "-id")
+
+    @cached_property
+    def items_by_phase(self) -> DataLoader[int, list[PhaseItem]]:
+        return _grouped(PhaseItem, "phase_id")
+
+    @cached_property
+    def outcome_by_phase(self) -> DataLoader[int, Outcome | None]:
+        return DataLoader(load_fn=self._outcomes)
+
+    @cached_property
+    def items_by_outcome(self) -> DataLoader[int, list[OutcomeItem]]:
+        return _grouped(OutcomeItem, "outcome_id")
+
+    @cached_property
+    def outcomes_of_subject(self) -> DataLoader[tuple[str, int], list[Outcome]]:
+        return DataLoader(load_fn=self._outcomes_of)
+
+    @cached_property
+    def membership(self) -> DataLoader[int, Member | None]:
+        return DataLoader(load_fn=self._memberships)
+
+    @cached_property
+    def viewer_voted(self) -> DataLoader[int, bool]:
+        return DataLoader(load_fn=self._voted)
+
+    @cached_property
+    def viewer_supports(self) -> DataLoader[int, bool]:
+        return DataLoader(load_fn=self._supports)
+
+    @cached_property
+    def comment_count(self) -> DataLoader[tuple[str, int], int]:
+        return DataLoader(load_fn=self._comment_counts)
+
+    @cached_property
+    def official_stats(self) -> DataLoader[int, OfficialStats]:
+        return DataLoader(load_fn=self._official_stats)
+
+    @cached_property
+    def poll_tallies(self) -> DataLoader[int, PollTally]:
+        return DataLoader(load_fn=self._poll_tallies)
+
+    @cached_property
+    def questions_by_survey(self) -> DataLoader[int, list[SurveyQuestion]]:
+        return _grouped(SurveyQuestion, "survey_id", "position")
+
+    @cached_property
+    def viewer_submitted(self) -> DataLoader[int, bool]:
+        return DataLoader(load_fn=self._submitted)
 
     async def member_of(self, pk: int) -> Member:
         """The member a foreign key names (with its account): it exists."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -23,6 +24,8 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import get_strawberry_type_cast
+
+from sharing.parts import COMPLETED, OVERLAID
 
 _MISSING = object()
 
@@ -76,6 +79,41 @@ def _plan(parent_type: GraphQLObjectType, field_name: str) -> _Plan | None:
     return _Plan(field, ready, ready)
 
 
+# Whether an operation (with its fragments) has no directive at all: only then does a
+# selection complete the same way whatever the variables (@skip/@include read them), so its
+# answers from a shared part's objects may be reused. By the operation's identity (the parser
+# cache hands every request with the same text the same document); the entry keeps the
+# operation alive, so its id is never another's while it is here.
+_unconditional: dict[int, tuple[Any, bool]] = {}
+
+
+def _has_directive(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, DirectiveNode):
+            return True
+        for key in item.keys:
+            child = getattr(item, key, None)
+            if isinstance(child, (list, tuple)):
+                stack.extend(c for c in child if hasattr(c, "keys"))
+            elif hasattr(child, "keys"):
+                stack.append(child)
+    return False
+
+
+def _reusable(operation: Any, fragments: dict[str, Any]) -> bool:
+    entry = _unconditional.get(id(operation))
+    if entry is None or entry[0] is not operation:
+        if len(_unconditional) >= 1024:
+            _unconditional.clear()
+        flag = not _has_directive(operation) and not any(
+            _has_directive(getattr(f, "definition", f)) for f in fragments.values()  # FragmentDetails
+        )
+        entry = _unconditional[id(operation)] = (operation, flag)
+    return entry[1]
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the shortcuts above."""
 
@@ -83,6 +121,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self._fast = manager is None or not getattr(manager, "middlewares", None)
+        self._reuse = self._fast and _reusable(self.operation, self.fragments)
 
     def execute_field(
         self,
@@ -152,6 +191,50 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             matches = is_type_of(value, None)
             if matches is not True:
                 raise _Bail
+        if self._reuse:
+            memo = getattr(value, COMPLETED, None)
+            if memo is not None:
+                return self._shared(memo, return_type, field_details_list, value)
+            overlaid = getattr(value, OVERLAID, None)
+            if overlaid is not None:
+                return self._overlaid(overlaid, return_type, field_details_list, value)
+        return self._object(return_type, field_details_list, value)
+
+    # Objects of a stored shared part are completed once per selection (the memo's key holds
+    # the selection's nodes, so their ids stay theirs while the entry lives); a viewer's copy
+    # of one (sharing.parts.overlay) reuses the original's answer without the fields it changed.
+
+    def _shared(self, memo: dict[Any, Any], return_type: GraphQLObjectType, field_details_list: Any,
+                value: Any) -> dict[str, Any]:
+        nodes = tuple(details.node for details in field_details_list)
+        key = (return_type, *map(id, nodes))
+        done = memo.get(key)
+        if done is None:
+            done = memo[key] = (nodes, self._object(return_type, field_details_list, value))
+        return done[1]
+
+    def _overlaid(self, overlaid: tuple[dict[Any, Any], frozenset[str]], return_type: GraphQLObjectType,
+                  field_details_list: Any, value: Any) -> dict[str, Any]:
+        memo, changed = overlaid
+        nodes = tuple(details.node for details in field_details_list)
+        key = (return_type, changed, *map(id, nodes))
+        done = memo.get(key)
+        if done is None:
+            own: list[tuple[str, _Plan]] = []
+            done = memo[key] = (nodes, self._object(return_type, field_details_list, value, changed, own), own)
+        completed = dict(done[1])
+        for response_name, plan in done[2]:
+            # The viewer's own fields are leaves (anything else was not left out: _object).
+            field_value = getattr(value, plan.name, _MISSING)
+            if field_value is _MISSING or (field_value is None and plan.ready):
+                raise _Bail
+            completed[response_name] = self._tree(plan.field.type, None, field_value)
+        return completed
+
+    def _object(self, return_type: GraphQLObjectType, field_details_list: Any, value: Any,
+                changed: frozenset[str] = frozenset(), own: list[tuple[str, _Plan]] | None = None) -> dict[str, Any]:
+        """The object's answer; the leaves read from `changed` attributes are left as None
+        placeholders (keeping the selection's order) and listed in `own`."""
         grouped, defers, _ = self.collect_subfields(return_type, field_details_list)
         if defers:
             raise _Bail
@@ -167,6 +250,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = _plan_of(return_type, name)
             if plan is None:
                 raise _Bail
+            if own is not None and plan.name in changed:
+                if plan.leaf is None:
+                    raise _Bail
+                own.append((response_name, plan))
+                completed[response_name] = None
+                continue
             field_value = getattr(value, plan.name, _MISSING)
             if field_value is _MISSING or (field_value is None and plan.ready):
                 raise _Bail

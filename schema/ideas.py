@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,7 +33,7 @@ from schema.placement import (
     outcomes_answering,
 )
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
-from sharing.parts import Audience, Part
+from sharing.parts import Audience, Part, overlay
 
 if TYPE_CHECKING:
     from schema.consultations.types import Outcome
@@ -237,7 +237,7 @@ async def with_viewer_supports(ctx: Context, page: Connection[Idea]) -> Connecti
     else:
         supports = list(await ctx.loaders.viewer_supports.load_many([idea.pk for idea in ideas]))
     return with_nodes(
-        page, [replace(idea, ready_viewer_supports=bool(s)) for idea, s in zip(ideas, supports, strict=True)]
+        page, [overlay(idea, ready_viewer_supports=bool(s)) for idea, s in zip(ideas, supports, strict=True)]
     )
 
 

@@ -7,7 +7,7 @@ results are counters per option, and nothing here or below links a member to the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -30,7 +30,7 @@ from schema.permissions import Permission, check_member, permission
 from schema.placement import AboutProject, InTerritory
 from schema.relay import Connection, Node, encode_id, paginate_sql, register_node, with_nodes
 from sharing.horizon import note_boundary, recording
-from sharing.parts import Audience, Part
+from sharing.parts import Audience, Part, overlay
 
 
 @strawberry.enum(description="Where a poll stands in time.")
@@ -305,7 +305,7 @@ async def with_viewer_votes(ctx: Context, page: Connection[Poll]) -> Connection[
         voted = [False] * len(polls)
     else:
         voted = list(await ctx.loaders.viewer_voted.load_many([poll.pk for poll in polls]))
-    return with_nodes(page, [replace(poll, ready_viewer_has_voted=bool(v)) for poll, v in zip(polls, voted, strict=True)])
+    return with_nodes(page, [overlay(poll, ready_viewer_has_voted=bool(v)) for poll, v in zip(polls, voted, strict=True)])
 
 
 async def poll_results(loaders: Loaders, poll: Poll) -> PollResults:

@@ -35,6 +35,56 @@ Args = TypeVar("Args", bound=Hashable)
 T = TypeVar("T")
 
 
+# The attribute a stored part's objects carry: completed answers of their subtrees, by the
+# selection that asked for them (schema/execution.py fills it; a stored part never changes, so
+# an answer completed once from it holds for every reader of the part).
+COMPLETED = "_parvis_completed"
+
+
+def seal(value: Any) -> None:
+    """Give every dataclass object reachable from `value` (through dataclass fields, lists and
+    tuples) an empty COMPLETED memo: the value is stored as a shared part from now on."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        fields = getattr(type(item), "__dataclass_fields__", None)
+        if fields is None or id(item) in seen or not hasattr(item, "__dict__"):
+            continue
+        seen.add(id(item))
+        item.__dict__.setdefault(COMPLETED, {})
+        stack.extend(getattr(item, name, None) for name in fields)
+
+
+# What a viewer's copy of a stored part's object carries (`overlay`): the original's memo and
+# the attributes the copy changed. The original's answer without those fields is completed once
+# for everyone; each copy adds its own.
+OVERLAID = "_parvis_overlaid"
+
+Obj = TypeVar("Obj")
+
+
+def overlay(original: Obj, **changes: Any) -> Obj:
+    """A viewer's copy of `original` (a dataclass object) with `changes` (dataclass fields:
+    its ready values) set; the original is left as it is, shared. A shallow copy, as
+    dataclasses.replace makes, without running __init__ again."""
+    unknown = changes.keys() - getattr(type(original), "__dataclass_fields__", {}).keys()
+    if unknown:
+        raise TypeError(f"overlay: not fields of {type(original).__name__}: {sorted(unknown)}")
+    state = dict(original.__dict__)
+    memo = state.pop(COMPLETED, None)
+    state.pop(OVERLAID, None)
+    state.update(changes)
+    if memo is not None:
+        state[OVERLAID] = (memo, frozenset(changes))
+    copy = object.__new__(type(original))
+    copy.__dict__.update(state)
+    return copy
+
+
 class Audience(Enum):
     """Who a shared part is built for."""
 
@@ -122,6 +172,7 @@ class SharedParts:
             if horizon.until is not None:
                 expires = min(expires, horizon.until)
             if time.time() < expires:
+                seal(value)
                 self._entries[key] = _Entry(value, dependencies, tables, expires, horizon.until)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
