@@ -58,6 +58,9 @@ class Context:
     # The client's language preference when it is not the request's Accept-Language header:
     # a websocket's connection_init `acceptLanguage` (app/view.py).
     accept_language: str | None = None
+    # The viewer's memberships by territory as the request read them with its token (HTTP
+    # requests: access/tokens.viewer_for_token): the first loaders answer from them.
+    memberships: dict[int, Member] | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
@@ -65,12 +68,14 @@ class Context:
     def loaders(self) -> Loaders:
         """This request's DataLoaders (or this operation's or event's: see fresh_loaders)."""
         if self._loaders is None:
-            self._loaders = Loaders(self.account.id if self.account else None)
+            self._loaders = Loaders(self.account.id if self.account else None, self.memberships)
         return self._loaders
 
     def fresh_loaders(self) -> None:
-        """New loaders, for a long-lived (websocket) context before each operation or event."""
+        """New loaders, for a long-lived (websocket) context before each operation or event,
+        or after a request changed the viewer's memberships: they read everything again."""
         self._loaders = None
+        self.memberships = None
 
     @property
     def locale(self) -> str:
@@ -95,6 +100,8 @@ class Context:
     async def membership(self, territory_id: int) -> Member | None:
         if self.account is None:
             return None
+        if self.memberships is not None:  # read with the token (HTTP requests)
+            return self.memberships.get(territory_id)
         return await self.loaders.membership.load(territory_id)
 
     async def is_staff(self, territory_id: int) -> bool:

@@ -40,7 +40,7 @@ from access.context import Context
 from access.errors import error_in, locale_of
 from access.i18n import negotiate
 from access.ratelimit import Limiter
-from access.tokens import account_for_token, bearer_token, touch
+from access.tokens import account_for_token, bearer_token, touch, viewer_for_token
 from app.graphiql import graphiql_html
 from app.middleware import error_response, language_of
 from app.observability import Metrics
@@ -48,6 +48,7 @@ from app.responses import ResponseCache, cache_key, cache_key_of_params, recordi
 from app.settings import Settings
 from app.websocket import transport_ws_handler
 from events.brokers import Broker
+from models.accounts import Member
 from schema.limits import selected_operation_type
 from sharing.parts import SharedParts
 from storage.links import FileLinks
@@ -228,15 +229,24 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         token = bearer_token(request.headers.get("authorization"))
         account = access = None
+        memberships: dict[int, Member] | None = None
         failed = False
+        socket = isinstance(request, WebSocket)
         if token is not None:
-            found = await account_for_token(token) if token else None
+            # An HTTP request reads the viewer's memberships with the token (one statement); a
+            # websocket lives too long to keep them, its operations read them each time.
+            if socket:
+                found = await account_for_token(token) if token else None
+            else:
+                viewer = await viewer_for_token(token) if token else None
+                found = viewer[:2] if viewer is not None else None
+                memberships = viewer[2] if viewer is not None else None
             if found is None:
                 failed = True
             else:
                 account, access = found
                 await touch(access)
-        if isinstance(request, WebSocket):
+        if socket:
             return WebSocketContext(
                 request=request, response=response, broker=self.broker, settings=self.settings,
                 account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
@@ -245,7 +255,7 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             request=request, response=response, broker=self.broker, settings=self.settings,
             account=account, token=access, auth_failed=failed, metrics=self.metrics, limiter=self.limiter,
-            parts=self.parts, files=self.files,
+            parts=self.parts, files=self.files, memberships=memberships,
         )
 
     async def on_ws_connect(self, context: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -60,11 +60,42 @@ def _present(row: M | None, model: type[M], pk: int) -> M:
     return row
 
 
+# The viewer's marks (Loaders.viewer_marks): per kind, the keys among `{keys}` the viewer's
+# account ($1) has a row for. `{kind}` is one of these names, never input.
+_MARKS = {
+    "voted": "SELECT '{kind}', pp.poll_id FROM poll_participation pp JOIN member m ON m.id = pp.member_id "
+    "WHERE m.account_id = $1 AND pp.poll_id IN ({keys})",
+    "supports": "SELECT '{kind}', s.idea_id FROM support s JOIN member m ON m.id = s.member_id "
+    "WHERE m.account_id = $1 AND s.idea_id IN ({keys})",
+    "submitted": "SELECT '{kind}', sp.survey_id FROM survey_participation sp JOIN member m ON m.id = sp.member_id "
+    "WHERE m.account_id = $1 AND sp.survey_id IN ({keys})",
+}
+
+
+@dataclass(frozen=True)
+class ViewerMarks:
+    """One kind of the viewer's marks, loaded through the shared loader."""
+
+    loader: DataLoader[tuple[str, int], bool]
+    kind: str
+
+    # The loader's own futures, not coroutines around them: an extra step would move when a
+    # page's other loads are issued, and so how they are batched.
+    def load(self, pk: int) -> Awaitable[bool]:
+        return self.loader.load((self.kind, pk))
+
+    def load_many(self, pks: Sequence[int]) -> Awaitable[list[bool]]:
+        return self.loader.load_many([(self.kind, pk) for pk in pks])
+
+
 class Loaders:
     """The loaders of one request (or of one subscription event: never reuse across events)."""
 
-    def __init__(self, viewer_account_id: int | None) -> None:
+    def __init__(self, viewer_account_id: int | None, memberships: dict[int, Member] | None = None) -> None:
         self._viewer = viewer_account_id
+        # The viewer's current memberships by territory when the request already read them all
+        # (with its token: access/tokens.viewer_for_token): `membership` then reads nothing.
+        self._memberships_known = memberships
         self._by_model: dict[type[Model], DataLoader[int, Any]] = {}
         # Whether a territory requires a verified email to write, when a statement of this
         # request already read it (the ballot box does): no query for it then.
@@ -126,12 +157,18 @@ class Loaders:
         return DataLoader(load_fn=self._memberships)
 
     @cached_property
-    def viewer_voted(self) -> DataLoader[int, bool]:
-        return DataLoader(load_fn=self._voted)
+    def viewer_voted(self) -> ViewerMarks:
+        return ViewerMarks(self.viewer_marks, "voted")
 
     @cached_property
-    def viewer_supports(self) -> DataLoader[int, bool]:
-        return DataLoader(load_fn=self._supports)
+    def viewer_supports(self) -> ViewerMarks:
+        return ViewerMarks(self.viewer_marks, "supports")
+
+    @cached_property
+    def viewer_marks(self) -> DataLoader[tuple[str, int], bool]:
+        """Whether the viewer voted in a poll, supports an idea, submitted a survey: keyed
+        (kind, pk), every kind a page asks in the same tick read by ONE statement."""
+        return DataLoader(load_fn=self._marks)
 
     @cached_property
     def comment_count(self) -> DataLoader[tuple[str, int], int]:
@@ -150,8 +187,8 @@ class Loaders:
         return _grouped(SurveyQuestion, "survey_id", "position")
 
     @cached_property
-    def viewer_submitted(self) -> DataLoader[int, bool]:
-        return DataLoader(load_fn=self._submitted)
+    def viewer_submitted(self) -> ViewerMarks:
+        return ViewerMarks(self.viewer_marks, "submitted")
 
     async def member_of(self, pk: int) -> Member:
         """The member a foreign key names (with its account): it exists."""
@@ -194,6 +231,8 @@ class Loaders:
         """The viewer's membership of each territory, or None (also once they left it)."""
         if self._viewer is None:
             return [None] * len(territory_ids)
+        if self._memberships_known is not None:
+            return [self._memberships_known.get(key) for key in territory_ids]
         keys = list(territory_ids)
         rows = await sql.fetch(
             f"SELECT {sql.columns(Member, 'm', 'm_')}, {sql.columns(Account, 'a', 'a_')} "
@@ -208,31 +247,18 @@ class Loaders:
             found[member.territory_id] = member
         return [found.get(key) for key in keys]
 
-    async def _voted(self, poll_ids: Sequence[int]) -> list[bool]:
-        return await self._viewers(
-            "SELECT pp.poll_id FROM poll_participation pp JOIN member m ON m.id = pp.member_id "
-            "WHERE m.account_id = $1 AND pp.poll_id IN ({keys})", poll_ids,
-        )
-
-    async def _supports(self, idea_ids: Sequence[int]) -> list[bool]:
-        return await self._viewers(
-            "SELECT s.idea_id FROM support s JOIN member m ON m.id = s.member_id "
-            "WHERE m.account_id = $1 AND s.idea_id IN ({keys})", idea_ids,
-        )
-
-    async def _submitted(self, survey_ids: Sequence[int]) -> list[bool]:
-        return await self._viewers(
-            "SELECT sp.survey_id FROM survey_participation sp JOIN member m ON m.id = sp.member_id "
-            "WHERE m.account_id = $1 AND sp.survey_id IN ({keys})", survey_ids,
-        )
-
-    async def _viewers(self, statement: str, keys: Sequence[int]) -> list[bool]:
-        """For each key, whether `statement` (the viewer's account as $1, the keys in
-        `{keys}`) returns it: did the viewer vote in these polls, support these ideas."""
+    async def _marks(self, keys: Sequence[tuple[str, int]]) -> list[bool]:
         if self._viewer is None:
             return [False] * len(keys)
-        rows = await sql.fetch(statement.format(keys=sql.placeholders(len(keys), 2)), self._viewer, *keys)
-        found = {row[0] for row in rows}
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for kind, pk in keys:
+            by_kind[kind].append(pk)
+        selects, args = [], [self._viewer]
+        for kind, pks in by_kind.items():
+            selects.append(_MARKS[kind].format(kind=kind, keys=sql.placeholders(len(pks), len(args) + 1)))
+            args.extend(pks)
+        rows = await sql.fetch(" UNION ALL ".join(selects), *args)
+        found = {(row[0], row[1]) for row in rows}
         return [key in found for key in keys]
 
     async def _comment_counts(self, subjects: Sequence[tuple[str, int]]) -> list[int]:

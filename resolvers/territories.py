@@ -160,7 +160,9 @@ class TerritoriesMutation:
                 await Member.filter(id=existing.id).update(left_at=None)
             return await reload_member(existing.id)
 
-        return await mutate(ctx, work, member_payload)
+        payload = await mutate(ctx, work, member_payload)
+        ctx.fresh_loaders()  # the memberships read with the token are from before the join
+        return payload
 
     @strawberry.mutation(
         description=(

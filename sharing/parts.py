@@ -16,6 +16,7 @@ docs/adr/0012.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections import OrderedDict
@@ -28,7 +29,7 @@ from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
 from sharing.horizon import CURRENT, Horizon, note_boundary, note_tables
-from sharing.stamp import DataStamp, Dependencies
+from sharing.stamp import LOCAL, DataStamp, Dependencies
 
 Reader = TypeVar("Reader")
 Args = TypeVar("Args", bound=Hashable)
@@ -116,6 +117,16 @@ class _Entry:
     boundary: float | None
 
 
+@dataclass
+class _Flight:
+    """A build in progress: readers who arrive while nothing has been written since it began
+    wait for it instead of building the same part again (after a write, every reader in flight
+    would otherwise miss at once and build it)."""
+
+    moves: tuple[int, int]  # the stamp's write counters when the build began
+    done: asyncio.Future[tuple[Any, frozenset[str], float | None]]
+
+
 class SharedParts:
     """One per app, under the app's data stamp."""
 
@@ -124,7 +135,8 @@ class SharedParts:
         self.max_age = max_age
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self.hits = self.misses = 0
+        self._flights: dict[Hashable, _Flight] = {}
+        self.hits = self.misses = self.joined = 0
         stamp.on_change(self.clear)
 
     def clear(self) -> None:
@@ -142,27 +154,50 @@ class SharedParts:
         if isinstance(connections.get("default"), TransactionalDBClient):
             return await part.build(reader(), args)
         key = (part.name, audience, scope, args)
-        entry = self._entries.get(key)
-        now = time.time()
-        if entry is not None:
-            if stamp.holds(entry.dependencies) and now < entry.expires:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                # An answer being cached around this part depends on what the part read.
-                note_tables(entry.tables)
-                if entry.boundary is not None:
-                    note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
-                return entry.value  # type: ignore[no-any-return]
-            del self._entries[key]
+        while True:
+            entry = self._entries.get(key)
+            now = time.time()
+            if entry is not None:
+                if stamp.holds(entry.dependencies) and now < entry.expires:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    # An answer being cached around this part depends on what the part read.
+                    note_tables(entry.tables)
+                    if entry.boundary is not None:
+                        note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
+                    return entry.value  # type: ignore[no-any-return]
+                del self._entries[key]
+            flight = self._flights.get(key)
+            if flight is None or flight.moves != self._moves():
+                break
+            # Nothing was written since that build began: its answer holds all this reader
+            # must see (what was committed before it began). If it failed, look again: another
+            # reader may have built the part or started the next build meanwhile.
+            joined = await self._join(flight)
+            # (nor one that reached a time boundary it noted, a poll closing, while it waited)
+            if joined is not None and (joined[2] is None or time.time() < joined[2]):
+                self.joined += 1
+                value, tables, until = joined
+                note_tables(tables)
+                if until is not None:
+                    note_boundary(dt.datetime.fromtimestamp(until, dt.UTC))
+                return value  # type: ignore[no-any-return]
         self.misses += 1
+        flight = self._flights[key] = _Flight(self._moves(), asyncio.get_running_loop().create_future())
         snapshot = stamp.snapshot()
         horizon = Horizon()
         token = CURRENT.set(horizon)
         try:
             value = await part.build(reader(), args)
+        except BaseException:
+            flight.done.cancel()  # the readers waiting for it build it themselves
+            raise
         finally:
             CURRENT.reset(token)
+            if self._flights.get(key) is flight:
+                del self._flights[key]
         tables = frozenset(horizon.tables)
+        flight.done.set_result((value, tables, horizon.until))
         note_tables(tables)
         if horizon.until is not None:
             note_boundary(dt.datetime.fromtimestamp(horizon.until, dt.UTC))
@@ -178,3 +213,17 @@ class SharedParts:
                     self._entries.popitem(last=False)
         return value
 
+
+    def _moves(self) -> tuple[int, int]:
+        return LOCAL.moves, self.stamp.remote.moves
+
+    @staticmethod
+    async def _join(flight: _Flight) -> tuple[Any, frozenset[str], float | None] | None:
+        """The answer of a build in progress, or None if it failed or was abandoned."""
+        try:
+            return await asyncio.shield(flight.done)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not flight.done.cancelled() or (task is not None and task.cancelling()):
+                raise  # this reader itself is cancelled
+            return None

@@ -172,3 +172,22 @@ async def test_a_document_is_validated_once_and_its_errors_are_each_requests_own
 async def count(http: httpx.AsyncClient) -> int:
     body = (await http.post("/graphql", json={"query": "{ territories(first: 1) { totalCount } }"})).json()
     return int(body["data"]["territories"]["totalCount"])
+
+
+async def test_the_viewers_own_fields_of_a_page_are_read_by_one_statement(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    from tests.test_query_count import count_queries
+
+    t = await a_town_with_a_vote_and_a_support(gql)
+    pages = pages_of(app)
+    await shared(http, pages, t.alice.token, t.territory.slug)  # the lists are stored shared parts
+
+    with count_queries() as counted:
+        answer = await read(http, t.alice.token, MIDDLE, slug=t.territory.slug)
+    assert nodes(answer, "polls")[0]["viewerHasVoted"] and nodes(answer, "ideas")[0]["viewerSupports"]
+    marks = [q for q in counted.queries if "poll_participation" in q or "support" in q]
+    assert len(marks) == 1 and "poll_participation" in marks[0] and "support s" in marks[0], counted.queries
+    # the token with the viewer's memberships (their audience), then their marks: nothing else
+    assert len(counted.queries) == 2, "\n".join(counted.queries)
+    assert "access_token" in counted.queries[0] and "member" in counted.queries[0]

@@ -100,5 +100,7 @@ async def test_a_consultation_page_costs_the_same_statements_whatever_its_size(g
     assert {len(p["documents"]) for p in phases} == {8} and {len(p["surveys"]) for p in phases} == {8}
     assert phases[0]["documents"][1]["currentVersion"]["url"].endswith("/d.pdf")
     assert len(phases[0]["ideas"][0]["outcomes"]) == 1
-    assert len(many.queries) == len(few.queries), "\n".join(["FEW", *few.queries, "MANY", *many.queries])
+    # No more statements for three times the phases and four times the items (the loaders'
+    # batches may split differently on a small page: one statement more there is not growth).
+    assert len(many.queries) <= len(few.queries), "\n".join(["FEW", *few.queries, "MANY", *many.queries])
     assert len(many.queries) <= 25, "\n".join(many.queries)

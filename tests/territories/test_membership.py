@@ -145,3 +145,24 @@ async def test_a_slug_no_territory_can_have_finds_nothing_instead_of_failing(htt
         response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
         assert response.json()["data"] == {"territory": None}
         assert "errors" not in response.json()
+
+
+async def test_a_join_and_a_leave_show_in_their_own_answers(gql):
+    # The memberships an HTTP request reads with its token (access/tokens.viewer_for_token) are
+    # from before the mutation: the answer must show the membership as it is after it.
+    territory = await make_territory()
+    alice = await make_person("alice")
+    t = gid("Territory", territory.id)
+    joined = await gql(
+        "mutation($t: ID!) { joinTerritory(input: {territoryId: $t}) { member { territory { "
+        "viewerMembership { role } } } } }", {"t": t}, token=alice.token)
+    assert joined["data"]["joinTerritory"]["member"]["territory"]["viewerMembership"] == {"role": "CITIZEN"}
+    after = await gql("query($t: ID!) { node(id: $t) { ... on Territory { viewerMembership { role } } } }",
+                      {"t": t}, token=alice.token)
+    assert after["data"]["node"]["viewerMembership"] == {"role": "CITIZEN"}
+
+    left = await gql("mutation($t: ID!) { leaveTerritory(input: {territoryId: $t}) }", {"t": t}, token=alice.token)
+    assert left["data"]["leaveTerritory"] is True
+    gone = await gql("query($t: ID!) { node(id: $t) { ... on Territory { viewerMembership { role } } } }",
+                     {"t": t}, token=alice.token)
+    assert gone["data"]["node"]["viewerMembership"] is None
