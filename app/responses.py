@@ -21,8 +21,9 @@ from graphql import OperationType
 
 from access.i18n import DEFAULT_LOCALE
 from schema.limits import selected_operation_type
+from sharing.flights import Flight, Flights
 from sharing.horizon import CURRENT, Horizon
-from sharing.stamp import DataStamp, Dependencies, Snapshot
+from sharing.stamp import LOCAL, DataStamp, Dependencies, Snapshot
 
 # (query, variables, operationName, media type, negotiated language)
 CacheKey = tuple[str, bytes, str | None, str, str]
@@ -87,6 +88,12 @@ class Fill:
     started: float
     horizon: Horizon
     cacheable: bool = False
+    flight: Flight[Shared] | None = None
+
+
+# An answer computed by one anonymous request for others asking the same while it ran: its
+# body, media type, and the time it holds until (None: no boundary).
+Shared = tuple[bytes, str, float | None]
 
 
 class ResponseCache:
@@ -100,7 +107,8 @@ class ResponseCache:
         self.max_age = max_age
         self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
         self._bytes = 0
-        self.hits = self.misses = self.stored = 0
+        self.hits = self.misses = self.stored = self.joined = 0
+        self.flights: Flights[Shared] = Flights(lambda: (LOCAL.moves, stamp.remote.moves))
         stamp.on_change(self.clear)
 
     def clear(self) -> None:
@@ -123,8 +131,29 @@ class ResponseCache:
         self.hits += 1
         return entry
 
+    async def computed_meanwhile(self, key: CacheKey) -> Shared | None:
+        """The answer of another request computing the same since nothing was written, once it
+        is done (sharing/flights.py); None when there is none to wait for, or it gave none."""
+        while (flight := self.flights.current(key)) is not None:
+            shared = await self.flights.join(flight)
+            if shared is not None and (shared[2] is None or time.time() < shared[2]):
+                self.joined += 1
+                return shared
+            if shared is not None:
+                return None  # it reached a time boundary meanwhile (a poll closing)
+        return None
+
     def begin(self, key: CacheKey) -> Fill:
-        return Fill(key=key, snapshot=self.stamp.snapshot(), started=time.time(), horizon=Horizon())
+        fill = Fill(key=key, snapshot=self.stamp.snapshot(), started=time.time(), horizon=Horizon())
+        fill.flight = self.flights.begin(key)
+        return fill
+
+    def end(self, fill: Fill, body: bytes | None, media_type: str) -> None:
+        """The answer is computed: `body` for the requests waiting for it (None when it is not
+        for them: an error, a cookie, a failure)."""
+        if fill.flight is not None:
+            shared = (body, media_type, fill.horizon.until) if body is not None and fill.cacheable else None
+            self.flights.finish(fill.key, fill.flight, shared)
 
     def put(self, fill: Fill, body: bytes, media_type: str) -> bool:
         """Store a computed answer if nothing it read may have changed meanwhile."""

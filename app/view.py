@@ -217,13 +217,22 @@ class GraphQLView(GraphQL[Context, None]):
         if entry is not None:
             self.metrics.inc("parvis_response_cache_total", result="hit")
             return Response(entry.body, status_code=200, media_type=entry.media_type)
+        shared = await cache.computed_meanwhile(key)
+        if shared is not None:
+            self.metrics.inc("parvis_response_cache_total", result="joined")
+            return Response(shared[0], status_code=200, media_type=shared[1])
         self.metrics.inc("parvis_response_cache_total", result="miss")
         fill = cache.begin(key)
         request.state.parvis_fill = fill
-        with recording(fill):
-            response = await super().run(request, context, root_value)
-        if response.status_code == 200 and not response.headers.getlist("set-cookie"):
-            cache.put(fill, bytes(response.body), response.media_type or media_type)
+        body: bytes | None = None
+        try:
+            with recording(fill):
+                response = await super().run(request, context, root_value)
+            if response.status_code == 200 and not response.headers.getlist("set-cookie"):
+                body, media_type = bytes(response.body), response.media_type or media_type
+                cache.put(fill, body, media_type)
+        finally:
+            cache.end(fill, body, media_type)  # the requests that waited for it get it (or not)
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:

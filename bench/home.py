@@ -94,6 +94,21 @@ query Home($slug: String!) {{
 }}"""
 
 
+STATS_AND_FEED = """
+    stats { participants reach questionsAsked questionsAnswered questionsOverdue onTimeReplyRate
+      medianReplySeconds ideasProposed ideasRealized pollsHeld votesCast }
+    feed(first: 10) { edges { node { __typename
+      ... on Poll { id question } ... on Reply { id body } ... on Idea { id title }
+      ... on NewsPost { id title } ... on Project { id title } ... on Consultation { id title } } } }"""
+
+
+def home_with_stats_query(authenticated: bool) -> str:
+    """The home page with the territory's stats and the first page of its feed (--stats)."""
+    query = home_query(authenticated)
+    head, _, tail = query.partition("    polls(")
+    return head + STATS_AND_FEED.strip("\n") + "\n    polls(" + tail
+
+
 def peer_home_query(authenticated: bool) -> str:
     """The same page from PostGraphile: its names (simplify inflector) and peer.sql's computed
     columns (open polls, the viewer's vote and supports)."""
@@ -239,6 +254,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("anonymous", "authenticated"),
                         help="measure only this variant (with --profile, say)")
     parser.add_argument("--peer", action="store_true", help="also measure PostGraphile 4 (bench/peer/)")
+    parser.add_argument("--stats", action="store_true",
+                        help="also measure Parvis's home page with the territory's stats and feed")
     parser.add_argument("--writes", type=float, default=0.0, metavar="R",
                         help="R writes a second (votes, supports, comments) during every measurement")
     args = parser.parse_args()
@@ -279,6 +296,9 @@ def main() -> None:
                         (f"GraphQL {who}", app, http_request("/graphql", body, tok)),
                         (f"baseline {who}", baseline, http_request("/home", plain, tok)),
                     ]
+                    if args.stats:
+                        rich = {"query": home_with_stats_query(tok is not None), "variables": {"slug": DEMO_SLUG}}
+                        runs.append((f"GraphQL+stats {who}", app, http_request("/graphql", rich, tok)))
                     if peer is not None:
                         peer_body = {"query": peer_home_query(tok is not None), "variables": {"slug": DEMO_SLUG}}
                         runs.append((f"PostGraphile {who}", peer,
@@ -313,7 +333,7 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], writer: d
         for who in ("anonymous", "authenticated"):
             base = results.get(f"baseline {who}")
             peer = results.get(f"PostGraphile {who}")
-            for label in (f"GraphQL {who}", f"baseline {who}", f"PostGraphile {who}"):
+            for label in (f"GraphQL {who}", f"GraphQL+stats {who}", f"baseline {who}", f"PostGraphile {who}"):
                 if label not in results:
                     continue
                 r = results[label][round_no]
@@ -329,6 +349,10 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], writer: d
             b = results.get(f"{other} {who}")
             if g and b:
                 print(f"{who}: GraphQL/{other} = {sum(r.rps for r in g) / sum(r.rps for r in b):.2f}x over all rounds")
+        rich = results.get(f"GraphQL+stats {who}")
+        if g and rich:
+            print(f"{who}: with stats and feed / without = {sum(r.rps for r in rich) / sum(r.rps for r in g):.2f}x "
+                  "over all rounds")
 
 
 if __name__ == "__main__":

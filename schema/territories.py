@@ -22,6 +22,7 @@ from models.moderation import Report as ReportRow
 from reads.lists import Narrowing
 from reads.nodes import sees
 from reads.paging import PageArgs, SortKey, bad_argument
+from reads.shared import AudienceReader, SharedPart
 from reads.stats import Figures, territory_figures
 from schema.accounts import Member, Official, Role, member_from_model, official_from_model
 from schema.authorship import check_may_moderate
@@ -36,6 +37,7 @@ from schema.polls import POLLS_PAGE, Poll, PollsPage, PollStatus, with_viewer_vo
 from schema.projects import Project
 from schema.questions import QUESTIONS_PAGE, Question, QuestionOrder, QuestionsPage, QuestionStatus
 from schema.relay import Connection, Node, decode_id_of, encode_id, paginate, register_node
+from sharing.parts import Part
 
 MEMBER_ORDER = (SortKey("id", descending=False),)
 
@@ -301,8 +303,9 @@ class Territory(Node):
         )
 
     @strawberry.field(description="Participation figures: who takes part, how officials keep the charter.")
-    async def stats(self) -> TerritoryStats:
-        return await TerritoryStats.compute(self.pk)
+    async def stats(self, info: Info[Context, None]) -> TerritoryStats:
+        # The same for every reader: a shared part, read once after each write (sharing/parts.py).
+        return await info.context.shared(STATS, self.pk, self.pk)
 
 
 REFERENCE_MAX = 32
@@ -352,6 +355,14 @@ class TerritoryStats:
     @classmethod
     def of(cls, figures: Figures) -> TerritoryStats:
         return cls(**{name: getattr(figures, name) for name in Figures.__dataclass_fields__})
+
+
+async def build_stats(reader: AudienceReader, territory_id: int) -> TerritoryStats:
+    """A territory's figures: public, the same for every audience."""
+    return await TerritoryStats.compute(territory_id)
+
+
+STATS: SharedPart[int, TerritoryStats] = Part("stats", build_stats)
 
 
 @strawberry.input(description="Changes to a territory's settings; omitted fields stay as they are.")

@@ -16,7 +16,6 @@ docs/adr/0012.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections import OrderedDict
@@ -28,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
+from sharing.flights import Flights
 from sharing.horizon import CURRENT, Horizon, note_boundary, note_tables
 from sharing.stamp import LOCAL, DataStamp, Dependencies
 
@@ -117,16 +117,6 @@ class _Entry:
     boundary: float | None
 
 
-@dataclass
-class _Flight:
-    """A build in progress: readers who arrive while nothing has been written since it began
-    wait for it instead of building the same part again (after a write, every reader in flight
-    would otherwise miss at once and build it)."""
-
-    moves: tuple[int, int]  # the stamp's write counters when the build began
-    done: asyncio.Future[tuple[Any, frozenset[str], float | None]]
-
-
 class SharedParts:
     """One per app, under the app's data stamp."""
 
@@ -135,7 +125,9 @@ class SharedParts:
         self.max_age = max_age
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
+        self.flights: Flights[tuple[Any, frozenset[str], float | None]] = Flights(
+            lambda: (LOCAL.moves, stamp.remote.moves)
+        )
         self.hits = self.misses = self.joined = 0
         stamp.on_change(self.clear)
 
@@ -167,14 +159,13 @@ class SharedParts:
                         note_boundary(dt.datetime.fromtimestamp(entry.boundary, dt.UTC))
                     return entry.value  # type: ignore[no-any-return]
                 del self._entries[key]
-            flight = self._flights.get(key)
-            if flight is None or flight.moves != self._moves():
+            flight = self.flights.current(key)
+            if flight is None:
                 break
-            # Nothing was written since that build began: its answer holds all this reader
-            # must see (what was committed before it began). If it failed, look again: another
-            # reader may have built the part or started the next build meanwhile.
-            joined = await self._join(flight)
-            # (nor one that reached a time boundary it noted, a poll closing, while it waited)
+            # Built by another reader since nothing was written (sharing/flights.py); not when
+            # it reached a time boundary it noted (a poll closing) while this one waited. If it
+            # gave nothing, look again: another reader may have built it or be building it.
+            joined = await self.flights.join(flight)
             if joined is not None and (joined[2] is None or time.time() < joined[2]):
                 self.joined += 1
                 value, tables, until = joined
@@ -183,21 +174,19 @@ class SharedParts:
                     note_boundary(dt.datetime.fromtimestamp(until, dt.UTC))
                 return value  # type: ignore[no-any-return]
         self.misses += 1
-        flight = self._flights[key] = _Flight(self._moves(), asyncio.get_running_loop().create_future())
+        flight = self.flights.begin(key)
         snapshot = stamp.snapshot()
         horizon = Horizon()
         token = CURRENT.set(horizon)
         try:
             value = await part.build(reader(), args)
         except BaseException:
-            flight.done.cancel()  # the readers waiting for it build it themselves
+            self.flights.finish(key, flight, None)  # its readers build it themselves
             raise
         finally:
             CURRENT.reset(token)
-            if self._flights.get(key) is flight:
-                del self._flights[key]
         tables = frozenset(horizon.tables)
-        flight.done.set_result((value, tables, horizon.until))
+        self.flights.finish(key, flight, (value, tables, horizon.until))
         note_tables(tables)
         if horizon.until is not None:
             note_boundary(dt.datetime.fromtimestamp(horizon.until, dt.UTC))
@@ -212,18 +201,3 @@ class SharedParts:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return value
-
-
-    def _moves(self) -> tuple[int, int]:
-        return LOCAL.moves, self.stamp.remote.moves
-
-    @staticmethod
-    async def _join(flight: _Flight) -> tuple[Any, frozenset[str], float | None] | None:
-        """The answer of a build in progress, or None if it failed or was abandoned."""
-        try:
-            return await asyncio.shield(flight.done)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if not flight.done.cancelled() or (task is not None and task.cancelling()):
-                raise  # this reader itself is cancelled
-            return None

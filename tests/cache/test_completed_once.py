@@ -191,3 +191,23 @@ async def test_the_viewers_own_fields_of_a_page_are_read_by_one_statement(
     # the token with the viewer's memberships (their audience), then their marks: nothing else
     assert len(counted.queries) == 2, "\n".join(counted.queries)
     assert "access_token" in counted.queries[0] and "member" in counted.queries[0]
+
+
+async def test_a_territorys_stats_are_read_once_for_every_signed_in_reader_until_a_write(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    from tests.test_query_count import count_queries
+
+    t = await a_town_with_a_vote_and_a_support(gql)
+    query = "query S($slug: String!) { territory(slug: $slug) { stats { participants votesCast } } }"
+    first = await read(http, t.alice.token, query, slug=t.territory.slug)
+    with count_queries() as counted:
+        again = await read(http, t.bob.token, query, slug=t.territory.slug)
+    assert again == first
+    assert not [q for q in counted.queries if "territory_stats" in q], counted.queries
+
+    # A vote moves the figures: the next reader sees it
+    poll = await created(gql, t.odile.token, t.gid)
+    await voted(gql, t.bob.token, poll["id"], option_ids(poll)[0])
+    after = await read(http, t.alice.token, query, slug=t.territory.slug)
+    assert after["stats"]["votesCast"] == first["stats"]["votesCast"] + 1

@@ -133,3 +133,85 @@ async def test_a_reader_does_not_take_a_build_whose_time_boundary_passed_while_i
     GATE["open"].set()
     assert await leader == {"build": 1}
     assert await follower == {"build": 2} and parts.joined == 0
+
+
+# --- the anonymous response cache (app/responses.py) ----------------------------------------
+
+STATS = "query($s: String!) { territory(slug: $s) { name stats { participants } } }"
+FAIL_FIRST_STATS: list[bool] = []
+
+
+@pytest.fixture
+def slow_stats(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Territory.stats waits for GATE["stats"]; returns the list of computations."""
+    import schema.territories as territories
+
+    computed: list[int] = []
+    original = territories.territory_figures
+
+    async def held(territory_id: int) -> Any:
+        computed.append(territory_id)
+        await GATE["stats"].wait()
+        if len(computed) == 1 and FAIL_FIRST_STATS:
+            raise RuntimeError("the database went away")
+        return await original(territory_id)
+
+    GATE["stats"] = asyncio.Event()
+    FAIL_FIRST_STATS.clear()
+    monkeypatch.setattr(territories, "territory_figures", held)
+    return computed
+
+
+async def anonymous(http: Any, query: str, slug: str) -> Any:
+    response = await http.post("/graphql", json={"query": query, "variables": {"s": slug}})
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_anonymous_readers_of_an_answer_being_computed_wait_for_it(http: Any, slow_stats: list[int]) -> None:
+    from tests.factories import make_territory
+
+    territory = await make_territory()
+    readers = [asyncio.ensure_future(anonymous(http, STATS, territory.slug)) for _ in range(8)]
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    GATE["stats"].set()
+    answers = await asyncio.gather(*readers)
+    assert len(slow_stats) == 1  # one computation for the eight
+    assert all(answer == answers[0] for answer in answers) and "errors" not in answers[0]
+
+
+async def test_an_anonymous_reader_arriving_after_a_write_computes_its_own(http: Any, slow_stats: list[int]) -> None:
+    from models.territories import Territory as TerritoryRow
+    from tests.factories import make_territory
+
+    territory = await make_territory()
+    first = asyncio.ensure_future(anonymous(http, STATS, territory.slug))
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    # A write committed while the first answer is being computed (it may not hold it)
+    await TerritoryRow.filter(id=territory.id).update(name="Renamed while reading")
+    second = asyncio.ensure_future(anonymous(http, STATS, territory.slug))
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    GATE["stats"].set()
+    await first
+    assert (await second)["data"]["territory"]["name"] == "Renamed while reading"
+    assert len(slow_stats) == 2
+
+
+async def test_an_answer_with_errors_is_not_handed_to_the_readers_waiting_for_it(
+    http: Any, slow_stats: list[int]
+) -> None:
+    from tests.factories import make_territory
+
+    territory = await make_territory()
+    FAIL_FIRST_STATS.append(True)  # the computation in flight fails, the next ones do not
+    readers = [asyncio.ensure_future(anonymous(http, STATS, territory.slug)) for _ in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    GATE["stats"].set()
+    answers = await asyncio.gather(*readers)
+    assert answers[0]["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert all("errors" not in a and a["data"]["territory"]["stats"] for a in answers[1:]), answers
+    assert len(slow_stats) == 2  # one of the others computed it, the last waited for that one
