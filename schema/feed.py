@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import strawberry
@@ -26,7 +27,7 @@ from models import questions as mq
 from models.feed import FeedEntry
 from reads.nodes import sees
 from reads.paging import NEWEST_FIRST, encode_cursor
-from reads.shared import AudienceReader
+from reads.shared import AudienceReader, SharedPart
 from schema.consultations.types import Consultation
 from schema.ideas import Idea
 from schema.news import NewsPost
@@ -34,7 +35,7 @@ from schema.polls import Poll
 from schema.projects import Project
 from schema.questions import Reply
 from schema.relay import Connection, Edge, PageInfo, paginate
-from sharing.parts import Audience
+from sharing.parts import Audience, Part
 
 FeedItem = Annotated[
     Union[NewsPost, Poll, Reply, Idea, Project, Consultation],  # noqa: UP007 (strawberry.union needs Union here)
@@ -110,6 +111,17 @@ def _loaders(source: Any) -> Any:
     return source
 
 
+@dataclass(frozen=True)
+class FeedPage:
+    """The arguments of a page of a territory's feed (part of its shared part's key)."""
+
+    territory: int
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
 async def feed_page(
     info: Info[Context, None],
     territory_pk: int,
@@ -120,17 +132,22 @@ async def feed_page(
     before: str | None = None,
 ) -> FeedItemConnection:
     """One page of the territory's feed, newest first. Entries whose subject was hidden
-    or removed are left out, so a page may hold fewer items than asked."""
+    or removed are left out, so a page may hold fewer items than asked. The feed is the same
+    for everyone: one shared part for every reader (sharing/parts.py)."""
+    return await info.context.shared(FEED_PAGE, None, FeedPage(territory_pk, first, after, last, before))
+
+
+async def build_feed_page(reader: AudienceReader, args: FeedPage) -> FeedItemConnection:
     entries = await paginate(
-        FeedEntry.filter(territory_id=territory_pk, hidden=False),
+        FeedEntry.filter(territory_id=args.territory, hidden=False),
         lambda row: row,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
+        first=args.first,
+        after=args.after,
+        last=args.last,
+        before=args.before,
         order=NEWEST_FIRST,
     )
-    resolved = await resolve_feed_entries(info, [edge.node for edge in entries.edges])
+    resolved = await resolve_feed_entries(reader.loaders, [edge.node for edge in entries.edges])
     edges = [feed_edge(entry, node) for entry, node in resolved]
     # The page info keeps the entries' cursors, so a page whose last entry was skipped
     # still resumes after it (nothing repeated, nothing skipped).
@@ -146,7 +163,6 @@ async def feed_page(
     )
 
 
-
 # Territory.feed refers to this class lazily: a lazy reference to the Annotated union
 # inside a generic (`Connection[Annotated[FeedItem, strawberry.lazy(...)]]`) would make
 # strawberry name the type "AnnotatedConnection" instead of the contract's name.
@@ -157,3 +173,5 @@ class FeedItemConnection(Connection[FeedItem]):
 
 # The feed's edge type (named FeedItemEdge), also what the live `feed` subscription yields.
 FeedItemEdge = Edge[FeedItem]
+
+FEED_PAGE: SharedPart[FeedPage, FeedItemConnection] = Part("feed", build_feed_page)

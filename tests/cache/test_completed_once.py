@@ -211,3 +211,27 @@ async def test_a_territorys_stats_are_read_once_for_every_signed_in_reader_until
     await voted(gql, t.bob.token, poll["id"], option_ids(poll)[0])
     after = await read(http, t.alice.token, query, slug=t.territory.slug)
     assert after["stats"]["votesCast"] == first["stats"]["votesCast"] + 1
+
+
+async def test_the_feed_is_read_once_for_every_reader_until_a_write(
+    gql: Any, http: httpx.AsyncClient, app: Any
+) -> None:
+    from tests.test_query_count import count_queries
+
+    t = await a_town_with_a_vote_and_a_support(gql)
+    query = """query F($slug: String!) { territory(slug: $slug) { feed(first: 5) { edges { cursor node {
+      __typename ... on Poll { id question viewerHasVoted } } } } } }"""
+    first = await read(http, t.alice.token, query, slug=t.territory.slug)
+    with count_queries() as counted:
+        again = await read(http, t.bob.token, query, slug=t.territory.slug)
+    assert not [q for q in counted.queries if "feed_entry" in q], counted.queries
+    # the same entries, each reader's own viewerHasVoted (alice voted in the town's poll)
+    polls = [e["node"] for e in first["feed"]["edges"] if e["node"]["__typename"] == "Poll"]
+    bobs = [e["node"] for e in again["feed"]["edges"] if e["node"]["__typename"] == "Poll"]
+    assert [p["id"] for p in polls] == [p["id"] for p in bobs] and polls
+    assert polls[0]["viewerHasVoted"] is True and bobs[0]["viewerHasVoted"] is False
+
+    # A new poll is in the next read
+    poll = await created(gql, t.odile.token, t.gid)
+    after = await read(http, t.bob.token, query, slug=t.territory.slug)
+    assert after["feed"]["edges"][0]["node"]["id"] == poll["id"]
