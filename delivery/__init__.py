@@ -83,10 +83,21 @@ async def prepare(job: Job) -> Job | None:
     return None if payload is None else dataclasses.replace(job, payload=payload)
 
 
+_queued = 0
+
+
 async def enqueue(channel: str, recipient: str, payload: dict[str, Any], key: str) -> None:
     """Queue a message in the current transaction; ignored if `key` was queued before."""
+    global _queued
     job = DeliveryJob(channel=channel, recipient=recipient, payload=payload, key=key[:200], run_after=now())
     await DeliveryJob.bulk_create([job], ignore_conflicts=True)
+    _queued += 1
+
+
+def queued() -> int:
+    """How many messages this process has queued so far: a transaction that moved it has
+    something for the worker (`wake` after its commit); one that did not, nothing."""
+    return _queued
 
 
 def wake() -> None:

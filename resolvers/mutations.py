@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from access.context import Context
 from access.i18n import N_, Phrase
 from access.ratelimit import Decision, Limiter
-from delivery import wake
+from delivery import queued, wake
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import check_email_verified as check_email_verified
 from schema.permissions import check_member as check_member  # one place for writes and hints
@@ -63,6 +63,7 @@ async def run_in_transaction(
     """Run `work` in one transaction: (result, []) once committed and its events
     published, or (None, userErrors) after a rollback that published nothing."""
     ctx.outbox.clear()
+    queued_before = queued()
     try:
         async with atomic():
             result = await work()
@@ -76,8 +77,10 @@ async def run_in_transaction(
     # write count, see sharing/stamp.py).
     await announce_write(ctx.broker)
     await ctx.outbox.publish(ctx.broker)
-    # Mails and pushes the write queued leave now, outside the request (docs/adr/0010).
-    wake()
+    # Mails and pushes the write queued leave now, outside the request (docs/adr/0010); a
+    # write that queued none (a vote, a count) does not send the worker to look for any.
+    if queued() != queued_before:
+        wake()
     return result, []
 
 
