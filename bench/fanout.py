@@ -199,8 +199,11 @@ def run_config(args: argparse.Namespace, url: str, processes: int, levels: list[
     poll_gid = gid("Poll", poll_id)
     option_gids = [gid("PollOption", o) for o in options]
     # Production's serve requires PARVIS_SECRET (docs/adr/0009).
+    # Every subscriber connects from this machine: one address, far past the per-address
+    # request limit a public deployment keeps (as bench/common.py does for its servers).
     env = {"DATABASE_URL": url, "PARVIS_ENV": "production",
-           "PARVIS_SECRET": os.environ.get("PARVIS_SECRET") or secrets.token_urlsafe(48)}
+           "PARVIS_SECRET": os.environ.get("PARVIS_SECRET") or secrets.token_urlsafe(48),
+           "PARVIS_RATE_LIMITS": "requests_ip=1000000000/60"}
     if args.deflate_server is not None:
         env["PARVIS_WS_DEFLATE"] = args.deflate_server
     if processes > 1:
