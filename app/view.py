@@ -343,6 +343,9 @@ class GraphQLView(GraphQL[Context, None]):
         if request_adapter.method == "GET" and selected == OperationType.MUTATION:
             # GraphQL over HTTP: GET serves queries only.
             raise HttpRefusal(405, "Mutations must be sent with POST.")
+        if selected == OperationType.SUBSCRIPTION:
+            # Executed as a query it answered an internal error: say where subscriptions are.
+            raise HttpRefusal(400, "Subscriptions are served over a websocket (graphql-transport-ws) at this path.")
         timeout = self.settings.operation_timeout
         try:
             return await asyncio.wait_for(

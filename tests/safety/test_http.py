@@ -39,6 +39,16 @@ async def test_get_serves_queries_and_refuses_mutations(http: httpx.AsyncClient)
     assert refused.status_code == 405
 
 
+async def test_a_subscription_over_http_is_told_where_subscriptions_are(http: httpx.AsyncClient):
+    # (executed as a query, it answered INTERNAL_SERVER_ERROR)
+    query = 'subscription { feed(territoryId: "VGVycml0b3J5OjE=") { cursor } }'
+    for response in (await http.post("/graphql", json={"query": query}),
+                     await http.get("/graphql", params={"query": query}),
+                     await http.post("/graphql", json={"query": query}, headers={"Accept-Language": "fr"})):
+        assert response.status_code == 400, response.text
+        assert "INTERNAL" not in response.text and "websocket" in response.text, response.text
+
+
 async def test_post_refuses_what_a_browser_sends_cross_site_without_a_preflight(http: httpx.AsyncClient):
     body = '{"query": "mutation { logOut }"}'
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
