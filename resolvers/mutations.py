@@ -21,7 +21,7 @@ from delivery import queued, wake
 from schema.errors import Refusal, UserError, UserErrorCode
 from schema.permissions import check_email_verified as check_email_verified
 from schema.permissions import check_member as check_member  # one place for writes and hints
-from sharing.stamp import announce_write
+from sharing.stamp import LOCAL, announce_write
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -64,6 +64,7 @@ async def run_in_transaction(
     published, or (None, userErrors) after a rollback that published nothing."""
     ctx.outbox.clear()
     queued_before = queued()
+    members_before = LOCAL.tables.get("member", 0)
     try:
         async with atomic():
             result = await work()
@@ -73,6 +74,11 @@ async def run_in_transaction(
     except BaseException:
         ctx.outbox.clear()
         raise
+    if LOCAL.tables.get("member", 0) != members_before:
+        # A membership changed (a join, a leave, a role, a verification; perhaps the viewer's
+        # own): the rest of the request reads the viewer's memberships again, not those read
+        # with the token or cached by its loaders.
+        ctx.fresh_loaders()
     # Other processes drop what they share (this one already did: every commit moves its
     # write count, see sharing/stamp.py).
     await announce_write(ctx.broker)

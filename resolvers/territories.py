@@ -160,9 +160,7 @@ class TerritoriesMutation:
                 await Member.filter(id=existing.id).update(left_at=None)
             return await reload_member(existing.id)
 
-        payload = await mutate(ctx, work, member_payload)
-        ctx.fresh_loaders()  # the memberships read with the token are from before the join
-        return payload
+        return await mutate(ctx, work, member_payload)
 
     @strawberry.mutation(
         description=(
