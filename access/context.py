@@ -59,7 +59,8 @@ class Context:
     # a websocket's connection_init `acceptLanguage` (app/view.py).
     accept_language: str | None = None
     # The viewer's memberships by territory as the request read them with its token (HTTP
-    # requests: access/tokens.viewer_for_token): the first loaders answer from them.
+    # requests: access/tokens.viewer_for_token): `membership` answers from them until a
+    # write to memberships (fresh_loaders).
     memberships: dict[int, Member] | None = None
     # Made on first use: an idle websocket (thousands per process) never pays for them.
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
@@ -68,7 +69,7 @@ class Context:
     def loaders(self) -> Loaders:
         """This request's DataLoaders (or this operation's or event's: see fresh_loaders)."""
         if self._loaders is None:
-            self._loaders = Loaders(self.account.id if self.account else None, self.memberships)
+            self._loaders = Loaders(self.account.id if self.account else None)
         return self._loaders
 
     def fresh_loaders(self) -> None:

@@ -91,11 +91,8 @@ class ViewerMarks:
 class Loaders:
     """The loaders of one request (or of one subscription event: never reuse across events)."""
 
-    def __init__(self, viewer_account_id: int | None, memberships: dict[int, Member] | None = None) -> None:
+    def __init__(self, viewer_account_id: int | None) -> None:
         self._viewer = viewer_account_id
-        # The viewer's current memberships by territory when the request already read them all
-        # (with its token: access/tokens.viewer_for_token): `membership` then reads nothing.
-        self._memberships_known = memberships
         self._by_model: dict[type[Model], DataLoader[int, Any]] = {}
         # Whether a territory requires a verified email to write, when a statement of this
         # request already read it (the ballot box does): no query for it then.
@@ -231,8 +228,6 @@ class Loaders:
         """The viewer's membership of each territory, or None (also once they left it)."""
         if self._viewer is None:
             return [None] * len(territory_ids)
-        if self._memberships_known is not None:
-            return [self._memberships_known.get(key) for key in territory_ids]
         keys = list(territory_ids)
         rows = await sql.fetch(
             f"SELECT {sql.columns(Member, 'm', 'm_')}, {sql.columns(Account, 'a', 'a_')} "

@@ -304,8 +304,8 @@ class Territory(Node):
 
     @strawberry.field(description="Participation figures: who takes part, how officials keep the charter.")
     async def stats(self, info: Info[Context, None]) -> TerritoryStats:
-        # The same for every reader: a shared part, read once after each write (sharing/parts.py).
-        return await info.context.shared(STATS, self.pk, self.pk)
+        # The same for every reader (PUBLIC, as the feed): a shared part, read once per write.
+        return await info.context.shared(STATS, None, self.pk)
 
 
 REFERENCE_MAX = 32
