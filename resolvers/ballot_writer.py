@@ -221,17 +221,22 @@ async def _write_batch(queue: _Queue, ballots: list[_Ballot]) -> None:
             if not ballot.outcome.done():
                 ballot.outcome.set_exception(RuntimeError("the ballot could not be written"))
         return
-    # Each voter's answer first: a writer stopped while announcing leaves no voter waiting.
-    for ballot, outcome in zip(ballots, outcomes, strict=True):
-        if not ballot.outcome.done():
-            ballot.outcome.set_result(outcome)
-    if any(o.refusal is None for o in outcomes):
-        await announce_write(queue.broker)
-        try:
-            await queue.broker.publish(Event(channel=poll_channel(queue.poll_id), type="vote",
-                                             data={"poll": queue.poll_id}))
-        except Exception:  # noqa: BLE001 - the ballots are committed; the stream catches up
-            log.warning("could not publish the votes of poll %s", queue.poll_id, exc_info=True)
+    # Announced before the voters are answered, as every mutation is (resolvers/mutations.py):
+    # a voter's next read, in any process, sees the vote, and the poll's channel hears of the
+    # vote before the count a voter's fold publishes. Both calls are bounded and never raise;
+    # `finally` answers the voters even if the writer is stopped while announcing.
+    try:
+        if any(o.refusal is None for o in outcomes):
+            await announce_write(queue.broker)
+            try:
+                await queue.broker.publish(Event(channel=poll_channel(queue.poll_id), type="vote",
+                                                 data={"poll": queue.poll_id}))
+            except Exception:  # noqa: BLE001 - the ballots are committed; the stream catches up
+                log.warning("could not publish the votes of poll %s", queue.poll_id, exc_info=True)
+    finally:
+        for ballot, outcome in zip(ballots, outcomes, strict=True):
+            if not ballot.outcome.done():
+                ballot.outcome.set_result(outcome)
 
 
 class PollClosedBefore(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from models.polls import Poll as PollRow
 from models.polls import PollParticipation
 from schema.relay import encode_id
@@ -51,6 +53,30 @@ async def test_alice_votes_green(gql, app_broker):
     assert [(e.type, e.data) for e in events] == [
         ("vote", {"poll": pk_of(poll["id"], "Poll")}), ("tally", {"poll": pk_of(poll["id"], "Poll")})
     ]
+
+
+async def test_a_voter_is_answered_after_her_vote_was_announced(gql, app_broker, monkeypatch):
+    # Given a broker slow to publish a poll's vote (a busy Redis)
+    t = await town()
+    poll = await created(gql, t.odile.token, t.gid)
+    green = option_ids(poll)[1]
+    publish = app_broker.publish
+    done: list[str] = []
+
+    async def slow_publish(event):
+        if event.type == "vote":
+            await asyncio.sleep(0.1)
+        await publish(event)
+        done.append(event.type)
+
+    monkeypatch.setattr(app_broker, "publish", slow_publish)
+    # When alice votes (K = 1: her request also publishes the count)
+    async with published(app_broker, on_poll(poll["id"])) as events:
+        await voted(gql, t.alice.token, poll["id"], green)
+        published_when_answered = [kind for kind in done if kind != "changed"]
+    # Then the vote was published before she was answered, and heard before its count
+    assert published_when_answered == ["vote", "tally"]
+    assert [e.type for e in events] == ["vote", "tally"]
 
 
 async def test_voting_needs_an_account_and_a_membership(gql, app_broker):
