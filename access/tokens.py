@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from models.accounts import AccessToken, Account, Member
 from models.clock import now
 from reads import sql
+from sharing.batches import Batches, in_transaction
 
 
 def hash_token(token: str) -> str:
@@ -44,18 +47,41 @@ async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
 
 
 @functools.cache
-def _viewer_sql() -> str:
+def _viewers_sql(postgres: bool) -> str:
+    """The tokens of a batch ($1: their hashes), their accounts and the accounts' current
+    memberships, one row per membership (m_ columns NULL when none)."""
+    hashes = "= ANY($1::text[])" if postgres else "IN (SELECT value FROM json_each($1))"
     return (
         f"SELECT {sql.columns(AccessToken, 't', 't_')}, {sql.columns(Account, 'a', 'a_')}, "
         f"{sql.columns(Member, 'm', 'm_')} FROM access_token t JOIN account a ON a.id = t.account_id "
-        "LEFT JOIN member m ON m.account_id = a.id AND m.left_at IS NULL WHERE t.token_hash = $1"
+        f"LEFT JOIN member m ON m.account_id = a.id AND m.left_at IS NULL WHERE t.token_hash {hashes}"
     )
+
+
+async def _read_viewers(hashes: list[str]) -> dict[str, list[Any]]:
+    postgres = sql.postgres()
+    rows = await sql.fetch(_viewers_sql(postgres), hashes if postgres else json.dumps(hashes))
+    found: dict[str, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row["t_token_hash"], []).append(row)
+    return found
+
+
+# The signed-in requests of a busy process read their tokens together (sharing/batches.py).
+_VIEWERS: Batches[str] = Batches("viewers", _read_viewers)
 
 
 async def viewer_for_token(token: str) -> tuple[Account, AccessToken, dict[int, Member]] | None:
     """account_for_token, with the account's current memberships by territory read by the same
-    statement (one row per membership): an HTTP request's membership checks then cost nothing."""
-    rows = await sql.fetch(_viewer_sql(), hash_token(token))
+    statement (one row per membership): an HTTP request's membership checks then cost nothing.
+    Requests asking at the same time share the statement (sharing/batches.py); each builds its
+    own objects from the rows."""
+    digest = hash_token(token)
+    rows: Sequence[Any]
+    if in_transaction():
+        rows = (await _read_viewers([digest])).get(digest, ())
+    else:
+        rows = await _VIEWERS.get(digest)
     found = _live_viewer(rows[0] if rows else None)
     if found is None:
         return None
@@ -96,13 +122,27 @@ async def touch(access: AccessToken) -> None:
     at = now()
     if access.last_used_at is not None and at - access.last_used_at < LAST_USED_EVERY:
         return
-    # Fixed SQL (reads/sql.py): a sign-in's first request, a vote say, pays no ORM statement build.
-    await sql.execute(
-        'UPDATE access_token SET "last_used_at" = $1 WHERE "id" = $2 '
-        'AND ("last_used_at" IS NULL OR "last_used_at" < $3)',
-        at, access.id, at - LAST_USED_EVERY,
-    )
+    # Fixed SQL (reads/sql.py), and the sessions first seen at the same time together.
+    if in_transaction():
+        await _touch_all([access.id])
+    else:
+        await _TOUCHES.get(access.id)
     access.last_used_at = at
+
+
+async def _touch_all(ids: list[int]) -> dict[int, list[Any]]:
+    at = now()
+    postgres = sql.postgres()
+    await sql.execute(
+        'UPDATE access_token SET "last_used_at" = $1 WHERE "id" '
+        + ("= ANY($2::int[])" if postgres else "IN (SELECT value FROM json_each($2))")
+        + ' AND ("last_used_at" IS NULL OR "last_used_at" < $3)',
+        at, ids if postgres else json.dumps(ids), at - LAST_USED_EVERY,
+    )
+    return {}
+
+
+_TOUCHES: Batches[int] = Batches("touches", _touch_all)
 
 
 def device_of(user_agent: str | None) -> str | None:

@@ -13,7 +13,10 @@ across voters. Reasoning: docs/adr/0001, 0007, 0009, 0022.
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 
@@ -30,6 +33,7 @@ from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.polls import CastVoteInput, check_may_vote
 from schema.relay import decode_id_of
+from sharing.batches import Batches, in_transaction
 
 
 @functools.cache
@@ -50,6 +54,35 @@ def _read_sql() -> str:
     )
 
 
+@functools.cache
+def _boxes_sql(postgres: bool) -> str:
+    """The polls of a batch ($1: their ids), one row per option (o_id NULL when none), with
+    their territory's K and email rule: what _read_sql reads, without the membership."""
+    ids = "= ANY($1::int[])" if postgres else "IN (SELECT value FROM json_each($1))"
+    return (
+        f"SELECT {sql.columns(PollRow, 'p', 'p_')}, "
+        'o."id" AS "o_id", o."position" AS "o_position", t."ballot_batch" AS "t_ballot_batch", '
+        't."email_verification_required" AS "t_evr" '
+        'FROM "poll" p JOIN "territory" t ON t."id" = p."territory_id" '
+        'LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
+        f'WHERE p."id" {ids}'
+    )
+
+
+async def _read_boxes(ids: list[int]) -> dict[int, list[Any]]:
+    postgres = sql.postgres()
+    rows = await sql.fetch(_boxes_sql(postgres), ids if postgres else json.dumps(ids))
+    found: dict[int, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row["p_id"], []).append(row)
+    return found
+
+
+# The ballots of a busy poll read it together (sharing/batches.py): each request still reads
+# it after it arrived, and builds its own objects from the rows.
+_BOXES: Batches[int] = Batches("ballot-boxes", _read_boxes)
+
+
 @dataclass
 class BallotBox:
     """What castVote reads before a ballot: the poll, its options' ids (to their positions),
@@ -63,20 +96,29 @@ class BallotBox:
 
 async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
     """The poll behind a global id, if the viewer may see it (NOT_FOUND), with its options'
-    ids and the viewer's membership of its territory, in one statement. The membership is
-    handed to the request's loader, where check_may_vote reads it (no second query)."""
+    ids, in one statement: shared by the ballots of the moment on an HTTP request (which read
+    its memberships with its token), else reading the viewer's membership too and handing it
+    to the request's loader, where check_may_vote reads it (no second query)."""
     account = ctx.require_account()
     pk = decode_id_of(global_id, "Poll")
-    rows = await sql.fetch(_read_sql(), pk, account.id) if pk is not None else ()
+    rows: Sequence[Any] = ()
+    # An HTTP request read its memberships with its token: the poll alone, with the other
+    # ballots of the moment; else (a websocket's vote) the poll with the membership.
+    batched = ctx.memberships is not None and not in_transaction()
+    if pk is not None:
+        rows = await (_BOXES.get(pk) if batched else sql.fetch(_read_sql(), pk, account.id))
     if not rows:
         raise _not_found()
     row = rows[0]
     poll = sql.model_from_row(PollRow, row, "p_")
     member: Member | None = None
-    if row["m_id"] is not None:
-        member = sql.model_from_row(Member, row, "m_")
-        member._account = account  # as the loader's select_related
-    ctx.loaders.membership.prime(poll.territory_id, member)
+    if not batched:
+        if row["m_id"] is not None:
+            member = sql.model_from_row(Member, row, "m_")
+            member._account = account  # as the loader's select_related
+        ctx.loaders.membership.prime(poll.territory_id, member)
+    else:
+        member = await ctx.membership(poll.territory_id)  # no statement: read with the token
     # Hidden polls: the territory's moderators and admins only (ctx.can_see).
     if poll.hidden and (member is None or member.role not in STAFF_ROLES):
         raise _not_found()
