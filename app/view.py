@@ -282,10 +282,11 @@ class GraphQLView(GraphQL[Context, None]):
             raise HttpRefusal(400, "Subscriptions are served over a websocket (graphql-transport-ws) at this path.")
         timeout = self.settings.operation_timeout
         try:
-            return await asyncio.wait_for(
-                super().execute_single(request, request_adapter, sub_response, context, root_value, request_data),
-                timeout=timeout,
-            )
+            # In this task (asyncio.wait_for would start one per operation).
+            async with asyncio.timeout(timeout):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         except TimeoutError:
             self.metrics.inc("parvis_graphql_errors_total", code="TIMEOUT")
             return ExecutionResult(data=None, errors=[error_in(
