@@ -180,7 +180,8 @@ def servers(url: str, *, pool: int, profile: str | None = None) -> Iterator[tupl
     app_url = f"{url}?maxsize={pool}"
     app_argv = ["server.py", "serve", "--port", str(port_app := free_port())]
     if profile:
-        renderer = "html" if profile.endswith(".html") else "text"
+        # .html: the interactive tree; .pstats: for pstats (self time per function); else text.
+        renderer = {".html": "html", ".pstats": "pstats"}.get(Path(profile).suffix, "text")
         app_argv = ["-m", "pyinstrument", "-r", renderer, "-o", profile, *app_argv]
     started: list[Server] = []
     try:

@@ -58,6 +58,8 @@ async def measure(once: Callable[[], Awaitable[None]], n: int, label: str) -> No
     profiler.disable()
 
     stats = pstats.Stats(profiler)
+    if dump := os.environ.get("PROFILE_DUMP"):  # for pstats' callers and callees
+        stats.dump_stats(dump)
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     by_family: dict[str, float] = defaultdict(float)
     for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]

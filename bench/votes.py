@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,6 +119,12 @@ async def tally(url: str, poll_id: int) -> tuple[int, int, int]:
         await conn.close()
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ballots(voters: list[tuple[int, str]], options: list[int]) -> list[int]:
     """Each voter's choice, spread over the options, the same for every measurement."""
     return [options[n % len(options)] for n in range(len(voters))]
@@ -208,6 +215,9 @@ def main() -> None:
     url = prepare_database(args.db, args.scale, args.keep_db)
     results: dict[str, list[Result]] = {}
     audits: list[str] = []
+    # The server process's CPU time (user + system) per vote it answered, warm-up included:
+    # less sensitive than a rate to what else the machine is doing.
+    cpu_ms: dict[str, list[float]] = {"GraphQL castVote": [], "baseline /vote": []}
     lost = 0
     try:
         voters = asyncio.run(make_voters(url, args.voters))
@@ -235,9 +245,12 @@ def main() -> None:
                             requests = [http_request("/vote", {"pollId": pgid, "optionIds": [gid("PollOption", c)]},
                                                      token) for (_, token), c in zip(voters, choices, strict=True)]
                             port = baseline.port
+                        server = app if label.startswith("GraphQL") else baseline
+                        cpu = process_cpu(server.process.pid)
                         result = run_load(label, port, requests, concurrency=args.concurrency,
                                           duration=args.duration, warmup=args.warmup,
                                           max_requests=len(requests), check="vote")
+                        cpu_ms[label].append((process_cpu(server.process.pid) - cpu) * 1000 / max(result.ok_total, 1))
                     counted = asyncio.run(tally(url, poll_id))
                     consistent = counted[0] == counted[1] == counted[2] == result.ok_total
                     lost += 0 if consistent else 1
@@ -260,14 +273,16 @@ def main() -> None:
     print(f"castVote: scale {args.scale}, {args.voters} voters, concurrency {args.concurrency}, "
           f"{args.duration:g} s after {args.warmup:g} s warm-up (bounded by voters), {args.rounds} rounds "
           f"alternating; pool {args.pool}; {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}")
-    rows = [["round", "variant", "votes/s", "p50 ms", "p99 ms", "errors", "vs baseline", "vs direct"]]
+    rows = [["round", "variant", "votes/s", "p50 ms", "p99 ms", "errors", "vs baseline", "vs direct",
+             "server CPU ms/vote"]]
     for n in range(args.rounds):
         base, direct_r = results["baseline /vote"][n], results["asyncpg direct"][n]
         for label in ("GraphQL castVote", "baseline /vote", "asyncpg direct"):
             r = results[label][n]
             rows.append([str(n + 1), label, f"{r.rps:.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", str(r.errors),
                          f"{r.rps / base.rps:.2f}x" if label != "baseline /vote" else "",
-                         f"{r.rps / direct_r.rps:.2f}x" if label != "asyncpg direct" else ""])
+                         f"{r.rps / direct_r.rps:.2f}x" if label != "asyncpg direct" else "",
+                         f"{cpu_ms[label][n]:.3f}" if label in cpu_ms else ""])
     print(table(rows))
     for audit in audits:
         print(audit)
