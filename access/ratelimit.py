@@ -7,6 +7,7 @@ why: docs/adr/0005-rate-limits.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import ipaddress
@@ -286,10 +287,16 @@ def client_key(scope: Scope | None) -> str:
     host = client[0] if client else None
     if not host:
         return "unknown"
+    return _bucket_of(str(host))
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_of(host: str) -> str:
+    """client_key's answer for one address (parsing it was 2 % of a vote's CPU under load)."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return str(host)[:64]  # a unix socket path or a test client's name
+        return host[:64]  # a unix socket path or a test client's name
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
