@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError, GraphQLInterfaceType, GraphQLObjectType
-from strawberry.extensions import ParserCache
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.extension_hooks import OnceWrappedRunner
 from app.observability import OperationMetrics
 from app.validation_cache import DocumentValidationCache
 from resolvers.accounts import AccountsMutation, AccountsQuery
@@ -135,6 +137,12 @@ class ParvisSchema(strawberry.Schema):
         traceback: a `logIn` whose selection fails validation put its password in the logs.
         Here the operation's one JSON line carries its error codes (OperationMetrics), and an
         unexpected error is logged once, with its errorId and traceback (ErrorCodes)."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Hooks wrapped once per extension class, not per request (app/extension_hooks.py)."""
+        return OnceWrappedRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(execution_context_class: type = FastExecutionContext) -> strawberry.Schema:
