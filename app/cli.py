@@ -144,7 +144,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, root: Composition) -
             uvicorn.run(root.factory_path, factory=True, workers=args.workers,
                         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **common)
     else:
-        uvicorn.run(root.build_app(settings), **common)
+        uvicorn.run(serving(root.build_app(settings)), **common)
+
+
+def serving(app: Starlette) -> Starlette:
+    """An app this process serves until it exits: once it is up, what its startup built (the
+    schema, the modules, the pools) leaves the cyclic garbage collector's watch (server.py's
+    lifespan, gc.freeze: ADR 0025). Tests build apps that come and go: not these."""
+    app.state.freeze_heap = True
+    return app
 
 
 @contextlib.contextmanager

@@ -47,6 +47,8 @@ HELP = {
     "parvis_http_rejected_total": "HTTP requests refused before GraphQL, by reason.",
     "parvis_rate_limited_total": "Requests and mutations refused by a rate limit, by bucket.",
     "parvis_websockets_open": "Websocket connections open on this server.",
+    "parvis_gc_frozen_objects": "Objects a serving process's startup left out of the cyclic garbage collector's "
+                                "watch (gc.freeze, docs/adr/0025).",
     "parvis_subscriptions_active": "GraphQL subscriptions streaming on this server.",
     "parvis_events_published_total": "Events published by this server after commit.",
     "parvis_events_delivered_total": "Event messages sent to subscribers by this server.",
@@ -62,7 +64,7 @@ COUNTERS: dict[str, tuple[str, ...]] = {
     "parvis_events_published_total": (),
     "parvis_events_delivered_total": (),
 }
-GAUGES = ("parvis_websockets_open", "parvis_subscriptions_active")
+GAUGES = ("parvis_websockets_open", "parvis_subscriptions_active", "parvis_gc_frozen_objects")
 
 
 class Metrics:

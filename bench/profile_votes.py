@@ -1,6 +1,6 @@
 """Where castVote's CPU goes: cProfile of N votes through the app in-process, beside the baseline's.
 
-    .venv/bin/python bench/profile_votes.py --scale 10 [-n 1000] [--concurrency 16]
+    .venv/bin/python bench/profile_votes.py --scale 10 [-n 1000] [--concurrency 16] [--freeze]
 
 Sets up parvis_bench like bench/votes.py (fresh voters, a fresh open poll per variant), builds
 the app as `server.py serve` does (PARVIS_ENV=production) and the hand-written baseline
@@ -10,13 +10,15 @@ cost, which is the same for both). Prints wall and CPU time per vote without the
 both, their ratio, then castVote's CPU by library and its top functions (as
 bench/profile_home.py). Serial votes (the default) make batches of one: the group commit's
 gain under concurrency is not in these figures, the request's own cost is; --concurrency C
-sends C votes at a time (times are then per C votes).
+sends C votes at a time (times are then per C votes); --freeze freezes the heap after warming
+up, as `server.py serve` does once it is up (docs/adr/0025).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -48,7 +50,7 @@ def together(vote: Callable[[], Awaitable[None]], concurrency: int) -> Callable[
     return votes if concurrency > 1 else vote
 
 
-async def run(url: str, n: int, concurrency: int) -> None:
+async def run(url: str, n: int, concurrency: int, freeze: bool) -> None:
     import httpx
 
     import server
@@ -88,12 +90,18 @@ async def run(url: str, n: int, concurrency: int) -> None:
             assert response.status_code == 200 and b'"userErrors":[]' in response.content, response.text
 
         rounds = n // concurrency
+        if freeze:  # as a serving process does once it is up (server.py, docs/adr/0025)
+            gc.collect()
+            gc.freeze()
+        full = gc.get_stats()[2]["collections"]
         for _ in range(WARM):
             await baseline_vote()
         base_cpu = await cpu_per_vote(together(baseline_vote, concurrency), 2 * rounds) / concurrency
         print(f"baseline POST /vote: {base_cpu * 1000:.2f} ms CPU per vote ({2 * n} votes, {concurrency} at a time)")
         await measure(together(graphql_vote, concurrency), rounds,
                       f"castVote (the app in-process), {concurrency} at a time: per {concurrency} votes")
+    print(f"full garbage collections during the measurements: {gc.get_stats()[2]['collections'] - full}"
+          f"{' (heap frozen first)' if freeze else ''}")
     for kind, (pid, _) in polls.items():
         counts = await tally(url, pid)
         print(f"{kind}: total_votes, participations, option votes + sealed = {counts}")
@@ -106,13 +114,14 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() after warming up, as `serve` does")
     parser.add_argument("--db", default="parvis_bench")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     url = prepare_database(args.db, args.scale, args.keep_db)
     os.environ["DATABASE_URL"] = url
     try:
-        asyncio.run(run(url, args.n, args.concurrency))
+        asyncio.run(run(url, args.n, args.concurrency, args.freeze))
     finally:
         if not args.keep_db:
             asyncio.run(drop_database(args.db))
