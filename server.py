@@ -85,7 +85,7 @@ def build_app(settings: Settings, *, manage_database: bool = True, limiter: Limi
                 digests = asyncio.create_task(send_daily_digests_forever())
                 if getattr(app.state, "freeze_heap", False):
                     # Every full collection walked the schema, the modules and the pools, which live
-                    # as long as the process: a fifth to a third of a vote's CPU (ADR 0025).
+                    # as long as the process: up to a third of a vote's CPU (ADR 0025).
                     gc.collect()
                     gc.freeze()
                     metrics.gauge("parvis_gc_frozen_objects", gc.get_freeze_count())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,21 +49,16 @@ async def account_for_token(token: str) -> tuple[Account, AccessToken] | None:
 def _viewers_sql(postgres: bool) -> str:
     """The tokens of a batch ($1: their hashes), their accounts and the accounts' current
     memberships, one row per membership (m_ columns NULL when none)."""
-    hashes = "= ANY($1::text[])" if postgres else "IN (SELECT value FROM json_each($1))"
     return (
         f"SELECT {sql.columns(AccessToken, 't', 't_')}, {sql.columns(Account, 'a', 'a_')}, "
         f"{sql.columns(Member, 'm', 'm_')} FROM access_token t JOIN account a ON a.id = t.account_id "
-        f"LEFT JOIN member m ON m.account_id = a.id AND m.left_at IS NULL WHERE t.token_hash {hashes}"
+        "LEFT JOIN member m ON m.account_id = a.id AND m.left_at IS NULL "
+        f"WHERE t.token_hash {sql.in_list('$1', 'text', postgres)}"
     )
 
 
 async def _read_viewers(hashes: list[str]) -> dict[str, list[Any]]:
-    postgres = sql.postgres()
-    rows = await sql.fetch(_viewers_sql(postgres), hashes if postgres else json.dumps(hashes))
-    found: dict[str, list[Any]] = {}
-    for row in rows:
-        found.setdefault(row["t_token_hash"], []).append(row)
-    return found
+    return await sql.fetch_grouped(_viewers_sql, "t_token_hash", hashes)
 
 
 # The signed-in requests of a busy process read their tokens together (sharing/batches.py).
@@ -134,10 +128,9 @@ async def _touch_all(ids: list[int]) -> dict[int, list[Any]]:
     at = now()
     postgres = sql.postgres()
     await sql.execute(
-        'UPDATE access_token SET "last_used_at" = $1 WHERE "id" '
-        + ("= ANY($2::int[])" if postgres else "IN (SELECT value FROM json_each($2))")
-        + ' AND ("last_used_at" IS NULL OR "last_used_at" < $3)',
-        at, ids if postgres else json.dumps(ids), at - LAST_USED_EVERY,
+        f'UPDATE access_token SET "last_used_at" = $1 WHERE "id" {sql.in_list("$2", "int", postgres)} '
+        'AND ("last_used_at" IS NULL OR "last_used_at" < $3)',
+        at, sql.list_argument(ids, postgres), at - LAST_USED_EVERY,
     )
     return {}
 

@@ -16,8 +16,9 @@ are what the driver returns: on SQLite, datetimes are ISO strings and booleans i
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tortoise import connections
@@ -86,6 +87,29 @@ async def execute(sql: str, *args: Any) -> int:
     conn = client()
     changed, _ = await conn.execute_query(_text(conn, sql), list(args))
     return changed
+
+
+def in_list(placeholder: str, sql_type: str, postgres: bool) -> str:
+    """A test of a column against a list given as one argument (`list_argument`):
+    `= ANY($1::int[])` on PostgreSQL, `IN (SELECT value FROM json_each($1))` on SQLite."""
+    if postgres:
+        return f"= ANY({placeholder}::{sql_type}[])"
+    return f"IN (SELECT value FROM json_each({placeholder}))"
+
+
+def list_argument(values: Sequence[Any], postgres: bool) -> Any:
+    """A list as one statement argument, for `in_list`."""
+    return list(values) if postgres else json.dumps(list(values))
+
+
+async def fetch_grouped(statement: Callable[[bool], str], column: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+    """The rows of `statement(postgres)` for `keys` (its $1, tested with `in_list`), grouped by
+    the value of `column` (for sharing/batches.py: each caller takes its key's rows)."""
+    postgres_ = postgres()
+    found: dict[Any, list[Any]] = {}
+    for row in await fetch(statement(postgres_), list_argument(keys, postgres_)):
+        found.setdefault(row[column], []).append(row)
+    return found
 
 
 def model_from_row(model: type[M], row: Mapping[str, Any] | Any, prefix: str = "") -> M:

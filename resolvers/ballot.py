@@ -13,7 +13,6 @@ across voters. Reasoning: docs/adr/0001, 0007, 0009, 0022.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,24 +57,18 @@ def _read_sql() -> str:
 def _boxes_sql(postgres: bool) -> str:
     """The polls of a batch ($1: their ids), one row per option (o_id NULL when none), with
     their territory's K and email rule: what _read_sql reads, without the membership."""
-    ids = "= ANY($1::int[])" if postgres else "IN (SELECT value FROM json_each($1))"
     return (
         f"SELECT {sql.columns(PollRow, 'p', 'p_')}, "
         'o."id" AS "o_id", o."position" AS "o_position", t."ballot_batch" AS "t_ballot_batch", '
         't."email_verification_required" AS "t_evr" '
         'FROM "poll" p JOIN "territory" t ON t."id" = p."territory_id" '
         'LEFT JOIN "poll_option" o ON o."poll_id" = p."id" '
-        f'WHERE p."id" {ids}'
+        f'WHERE p."id" {sql.in_list("$1", "int", postgres)}'
     )
 
 
 async def _read_boxes(ids: list[int]) -> dict[int, list[Any]]:
-    postgres = sql.postgres()
-    rows = await sql.fetch(_boxes_sql(postgres), ids if postgres else json.dumps(ids))
-    found: dict[int, list[Any]] = {}
-    for row in rows:
-        found.setdefault(row["p_id"], []).append(row)
-    return found
+    return await sql.fetch_grouped(_boxes_sql, "p_id", ids)
 
 
 # The ballots of a busy poll read it together (sharing/batches.py): each request still reads

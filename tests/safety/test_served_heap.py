@@ -1,6 +1,6 @@
 """A serving process leaves its startup heap out of the cyclic garbage collector's watch
 (gc.freeze, docs/adr/0025): every full collection walked the schema, the modules and the
-pools, a fifth to a third of a vote's CPU and the p99 of castVote. Apps built by tests (which
+pools, up to a third of a vote's CPU and the p99 of castVote. Apps built by tests (which
 come and go) are not frozen."""
 
 from __future__ import annotations
