@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -186,6 +187,22 @@ async def test_a_membership_left_while_a_token_read_is_in_flight_never_serves_a_
     assert await PollParticipation.filter(poll_id=pk_of(poll["id"], "Poll")).count() == 0
 
 
+async def ballots_around(gql: Any, monkeypatch: Any, t: Any, poll: dict[str, Any],
+                         change: Callable[[], Awaitable[None]]) -> tuple[str, str, Held]:
+    """Alice's ballot reads the poll; while that read is in flight (done, not yet handed out)
+    `change` runs; then bob's ballot arrives. Their outcomes, and the held batch function."""
+    green = option_ids(poll)[1]
+    held = Held(ballot._read_boxes)
+    monkeypatch.setattr(ballot._BOXES, "_run", held)
+    first = asyncio.ensure_future(vote(gql, t.alice.token, poll["id"], green))
+    await asyncio.wait_for(held.read_done.wait(), 5)
+    await change()
+    late = asyncio.ensure_future(vote(gql, t.bob.token, poll["id"], green))
+    await asyncio.sleep(0.05)
+    held.go.set()
+    return code_of(await asyncio.wait_for(first, WAIT)), code_of(await asyncio.wait_for(late, WAIT)), held
+
+
 async def test_a_poll_hidden_while_its_ballot_box_read_is_in_flight_is_not_found_by_later_citizens(
     gql: Any, monkeypatch: Any
 ) -> None:
@@ -194,19 +211,13 @@ async def test_a_poll_hidden_while_its_ballot_box_read_is_in_flight_is_not_found
     # answered by alice's read: NOT_FOUND for him (a citizen).
     t = await town()
     poll = await created(gql, t.odile.token, t.gid)
-    green = option_ids(poll)[1]
-    held = Held(ballot._read_boxes)
-    monkeypatch.setattr(ballot._BOXES, "_run", held)
 
-    first = asyncio.ensure_future(vote(gql, t.alice.token, poll["id"], green))
-    await asyncio.wait_for(held.read_done.wait(), 5)
-    await PollRow.filter(id=pk_of(poll["id"], "Poll")).update(hidden=True)
-    late = asyncio.ensure_future(vote(gql, t.bob.token, poll["id"], green))
-    await asyncio.sleep(0.05)
-    held.go.set()
+    async def hide() -> None:
+        await PollRow.filter(id=pk_of(poll["id"], "Poll")).update(hidden=True)
 
-    assert code_of(await asyncio.wait_for(first, WAIT)) == "COUNTED"  # arrived while it was visible
-    assert code_of(await asyncio.wait_for(late, WAIT)) == "NOT_FOUND"
+    first, late, held = await ballots_around(gql, monkeypatch, t, poll, hide)
+    assert first == "COUNTED"  # arrived while it was visible
+    assert late == "NOT_FOUND"
     assert len(held.calls) == 2  # bob's ballot had a statement of its own
 
 
@@ -218,18 +229,11 @@ async def test_a_poll_closed_while_its_ballot_box_read_is_in_flight_takes_no_lat
     # count matches the ballots answered COUNTED (none lost, none extra).
     t = await town()
     poll = await created(gql, t.odile.token, t.gid)
-    green = option_ids(poll)[1]
-    held = Held(ballot._read_boxes)
-    monkeypatch.setattr(ballot._BOXES, "_run", held)
 
-    first = asyncio.ensure_future(vote(gql, t.alice.token, poll["id"], green))
-    await asyncio.wait_for(held.read_done.wait(), 5)
-    await move_in_time(poll["id"], opens_at=now() - 2 * DAY, closes_at=now() - HOUR)
-    late = asyncio.ensure_future(vote(gql, t.bob.token, poll["id"], green))
-    await asyncio.sleep(0.05)
-    held.go.set()
+    async def close_it() -> None:
+        await move_in_time(poll["id"], opens_at=now() - 2 * DAY, closes_at=now() - HOUR)
 
-    codes = [code_of(await asyncio.wait_for(first, WAIT)), code_of(await asyncio.wait_for(late, WAIT))]
+    codes = list((await ballots_around(gql, monkeypatch, t, poll, close_it))[:2])
     assert codes[1] == "POLL_CLOSED"
     assert codes[0] in ("COUNTED", "POLL_CLOSED")
     stored = await PollRow.get(id=pk_of(poll["id"], "Poll"))
