@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from models.accounts import AccessToken, Account, Member
 from models.clock import now
 from reads import sql
-from sharing.batches import Batches, in_transaction
+from sharing.batches import Batches
 
 
 def hash_token(token: str) -> str:
@@ -70,12 +69,7 @@ async def viewer_for_token(token: str) -> tuple[Account, AccessToken, dict[int, 
     statement (one row per membership): an HTTP request's membership checks then cost nothing.
     Requests asking at the same time share the statement (sharing/batches.py); each builds its
     own objects from the rows."""
-    digest = hash_token(token)
-    rows: Sequence[Any]
-    if in_transaction():
-        rows = (await _read_viewers([digest])).get(digest, ())
-    else:
-        rows = await _VIEWERS.get(digest)
+    rows = await _VIEWERS.get(hash_token(token))
     found = _live_viewer(rows[0] if rows else None)
     if found is None:
         return None
@@ -117,10 +111,7 @@ async def touch(access: AccessToken) -> None:
     if access.last_used_at is not None and at - access.last_used_at < LAST_USED_EVERY:
         return
     # Fixed SQL (reads/sql.py), and the sessions first seen at the same time together.
-    if in_transaction():
-        await _touch_all([access.id])
-    else:
-        await _TOUCHES.get(access.id)
+    await _TOUCHES.get(access.id)
     access.last_used_at = at
 
 

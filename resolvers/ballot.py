@@ -32,7 +32,7 @@ from resolvers.validation import Checks
 from schema.errors import Refusal, UserErrorCode
 from schema.polls import CastVoteInput, check_may_vote
 from schema.relay import decode_id_of
-from sharing.batches import Batches, in_transaction
+from sharing.batches import Batches
 
 
 @functools.cache
@@ -97,7 +97,7 @@ async def check_ballot_box(ctx: Context, global_id: str) -> BallotBox:
     rows: Sequence[Any] = ()
     # An HTTP request read its memberships with its token: the poll alone, with the other
     # ballots of the moment; else (a websocket's vote) the poll with the membership.
-    batched = ctx.memberships is not None and not in_transaction()
+    batched = ctx.memberships is not None
     if pk is not None:
         rows = await (_BOXES.get(pk) if batched else sql.fetch(_read_sql(), pk, account.id))
     if not rows:

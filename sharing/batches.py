@@ -14,9 +14,8 @@ as its own statement would have: a token revoked before a request arrives is nev
 Isolation: `run` returns rows (immutable), never models; each caller builds its own objects,
 so two requests never share a mutable instance. The statement runs in a task of its own,
 outside any transaction and any answer being recorded for a cache (sharing/horizon.py).
-Callers inside a transaction must not use a batch (its statement could not see their
-uncommitted writes, and on SQLite it would wait for their connection): `in_transaction()`
-tells them.
+A caller inside a transaction reads alone, in its transaction (a batch's statement could not
+see its uncommitted writes, and on SQLite it would wait for the caller's connection).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ K = TypeVar("K", bound=Hashable)
 MAX_KEYS = 200
 
 
-def in_transaction() -> bool:
+def _inside_transaction() -> bool:
     """Whether the current context runs inside a database transaction."""
     return isinstance(connections.get("default"), TransactionalDBClient)
 
@@ -63,6 +62,8 @@ class Batches(Generic[K]):
         self.statements = self.keys = self.callers = 0
 
     async def get(self, key: K) -> Sequence[Any]:
+        if _inside_transaction():
+            return (await self._run([key])).get(key, ())
         loop = asyncio.get_running_loop()
         queue = self._queue
         if queue is None or queue.loop is not loop:  # a new event loop (tests): start afresh

@@ -101,3 +101,14 @@ async def test_a_crowd_larger_than_a_statement_goes_in_several(monkeypatch: Any)
     answers = await asyncio.gather(*(batches.get(key) for key in range(7)))
     assert answers == [[("row of", key)] for key in range(7)]
     assert run.calls == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+async def test_a_caller_inside_a_transaction_reads_alone_in_it() -> None:
+    from tortoise.transactions import in_transaction
+
+    run = Recorder()
+    batches: Batches[int] = Batches("test", run)
+    async with in_transaction():
+        assert await batches.get(5) == [("row of", 5)]
+    assert run.calls == [[5]]
+    assert batches.statements == 0 and batches._queue is None  # no batch task was involved
